@@ -1,0 +1,3 @@
+module github.com/hsmwatch/hsmwatch
+
+go 1.26.8

@@ -1,0 +1,87 @@
+// Package event defines the one thing every stage of hsmwatch exchanges: the event.
+//
+// Its JSON form (schema v1) is a public contract documented in the README; field names
+// never change meaning. The encoder is hand-written (see json.go) because it sits on the
+// hot path of every sink and must not allocate per event.
+package event
+
+import (
+	"time"
+)
+
+// SchemaVersion is the version of the JSON form written by AppendJSON.
+const SchemaVersion = 1
+
+// Source names the input format an event was read from.
+const (
+	SourceLunaSyslog = "luna-syslog"
+	SourceRFC3164    = "rfc3164"
+	SourceRFC5424    = "rfc5424"
+	SourceLunaAlarm  = "luna-alarm"
+	SourceKernel     = "kernel"
+	SourceDinamoLog  = "dinamo-log"
+	SourceSNMPTrap   = "snmp-trap"
+	SourceSNMPPoll   = "snmp-poll"
+	SourcePKCS11     = "pkcs11"
+	SourceUnparsed   = "unparsed"
+)
+
+// Tri is a boolean that may be absent: the assert flag of an event that neither
+// asserts nor clears anything stays Unset and is left out of the JSON.
+type Tri uint8
+
+// Tri values.
+const (
+	Unset Tri = iota
+	False
+	True
+)
+
+// TriOf returns True or False for b.
+func TriOf(b bool) Tri {
+	if b {
+		return True
+	}
+	return False
+}
+
+// Event is one fact about an HSM: a log line, a trap, a poll result or a probe.
+//
+// String fields are usually sub-strings of Raw, so that parsing a line costs one
+// allocation (the line itself). Code that keeps an event beyond the next read must
+// therefore not reuse the Raw buffer; parsers never do.
+type Event struct {
+	Time     time.Time
+	Host     string
+	Source   string
+	Facility string
+	Severity string
+	Process  string
+	PID      int // 0 when the input has none
+	Message  string
+
+	// Set by classification (internal/classify).
+	Component    string
+	Class        string
+	Rule         string
+	Title        string
+	Level        string
+	Notification string
+	Assert       Tri
+
+	Test   bool   // produced by a trap test (***TEST)
+	Fields Fields // typed extras
+	Raw    string // the input line or a packet summary, always kept
+
+	// Input says where the event came from: "file:line", "peer address".
+	Input string
+	// Reason says why an unparsed event could not be parsed.
+	Reason string
+}
+
+// Reset clears e for reuse, keeping the capacity of its Fields.
+func (e *Event) Reset() {
+	f := e.Fields[:0]
+	*e = Event{}
+	e.Fields = f
+}

@@ -1,0 +1,224 @@
+package parse
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
+
+// The BSD-style header shared by Luna appliance log files and RFC 3164:
+//
+//	[<PRI>]TIMESTAMP HOST [FACILITY] [SEVERITY] PROCESS[ ][[PID]]: MESSAGE
+//
+// TIMESTAMP is year first (Luna: "2012 Feb 29 12:05:01"), month first ("Feb 29 12:05:01",
+// "Feb 29 2012 12:05:01") or RFC 3339 (rsyslog's high-precision file format). Any run
+// of spaces separates fields: Luna pads days ("Apr  3"), snmptrapd squeezes them.
+
+type headerMode uint8
+
+const (
+	allowPRI      headerMode = 1 << iota // <PRI> may lead the line
+	allowYearLead                        // "2012 Feb 29 ..."
+	allowMonth                           // "Feb 29 ..."
+	allowRFC3339                         // "2012-02-29T12:05:01Z"
+)
+
+// headerInfo tells the caller which variant the line used.
+type headerInfo struct {
+	pri      bool
+	yearLead bool
+	keywords bool // a facility or severity keyword followed the host
+}
+
+func parseHeader(line string, ev *event.Event, o Options, format string, mode headerMode) (headerInfo, error) {
+	var info headerInfo
+	i := 0
+	if mode&allowPRI != 0 && len(line) > 0 && line[0] == '<' {
+		f, s, j, ok := priAt(line, 0)
+		if !ok {
+			return info, fail(format, "invalid <PRI> at the start of the line")
+		}
+		ev.Facility, ev.Severity, info.pri, i = f, s, true, j
+	}
+	t, i, err := timestampAt(line, i, o, format, mode, &info)
+	if err != nil {
+		return info, err
+	}
+	ev.Time = t
+	i = skipSpaces(line, i)
+	host, j := token(line, i)
+	if host == "" {
+		return info, fail(format, "no host after the timestamp")
+	}
+	ev.Host, i = host, skipSpaces(line, j)
+	i = keywordsAt(line, i, ev, &info)
+	i = processAt(line, i, ev)
+	ev.Message = line[i:]
+	decodeMessage(ev)
+	return info, nil
+}
+
+func timestampAt(line string, i int, o Options, format string, mode headerMode, info *headerInfo) (time.Time, int, error) {
+	if i >= len(line) {
+		return time.Time{}, i, fail(format, "no timestamp")
+	}
+	c := line[i]
+	switch {
+	case isDigit(c) && i+4 < len(line) && line[i+4] == '-' && mode&allowRFC3339 != 0:
+		t, j, ok := rfc3339At(line, i, o.Location)
+		if !ok {
+			return t, i, fail(format, "invalid RFC 3339 timestamp")
+		}
+		return t, j, nil
+	case isDigit(c) && mode&allowYearLead != 0:
+		year, j, ok := digits(line, i, 4, 4)
+		if !ok || j >= len(line) || !isSpace(line[j]) {
+			return time.Time{}, i, fail(format, "timestamp does not start with a four-digit year")
+		}
+		m, j, ok := monthAt(line, skipSpaces(line, j))
+		if !ok {
+			return time.Time{}, i, fail(format, "no month name after the year")
+		}
+		info.yearLead = true
+		return dayClock(line, j, year, m, o, format)
+	case mode&allowMonth != 0:
+		m, j, ok := monthAt(line, i)
+		if !ok {
+			return time.Time{}, i, fail(format, "timestamp does not start with a month name")
+		}
+		return dayClock(line, j, 0, m, o, format)
+	}
+	return time.Time{}, i, fail(format, "no timestamp of this format at the start of the line")
+}
+
+// dayClock reads " DD [YYYY ]HH:MM:SS" after the month. year 0 means "infer it".
+func dayClock(line string, i, year int, m time.Month, o Options, format string) (time.Time, int, error) {
+	if i >= len(line) || !isSpace(line[i]) {
+		return time.Time{}, i, fail(format, "no space after the month")
+	}
+	day, j, ok := digits(line, skipSpaces(line, i), 1, 2)
+	if !ok || j >= len(line) || !isSpace(line[j]) {
+		return time.Time{}, i, fail(format, "no day of the month")
+	}
+	j = skipSpaces(line, j)
+	if year == 0 {
+		// "Feb 29 2012 12:05:01": some forwarders put the year after the day.
+		if y, k, ok := digits(line, j, 4, 4); ok && k < len(line) && isSpace(line[k]) {
+			year, j = y, skipSpaces(line, k)
+		}
+	}
+	h, mi, s, ns, j, ok := clockAt(line, j)
+	if !ok || (j < len(line) && !isSpace(line[j])) {
+		return time.Time{}, i, fail(format, "no HH:MM:SS time after the date")
+	}
+	checkYear := year
+	if checkYear == 0 {
+		checkYear = 2000 // a leap year: Feb 29 is valid until the year is inferred
+	}
+	if !validDate(checkYear, m, day) {
+		return time.Time{}, i, fail(format, "no such date: "+m.String()[:3]+" "+strconv.Itoa(day))
+	}
+	if year == 0 {
+		return dateWithoutYear(m, day, h, mi, s, ns, o.Reference, o.Location), j, nil
+	}
+	return time.Date(year, m, day, h, mi, s, ns, o.Location), j, nil
+}
+
+// keywordsAt consumes the facility and severity keywords of a Luna header. Luna writes
+// them in several ways ("local4 notice", "authpriv authpriv info", "authpriv info
+// authpriv info", none at all); the first facility and the first severity win.
+func keywordsAt(line string, i int, ev *event.Event, info *headerInfo) int {
+	seenFacility, seenSeverity := false, false
+	for n := 0; n < 4; n++ {
+		word, j := token(line, i)
+		if j >= len(line) { // the last word is message text, never a keyword
+			break
+		}
+		if f := facilityKeyword(word); f != "" {
+			if !seenFacility {
+				ev.Facility, seenFacility = f, true
+			}
+		} else if s := severityKeyword(word); s != "" {
+			if !seenSeverity {
+				ev.Severity, seenSeverity = s, true
+			}
+		} else {
+			break
+		}
+		info.keywords = true
+		i = skipSpaces(line, j)
+	}
+	return i
+}
+
+// processAt reads "process:", "process[pid]:", "process [pid]:", "-process:" and
+// multi-word names made of capitalised words ("Luna PED Client:"). When none of these
+// is there the line has no process and the message starts at i.
+func processAt(line string, i int, ev *event.Event) int {
+	j := i
+	for j < len(line) && line[j] != ':' && line[j] != '[' && !isSpace(line[j]) {
+		j++
+	}
+	if j == i || j >= len(line) {
+		return i
+	}
+	end := j // end of the name
+	if isSpace(line[j]) {
+		k := skipSpaces(line, j)
+		if k < len(line) && line[k] == '[' {
+			j = k // "NTLS [1234]:"
+		} else if e, ok := capitalisedWords(line, i); ok {
+			end, j = e, e
+		} else {
+			return i
+		}
+	}
+	if line[j] == '[' {
+		pid, k, ok := digits(line, j+1, 1, 10)
+		if !ok || k >= len(line) || line[k] != ']' {
+			return i
+		}
+		if k+1 >= len(line) || line[k+1] != ':' {
+			return i
+		}
+		ev.PID, j = pid, k+1
+	}
+	name := line[i:end]
+	if len(name) > 1 && name[0] == '-' {
+		name = name[1:] // "-lunash": a login shell's argv[0]
+	}
+	ev.Process = name
+	j++ // the colon
+	if j < len(line) && line[j] == ' ' {
+		j++
+	}
+	return j
+}
+
+// capitalisedWords accepts up to four capitalised words ending at ':' or '[' and returns
+// the end of the name.
+func capitalisedWords(line string, i int) (int, bool) {
+	words := 0
+	for j := i; j < len(line) && j-i < 40; {
+		c := line[j]
+		if c < 'A' || c > 'Z' {
+			return 0, false
+		}
+		for j < len(line) && line[j] != ' ' && line[j] != ':' && line[j] != '[' {
+			j++
+		}
+		words++
+		if j >= len(line) || words > 4 {
+			return 0, false
+		}
+		if line[j] == ':' || line[j] == '[' {
+			return j, words > 1
+		}
+		if j+1 < len(line) && line[j+1] == '[' {
+			return j, words > 1
+		}
+		j++
+	}
+	return 0, false
+}

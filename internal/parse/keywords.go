@@ -1,0 +1,116 @@
+package parse
+
+// Syslog facility and severity keywords: the guide's tables 1 and 2 and the names that
+// rsyslog and RFC 5424 use. Severities are normalised to the RFC 5424 keywords
+// (panic -> emerg, critical -> crit, error -> err, warn -> warning) so that one filter
+// catches a warning whatever the appliance wrote; raw keeps the original.
+
+// facilityKeyword returns the canonical facility for word, or "".
+func facilityKeyword(word string) string {
+	switch word {
+	case "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+		"authpriv", "ftp", "ntp", "security", "console", "mark",
+		"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7":
+		return word
+	}
+	return ""
+}
+
+// severityKeyword returns the normalised severity for word, or "".
+func severityKeyword(word string) string {
+	switch word {
+	case "emerg", "panic":
+		return "emerg"
+	case "alert":
+		return "alert"
+	case "crit", "critical":
+		return "crit"
+	case "err", "error":
+		return "err"
+	case "warn", "warning":
+		return "warning"
+	case "notice":
+		return "notice"
+	case "info":
+		return "info"
+	case "debug":
+		return "debug"
+	}
+	return ""
+}
+
+// facilityName returns the keyword of an RFC 5424 facility number.
+func facilityName(n int) string {
+	switch n {
+	case 0:
+		return "kern"
+	case 1:
+		return "user"
+	case 2:
+		return "mail"
+	case 3:
+		return "daemon"
+	case 4:
+		return "auth"
+	case 5:
+		return "syslog"
+	case 6:
+		return "lpr"
+	case 7:
+		return "news"
+	case 8:
+		return "uucp"
+	case 9:
+		return "cron"
+	case 10:
+		return "authpriv"
+	case 11:
+		return "ftp"
+	case 12:
+		return "ntp"
+	case 13:
+		return "security"
+	case 14:
+		return "console"
+	case 15:
+		return "clock"
+	case 16, 17, 18, 19, 20, 21, 22, 23:
+		return "local" + string(rune('0'+n-16))
+	}
+	return ""
+}
+
+// severityName returns the keyword of an RFC 5424 severity number.
+func severityName(n int) string {
+	switch n {
+	case 0:
+		return "emerg"
+	case 1:
+		return "alert"
+	case 2:
+		return "crit"
+	case 3:
+		return "err"
+	case 4:
+		return "warning"
+	case 5:
+		return "notice"
+	case 6:
+		return "info"
+	case 7:
+		return "debug"
+	}
+	return ""
+}
+
+// priAt reads a <PRI> (0..191) at i and returns facility and severity names.
+func priAt(s string, i int) (facility, severity string, next int, ok bool) {
+	if i >= len(s) || s[i] != '<' {
+		return "", "", i, false
+	}
+	n, j, ok := digits(s, i+1, 1, 3)
+	if !ok || j >= len(s) || s[j] != '>' || n > 191 {
+		return "", "", i, false
+	}
+	return facilityName(n / 8), severityName(n % 8), j + 1, true
+}
