@@ -1,3 +1,13 @@
 module github.com/hsmwatch/hsmwatch
 
 go 1.26.8
+
+require (
+	github.com/leodido/go-syslog/v4 v4.5.0
+	github.com/spf13/cobra v1.10.2
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

@@ -1,0 +1,84 @@
+// Package table writes events as aligned text columns for a person at a terminal.
+package table
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
+
+// Writer writes one row per event under a header; call Flush at the end.
+type Writer struct {
+	w      *bufio.Writer
+	header bool
+	// Width is the most characters a row may take; the message is cut to fit. 0: no limit.
+	Width int
+}
+
+// New returns a Writer on w.
+func New(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
+
+const rowFormat = "%-25s %-14s %-11s %-8s %-16s %s\n"
+
+// Write writes one row.
+func (w *Writer) Write(ev *event.Event) error {
+	if !w.header {
+		w.header = true
+		if _, err := fmt.Fprintf(w.w, rowFormat, "TIME", "HOST", "SOURCE", "SEVERITY", "PROCESS", "MESSAGE"); err != nil {
+			return fmt.Errorf("table: %w", err)
+		}
+	}
+	ts := "-"
+	if !ev.Time.IsZero() {
+		ts = ev.Time.Format(time.RFC3339)
+	}
+	msg := ev.Message
+	if ev.Source == event.SourceUnparsed {
+		msg = ev.Reason + ": " + ev.Raw
+	}
+	if ev.Test {
+		msg = "[TEST] " + msg
+	}
+	msg = clip(strings.Map(printable, msg), w.Width-82)
+	_, err := fmt.Fprintf(w.w, rowFormat, ts, dash(ev.Host), ev.Source, dash(ev.Severity), dash(ev.Process), msg)
+	if err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	return nil
+}
+
+// Flush writes what is buffered.
+func (w *Writer) Flush() error {
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printable keeps control characters of a damaged line off the terminal.
+func printable(r rune) rune {
+	if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+		return '?'
+	}
+	return r
+}
+
+func clip(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The project's test command (README, "Test"). It installs what the tests need, then runs
+# gofmt, go vet, the whole test suite under the race detector, every parser's fuzz target
+# for a bounded time, and each benchmark once so that none of them rots.
+#
+#   FUZZTIME=10s   how long each fuzz target runs (0 skips fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzztime=${FUZZTIME:-10s}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools"
+if ! command -v go >/dev/null 2>&1; then
+  echo "go is not installed: install Go $(sed -n 's/^go //p' go.mod) or later (https://go.dev/dl/)" >&2
+  exit 1
+fi
+go version
+# Debian packages the tests use. None yet: the SNMP, PKCS#11, PostgreSQL and browser
+# tests of later stages add net-snmp, softhsm2, postgresql and chromium here.
+packages=()
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+go mod download
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "go test -race"
+go test -race -count=1 ./...
+
+if [ "$fuzztime" != "0" ]; then
+  step "fuzz ($fuzztime per target)"
+  for pkg in $(go list ./...); do
+    dir=$(go list -f '{{.Dir}}' "$pkg")
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+      echo "-- $pkg $target"
+      go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+    done
+  done
+fi
+
+step "benchmarks (one iteration each, to keep them working; see bench/README.md to measure)"
+go test -run '^$' -bench . -benchtime 1x ./... >/dev/null
+
+step "all tests passed"
