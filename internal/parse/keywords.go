@@ -74,8 +74,22 @@ func facilityName(n int) string {
 		return "console"
 	case 15:
 		return "clock"
-	case 16, 17, 18, 19, 20, 21, 22, 23:
-		return "local" + string(rune('0'+n-16))
+	case 16:
+		return "local0"
+	case 17:
+		return "local1"
+	case 18:
+		return "local2"
+	case 19:
+		return "local3"
+	case 20:
+		return "local4"
+	case 21:
+		return "local5"
+	case 22:
+		return "local6"
+	case 23:
+		return "local7"
 	}
 	return ""
 }

@@ -39,10 +39,10 @@ func decodeLunalog(ev *event.Event) bool {
 	ev.Fields.SetString("log_severity", sev)
 	ev.Fields.SetString("error_code", code)
 	ev.Fields.SetString("description", desc)
-	switch strings.ToLower(ev.Process) {
-	case "ntls":
+	switch {
+	case strings.EqualFold(ev.Process, "ntls"):
 		clientAddress(ev, desc)
-	case "lunash":
+	case strings.EqualFold(ev.Process, "lunash"):
 		lunashCommand(ev, desc)
 	}
 	return true
