@@ -1,0 +1,232 @@
+package classify
+
+import (
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
+
+// Catalog is a loaded, indexed rule set. It is safe for concurrent use.
+type Catalog struct {
+	rules []*Rule
+	byID  map[string]*Rule
+
+	literals  *literalIndex                 // rules with contains: by their longest literal
+	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
+	byProcess map[string][]int32            // the rest, by lower-case process
+	anyEvent  []int32                       // the rest without a process: checked for every event
+
+	scratch sync.Pool
+}
+
+// scratch is per-call state: which rules were already considered for this event.
+type scratch struct {
+	seen []uint32
+	gen  uint32
+	buf  []byte
+}
+
+func newCatalog(rules []*Rule) (*Catalog, error) {
+	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
+		byProcess: map[string][]int32{}}
+	var anchors []string
+	var anchored []int32
+	for i, r := range rules {
+		c.byID[r.ID] = r
+		idx := int32(i)
+		switch {
+		case len(r.Match.Contains) > 0:
+			anchors = append(anchors, longest(r.Match.Contains))
+			anchored = append(anchored, idx)
+		case len(r.Match.Fields) > 0:
+			k := firstKey(r.Match.Fields)
+			if c.byField[k] == nil {
+				c.byField[k] = map[string][]int32{}
+			}
+			c.byField[k][r.Match.Fields[k]] = append(c.byField[k][r.Match.Fields[k]], idx)
+		case len(r.Match.Process) > 0:
+			for _, p := range r.Match.Process {
+				lp := strings.ToLower(p)
+				c.byProcess[lp] = append(c.byProcess[lp], idx)
+			}
+		default:
+			c.anyEvent = append(c.anyEvent, idx)
+		}
+	}
+	c.literals = newLiteralIndex(anchors, anchored)
+	n := len(rules)
+	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
+	return c, nil
+}
+
+func longest(ss []string) string {
+	best := ss[0]
+	for _, s := range ss[1:] {
+		if len(s) > len(best) {
+			best = s
+		}
+	}
+	return best
+}
+
+func firstKey(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys[0]
+}
+
+// Rules returns the rules in catalog order.
+func (c *Catalog) Rules() []*Rule { return c.rules }
+
+// Rule returns the rule with id.
+func (c *Catalog) Rule(id string) (*Rule, bool) {
+	r, ok := c.byID[id]
+	return r, ok
+}
+
+// Classify finds the rule for ev and applies it: component, class, rule, title, level,
+// notification, assert, and the regex's named groups as fields. It returns the rule, or
+// nil when none matches (ev is left as it was).
+func (c *Catalog) Classify(ev *event.Event) *Rule {
+	best := c.Match(ev)
+	if best != nil {
+		best.apply(ev)
+	}
+	return best
+}
+
+// Match returns the rule that classifies ev without changing ev.
+func (c *Catalog) Match(ev *event.Event) *Rule {
+	s := c.scratch.Get().(*scratch)
+	defer c.scratch.Put(s)
+	s.gen++
+	if s.gen == 0 { // wrapped: forget every mark
+		clear(s.seen)
+		s.gen = 1
+	}
+	var best *Rule
+	consider := func(i int32) {
+		if s.seen[i] == s.gen {
+			return
+		}
+		s.seen[i] = s.gen
+		r := c.rules[i]
+		if better(r, best) && r.matches(ev) {
+			best = r
+		}
+	}
+	c.literals.scan(ev.Message, consider)
+	for key, values := range c.byField {
+		if f, ok := ev.Fields.Get(key); ok {
+			for _, i := range values[f.String()] {
+				consider(i)
+			}
+		}
+	}
+	if ev.Process != "" {
+		s.buf = appendLower(s.buf[:0], ev.Process)
+		for _, i := range c.byProcess[string(s.buf)] {
+			consider(i)
+		}
+	}
+	for _, i := range c.anyEvent {
+		consider(i)
+	}
+	return best
+}
+
+// better reports whether r outranks the current best: higher priority, then more
+// specific, then earlier in the catalog (the caller considers rules in no fixed order, so
+// ties are broken by id to stay deterministic).
+func better(r, best *Rule) bool {
+	if best == nil {
+		return true
+	}
+	if r.Priority != best.Priority {
+		return r.Priority > best.Priority
+	}
+	if r.specificity != best.specificity {
+		return r.specificity > best.specificity
+	}
+	return r.ID < best.ID
+}
+
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// matches checks every constraint of the rule, the regex last.
+func (r *Rule) matches(ev *event.Event) bool {
+	m := &r.Match
+	if len(m.Source) > 0 && !inList(m.Source, ev.Source, false) {
+		return false
+	}
+	if len(m.Process) > 0 && !inList(m.Process, ev.Process, true) {
+		return false
+	}
+	if len(m.Facility) > 0 && !inList(m.Facility, ev.Facility, false) {
+		return false
+	}
+	if len(m.Severity) > 0 && !inList(m.Severity, ev.Severity, false) {
+		return false
+	}
+	if m.Host != "" {
+		if ok, _ := path.Match(strings.ToLower(m.Host), strings.ToLower(ev.Host)); !ok {
+			return false
+		}
+	}
+	for _, lit := range m.Contains {
+		if !strings.Contains(ev.Message, lit) {
+			return false
+		}
+	}
+	for k, v := range m.Fields {
+		if f, ok := ev.Fields.Get(k); !ok || f.String() != v {
+			return false
+		}
+	}
+	return r.re == nil || r.re.MatchString(ev.Message)
+}
+
+func inList(list []string, v string, fold bool) bool {
+	for _, x := range list {
+		if x == v || (fold && strings.EqualFold(x, v)) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply writes what the rule says into ev.
+func (r *Rule) apply(ev *event.Event) {
+	ev.Component, ev.Class, ev.Rule, ev.Title, ev.Level = r.Component, r.Class, r.ID, r.Title, r.Level
+	ev.Notification = r.Notification
+	if r.re != nil {
+		if loc := r.re.FindStringSubmatchIndex(ev.Message); loc != nil {
+			for g, name := range r.re.SubexpNames() {
+				if name != "" && loc[2*g] >= 0 {
+					ev.Fields.SetString(name, ev.Message[loc[2*g]:loc[2*g+1]])
+				}
+			}
+		}
+	}
+	ev.Assert = event.Unset
+	if r.assert != nil {
+		if v, ok := r.assert.eval(ev); ok {
+			ev.Assert = event.TriOf(v)
+		}
+	}
+}

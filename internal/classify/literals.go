@@ -1,0 +1,90 @@
+package classify
+
+// literalIndex finds, in one pass over a message, every rule whose anchor literal occurs
+// in it: an Aho-Corasick automaton compiled to a DFA over byte classes. One table lookup
+// per byte, whatever the number of rules, which is what keeps classification cost flat as
+// the catalog grows.
+type literalIndex struct {
+	class  [256]uint8 // byte -> class; 0 for bytes that occur in no literal
+	nclass int
+	next   []int32   // state*nclass + class -> state
+	out    [][]int32 // state -> rules whose anchor ends here (fail links folded in)
+}
+
+func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
+	ix := &literalIndex{}
+	for _, a := range anchors {
+		for i := 0; i < len(a); i++ {
+			if ix.class[a[i]] == 0 {
+				ix.nclass++
+				ix.class[a[i]] = uint8(ix.nclass)
+			}
+		}
+	}
+	ix.nclass++ // class 0
+	ix.addState()
+	for k, a := range anchors {
+		s := int32(0)
+		for i := 0; i < len(a); i++ {
+			c := int(ix.class[a[i]])
+			if ix.next[int(s)*ix.nclass+c] < 0 {
+				ix.next[int(s)*ix.nclass+c] = ix.addState()
+			}
+			s = ix.next[int(s)*ix.nclass+c]
+		}
+		ix.out[s] = append(ix.out[s], rules[k])
+	}
+	ix.link()
+	return ix
+}
+
+func (ix *literalIndex) addState() int32 {
+	for c := 0; c < ix.nclass; c++ {
+		ix.next = append(ix.next, -1)
+	}
+	ix.out = append(ix.out, nil)
+	return int32(len(ix.out) - 1)
+}
+
+// link computes failure links breadth first and turns the trie into a complete DFA.
+func (ix *literalIndex) link() {
+	n := ix.nclass
+	fail := make([]int32, len(ix.out))
+	queue := make([]int32, 0, len(ix.out))
+	for c := 0; c < n; c++ {
+		t := ix.next[c]
+		if t < 0 {
+			ix.next[c] = 0
+			continue
+		}
+		fail[t] = 0
+		queue = append(queue, t)
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for c := 0; c < n; c++ {
+			t := ix.next[int(s)*n+c]
+			f := ix.next[int(fail[s])*n+c]
+			if t < 0 {
+				ix.next[int(s)*n+c] = f
+				continue
+			}
+			fail[t] = f
+			ix.out[t] = append(ix.out[t], ix.out[f]...)
+			queue = append(queue, t)
+		}
+	}
+}
+
+// scan calls fn for each rule whose anchor occurs in s (a rule may be reported twice).
+func (ix *literalIndex) scan(s string, fn func(rule int32)) {
+	n := ix.nclass
+	state := int32(0)
+	for i := 0; i < len(s); i++ {
+		state = ix.next[int(state)*n+int(ix.class[s[i]])]
+		for _, r := range ix.out[state] {
+			fn(r)
+		}
+	}
+}
