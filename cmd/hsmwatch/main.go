@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(a.scanCommand())
+	root.AddCommand(a.scanCommand(), a.rulesCommand())
 	err := root.ExecuteContext(ctx)
 	var ee exitError
 	switch {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
 	"github.com/hsmwatch/hsmwatch/internal/scan"
 	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
@@ -14,7 +15,8 @@ import (
 )
 
 type scanFlags struct {
-	format, since, until, host, defaultHost, output, tz string
+	format, since, until, host, defaultHost, output, tz, only string
+	rules                                                     []string
 }
 
 func (a *app) scanCommand() *cobra.Command {
@@ -38,6 +40,8 @@ Formats: ` + strings.Join(parse.Formats(), ", ") + `.`,
 	fl.StringVar(&f.defaultHost, "default-host", "", "host for events whose input names none (Dinamo lines without trailer, bare ALM lines)")
 	fl.StringVarP(&f.output, "output", "o", "jsonl", "output: jsonl or table")
 	fl.StringVar(&f.tz, "tz", "Local", "time zone of timestamps written without an offset (IANA name, UTC or Local)")
+	fl.StringArrayVar(&f.rules, "rules", nil, "rule file or folder added to the shipped catalog (repeatable)")
+	fl.StringVar(&f.only, "only", "", "keep only significant events (warning and above, trap notifications, alarm changes) or alarms (asserts and clears)")
 	return cmd
 }
 
@@ -90,6 +94,15 @@ func (f scanFlags) options() (scan.Options, error) {
 	}
 	if _, err := parse.New(f.format, parse.Options{}); err != nil {
 		return o, fmt.Errorf("--format: %w", err)
+	}
+	switch f.only {
+	case "", "significant", "alarms":
+		o.Only = f.only
+	default:
+		return o, fmt.Errorf("--only %q: use significant or alarms", f.only)
+	}
+	if o.Catalog, err = classify.Load(f.rules...); err != nil {
+		return o, fmt.Errorf("rules: %w", err)
 	}
 	return o, nil
 }

@@ -82,7 +82,7 @@ func (a *AssertArg) UnmarshalYAML(unmarshal func(any) error) error {
 // Valid values of class and level.
 func validClass(c string) bool {
 	switch c {
-	case "", "expected", "unexpected", "significant", "insignificant", "unlikely", "debug":
+	case "", "expected", "unexpected", "significant", "insignificant", "unlikely", "debug", "unknown":
 		return true
 	}
 	return false
@@ -106,7 +106,7 @@ func (r *Rule) compile() error {
 	case r.Component == "":
 		return fmt.Errorf("rule %s: no component", r.ID)
 	case !validClass(r.Class):
-		return fmt.Errorf("rule %s: class %q is not one of expected, unexpected, significant, insignificant, unlikely, debug", r.ID, r.Class)
+		return fmt.Errorf("rule %s: class %q is not one of expected, unexpected, significant, insignificant, unlikely, debug, unknown", r.ID, r.Class)
 	case !validLevel(r.Level):
 		return fmt.Errorf("rule %s: level %q is not one of critical, major, minor, warning, info, debug", r.ID, r.Level)
 	}

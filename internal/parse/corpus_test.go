@@ -1,9 +1,6 @@
 package parse
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,29 +15,6 @@ type guideExample struct {
 	Component string  `json:"component"`
 	Class     *string `json:"class"`
 	DocLine   int     `json:"doc_line"`
-}
-
-func readJSONL[T any](t testing.TB, rel string) []T {
-	t.Helper()
-	f, err := os.Open(sharedPath(t, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatalf("%s:%d: %v", rel, n, err)
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // The oracle: a regular expression written from the guide's chapter 1, independent of

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
 	"github.com/hsmwatch/hsmwatch/internal/source"
@@ -33,6 +34,11 @@ type Options struct {
 	Until       time.Time      // keep events before (zero: no bound)
 	Host        string         // keep events whose host matches this glob (case-insensitive)
 	DefaultHost string         // host for events whose input names none
+	// Catalog classifies every event; nil leaves events unclassified.
+	Catalog *classify.Catalog
+	// Only keeps "significant" events (level warning or above, a trap notification, or an
+	// assert or clear) or "alarms" (events that assert or clear an alarm); "" keeps all.
+	Only string
 }
 
 // Summary counts what a scan read.
@@ -104,6 +110,9 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		if ev.Host == "" {
 			ev.Host = o.DefaultHost
 		}
+		if o.Catalog != nil && ev.Source != event.SourceUnparsed {
+			o.Catalog.Classify(&ev)
+		}
 		sum.Lines++
 		sum.ByInput[s.Name]++
 		sum.BySource[ev.Source]++
@@ -138,10 +147,31 @@ func (o Options) keep(ev *event.Event) bool {
 		}
 	}
 	if o.Host != "" {
-		ok, _ := path.Match(strings.ToLower(o.Host), strings.ToLower(ev.Host))
-		return ok
+		if ok, _ := path.Match(strings.ToLower(o.Host), strings.ToLower(ev.Host)); !ok {
+			return false
+		}
+	}
+	switch o.Only {
+	case "significant":
+		return Significant(ev)
+	case "alarms":
+		return ev.Assert != event.Unset
 	}
 	return true
+}
+
+// Significant reports whether an operator should see ev: an unparsed line (something may
+// be hidden in it), a level of warning or above, a trap notification, or an alarm change.
+func Significant(ev *event.Event) bool {
+	switch {
+	case ev.Source == event.SourceUnparsed, ev.Notification != "", ev.Assert != event.Unset:
+		return true
+	}
+	switch ev.Level {
+	case "critical", "major", "minor", "warning":
+		return true
+	}
+	return false
 }
 
 // WriteSummary prints the counts by input and by source, and the inputs that failed.

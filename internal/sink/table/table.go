@@ -25,11 +25,27 @@ func New(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
 
 const rowFormat = "%-25s %-14s %-11s %-8s %-16s %s\n"
 
+// level is the classified level, or the syslog severity of an unclassified event.
+func level(ev *event.Event) string {
+	if ev.Level != "" {
+		return ev.Level
+	}
+	return dash(ev.Severity)
+}
+
+// what names the part of the HSM (classified) or the process that logged the line.
+func what(ev *event.Event) string {
+	if ev.Component != "" {
+		return ev.Component
+	}
+	return dash(ev.Process)
+}
+
 // Write writes one row.
 func (w *Writer) Write(ev *event.Event) error {
 	if !w.header {
 		w.header = true
-		if _, err := fmt.Fprintf(w.w, rowFormat, "TIME", "HOST", "SOURCE", "SEVERITY", "PROCESS", "MESSAGE"); err != nil {
+		if _, err := fmt.Fprintf(w.w, rowFormat, "TIME", "HOST", "SOURCE", "LEVEL", "COMPONENT", "MESSAGE"); err != nil {
 			return fmt.Errorf("table: %w", err)
 		}
 	}
@@ -41,11 +57,20 @@ func (w *Writer) Write(ev *event.Event) error {
 	if ev.Source == event.SourceUnparsed {
 		msg = ev.Reason + ": " + ev.Raw
 	}
+	switch ev.Assert {
+	case event.True:
+		msg = "[ASSERT] " + msg
+	case event.False:
+		msg = "[CLEAR] " + msg
+	}
+	if ev.Notification != "" {
+		msg = "[" + ev.Notification + "] " + msg
+	}
 	if ev.Test {
 		msg = "[TEST] " + msg
 	}
 	msg = clip(strings.Map(printable, msg), w.Width-82)
-	_, err := fmt.Fprintf(w.w, rowFormat, ts, dash(ev.Host), ev.Source, dash(ev.Severity), dash(ev.Process), msg)
+	_, err := fmt.Fprintf(w.w, rowFormat, ts, dash(ev.Host), ev.Source, level(ev), what(ev), msg)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}

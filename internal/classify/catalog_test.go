@@ -1,0 +1,98 @@
+package classify
+
+import (
+	"testing"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+)
+
+func shippedCatalog(t testing.TB) *Catalog {
+	t.Helper()
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestShippedExamples runs "hsmwatch rules test" on the shipped catalog.
+func TestShippedExamples(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, f := range c.Test() {
+		t.Error(f.Error())
+	}
+	for _, r := range c.Rules() {
+		if len(r.Examples) == 0 && !inList(r.Match.Source, event.SourceSNMPTrap, false) && r.Priority > -90 {
+			t.Errorf("%s: rule %s has no example line", r.Origin, r.ID)
+		}
+	}
+}
+
+type guideExample struct {
+	Line      string  `json:"line"`
+	Component string  `json:"component"`
+	Class     *string `json:"class"`
+	DocLine   int     `json:"doc_line"`
+}
+
+// TestGuideCorpusClassification: at least 99 % of the guide's examples classify to their
+// labelled component and class (component only where the class is null).
+func TestGuideCorpusClassification(t *testing.T) {
+	c := shippedCatalog(t)
+	examples := testutil.ReadJSONL[guideExample](t, "corpus/luna-guide-examples.jsonl")
+	wrong := 0
+	for i, ex := range examples {
+		if ex.Component == "syslog-structure" {
+			continue // the guide's illustration of the header, not a message
+		}
+		ev := parsed(t, ex.Line)
+		c.Classify(ev)
+		ok := ev.Component == ex.Component && (ex.Class == nil || ev.Class == *ex.Class)
+		if !ok {
+			wrong++
+			want := "<null>"
+			if ex.Class != nil {
+				want = *ex.Class
+			}
+			t.Logf("corpus line %d (guide line %d): got %s/%s (rule %s), want %s/%s: %s",
+				i+1, ex.DocLine, ev.Component, ev.Class, ev.Rule, ex.Component, want, ex.Line)
+		}
+	}
+	share := 1 - float64(wrong)/float64(len(examples))
+	t.Logf("%d of %d corpus lines classify as labelled (%.2f %%)", len(examples)-wrong, len(examples), 100*share)
+	if share < 0.99 {
+		t.Errorf("only %.2f %% of the corpus classifies as labelled; at least 99 %% is required", 100*share)
+	}
+}
+
+type trapCase struct {
+	Line         string  `json:"line"`
+	Notification *string `json:"notification"`
+	Assert       *bool   `json:"assert"`
+}
+
+// TestTrapAgentCategories: every case of the trap agent's corpus gets its notification
+// and assert, and no other notification.
+func TestTrapAgentCategories(t *testing.T) {
+	c := shippedCatalog(t)
+	for i, tc := range testutil.ReadJSONL[trapCase](t, "corpus/lsta-trap-cases.jsonl") {
+		ev := parsed(t, tc.Line)
+		c.Classify(ev)
+		want := ""
+		if tc.Notification != nil {
+			want = *tc.Notification
+		}
+		if want == "ntlAttentionNotify" {
+			want = "ntlsAttentionNotify" // the guide's typo: the MIB names it ntlsAttentionNotify
+		}
+		wantAssert := event.Unset
+		if tc.Assert != nil {
+			wantAssert = event.TriOf(*tc.Assert)
+		}
+		if ev.Notification != want || (want != "" && ev.Assert != wantAssert) {
+			t.Errorf("case %d: notification %q assert %s (rule %s), want %q %s: %s",
+				i+1, ev.Notification, triString(ev.Assert), ev.Rule, want, triString(wantAssert), tc.Line)
+		}
+	}
+}
