@@ -96,3 +96,20 @@ func TestTrapAgentCategories(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownMessageOfKnownProcess: a line from a known process that no rule knows gets
+// that process's component and class "unknown", never silence.
+func TestUnknownMessageOfKnownProcess(t *testing.T) {
+	c := shippedCatalog(t)
+	for line, component := range map[string]string{
+		"2012 Feb 29 12:05:01 myLuna local5 info NTLS [1234]: info : 0 : a message no release has written yet": "ntls",
+		"2012 Feb 29 12:05:01 myLuna local4 notice ipmievd: a message no release has written yet":               "ipmi",
+		"2012 Feb 29 12:05:01 myLuna daemon info smartd[1234]: a message no release has written yet":           "smart",
+		"2012 Feb 29 12:05:01 myLuna local5 info lsta: a message no release has written yet":                   "lsta",
+	} {
+		ev := parsed(t, line)
+		if r := c.Classify(ev); r == nil || ev.Component != component || ev.Class != "unknown" {
+			t.Errorf("%s: component %q class %q (rule %v), want %s/unknown", line, ev.Component, ev.Class, r, component)
+		}
+	}
+}
