@@ -50,8 +50,8 @@ func mixed(tb testing.TB) []string {
 }
 
 // grown returns the catalog with every rule copied nine more times under other ids, with
-// literals, field values and process names that never occur: ten times the rules, the
-// same classification.
+// literals (distinct from their first byte), field values and process names that never
+// occur: ten times the rules and automaton states, the same classification.
 func grown(tb testing.TB, c *Catalog) *Catalog {
 	rules := append([]*Rule(nil), c.Rules()...)
 	for k := 1; k < 10; k++ {
@@ -61,7 +61,8 @@ func grown(tb testing.TB, c *Catalog) *Catalog {
 			suffix := " \x01copy" + strconv.Itoa(k)
 			cp.Match.Contains = nil
 			for _, lit := range r.Match.Contains {
-				cp.Match.Contains = append(cp.Match.Contains, lit+suffix)
+				// A distinct start: new literals grow the automaton as new messages would.
+				cp.Match.Contains = append(cp.Match.Contains, "\x01"+strconv.Itoa(k)+lit)
 			}
 			if len(r.Match.Fields) > 0 {
 				cp.Match.Fields = map[string]string{}

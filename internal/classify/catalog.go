@@ -39,7 +39,7 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 		idx := int32(i)
 		switch {
 		case len(r.Match.Contains) > 0:
-			anchors = append(anchors, longest(r.Match.Contains))
+			anchors = append(anchors, anchor(r.Match.Contains))
 			anchored = append(anchored, idx)
 		case len(r.Match.Fields) > 0:
 			k := firstKey(r.Match.Fields)
@@ -60,6 +60,21 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 	n := len(rules)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
 	return c, nil
+}
+
+// maxAnchor bounds the part of a literal that goes into the automaton. Its table grows
+// with the sum of anchor lengths and is walked once per message byte, so it must stay
+// small enough for the processor's cache; twelve bytes already single out a message, and
+// the whole literal is checked when the rule is considered.
+const maxAnchor = 12
+
+// anchor returns the first maxAnchor bytes of the longest literal.
+func anchor(ss []string) string {
+	a := longest(ss)
+	if len(a) > maxAnchor {
+		a = a[:maxAnchor]
+	}
+	return a
 }
 
 func longest(ss []string) string {

@@ -103,7 +103,7 @@ func TestUnknownMessageOfKnownProcess(t *testing.T) {
 	c := shippedCatalog(t)
 	for line, component := range map[string]string{
 		"2012 Feb 29 12:05:01 myLuna local5 info NTLS [1234]: info : 0 : a message no release has written yet": "ntls",
-		"2012 Feb 29 12:05:01 myLuna local4 notice ipmievd: a message no release has written yet":               "ipmi",
+		"2012 Feb 29 12:05:01 myLuna local4 notice ipmievd: a message no release has written yet":              "ipmi",
 		"2012 Feb 29 12:05:01 myLuna daemon info smartd[1234]: a message no release has written yet":           "smart",
 		"2012 Feb 29 12:05:01 myLuna local5 info lsta: a message no release has written yet":                   "lsta",
 	} {
