@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -73,9 +74,9 @@ func (a *assertExpr) eval(ev *event.Event) (value, ok bool) {
 		if !isNum {
 			return false, false
 		}
-		return compareNum(ln, a.op, a.rightNum), true
+		return compare(ln, a.op, a.rightNum), true
 	case operandString:
-		return compareStr(l.String(), a.op, a.right), true
+		return compare(l.String(), a.op, a.right), true
 	}
 	r, found := ev.Fields.Get(a.right)
 	if !found {
@@ -84,9 +85,9 @@ func (a *assertExpr) eval(ev *event.Event) (value, ok bool) {
 	ln, lok := number(l)
 	rn, rok := number(r)
 	if lok && rok {
-		return compareNum(ln, a.op, rn), true
+		return compare(ln, a.op, rn), true
 	}
-	return compareStr(l.String(), a.op, r.String()), true
+	return compare(l.String(), a.op, r.String()), true
 }
 
 func number(f event.Field) (float64, bool) {
@@ -102,7 +103,8 @@ func number(f event.Field) (float64, bool) {
 	return 0, false
 }
 
-func compareNum(l float64, op string, r float64) bool {
+// compare applies op to two numbers or two strings.
+func compare[T cmp.Ordered](l T, op string, r T) bool {
 	switch op {
 	case "<":
 		return l < r
@@ -116,20 +118,4 @@ func compareNum(l float64, op string, r float64) bool {
 		return l == r
 	}
 	return l != r
-}
-
-func compareStr(l, op, r string) bool {
-	switch op {
-	case "==":
-		return l == r
-	case "!=":
-		return l != r
-	case "<":
-		return l < r
-	case "<=":
-		return l <= r
-	case ">":
-		return l > r
-	}
-	return l >= r
 }

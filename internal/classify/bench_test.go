@@ -24,21 +24,10 @@ func hsmLines(tb testing.TB) []string {
 		"[  812.345678] k7pf0: ALM0015: PCIe Link Failure")
 }
 
-var noise = []string{
-	"Nov 22 05:31:30 web01 sshd[20412]: Accepted publickey for deploy from 10.1.2.3 port 51234 ssh2: ED25519 SHA256:abcdef",
-	"Nov 22 05:31:31 web01 systemd[1]: Started Session 4242 of User deploy.",
-	"Nov 22 05:31:32 web01 CRON[20500]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
-	"Nov 22 05:31:33 web01 kernel: [1234567.123456] IPv4: martian source 10.0.0.1 from 10.0.0.2, on dev eth0",
-	"Nov 22 05:31:34 web01 systemd-logind[611]: New session 4242 of user deploy.",
-	"2026-11-22T05:31:35.123456+00:00 web02 postfix/smtpd[3210]: connect from unknown[10.9.8.7]",
-	"Nov 22 05:31:36 web01 dhclient[700]: DHCPACK of 10.0.0.5 from 10.0.0.1",
-	"Nov 22 05:31:37 web01 rsyslogd: [origin software=\"rsyslogd\"] rsyslogd was HUPed",
-	"Nov 22 05:31:38 web01 nginx[900]: 10.1.1.1 - - \"GET /health HTTP/1.1\" 200 2",
-}
-
 // mixed is nine tenths noise, one tenth HSM lines.
 func mixed(tb testing.TB) []string {
 	hsm := hsmLines(tb)
+	noise := testutil.NoiseLines()
 	var out []string
 	for i := 0; len(out) < 20000; i++ {
 		for k := 0; k < 9; k++ {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
 // mixedCorpus builds the benchmark input: Luna appliance lines from the guide's corpus,
@@ -29,14 +30,7 @@ func mixedCorpus(b *testing.B) []string {
 		"k7pf0: [hsm] ALM0013: High Temperature - 82C",
 		"Nov 22 05:31:30 pcie-host kernel: [  812.345678] k7pf0: ALM1014: Chassis opened",
 	}
-	generic := []string{
-		"Nov 22 05:31:30 web01 sshd[20412]: Accepted publickey for deploy from 10.1.2.3 port 51234 ssh2: ED25519 SHA256:abcdef",
-		"Nov 22 05:31:31 web01 systemd[1]: Started Session 4242 of User deploy.",
-		"Nov 22 05:31:32 web01 CRON[20500]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
-		"Nov 22 05:31:33 web01 kernel: [1234567.123456] IPv4: martian source 10.0.0.1 from 10.0.0.2, on dev eth0",
-		"Nov 22 05:31:34 web01 systemd-logind[611]: New session 4242 of user deploy.",
-		"2026-11-22T05:31:35.123456+00:00 web02 postfix/smtpd[3210]: connect from unknown[10.9.8.7]",
-	}
+	generic := testutil.NoiseLines()
 	var out []string
 	for i := 0; len(out) < 20000; i++ {
 		out = append(out, generic[i%len(generic)], luna[i%len(luna)], generic[(i+3)%len(generic)],
