@@ -1,11 +1,8 @@
 package parse
 
 import (
-	"bufio"
-	"os"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -43,22 +40,6 @@ func mixedCorpus(b *testing.B) []string {
 		}
 	}
 	return out
-}
-
-func specLines(tb testing.TB, rel, prefix string) []string {
-	f, err := os.Open(sharedPath(tb, rel))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), prefix) {
-			lines = append(lines, sc.Text())
-		}
-	}
-	return lines
 }
 
 func runParseBench(b *testing.B, lines []string, parse func(string, *event.Event)) {

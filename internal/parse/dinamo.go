@@ -149,24 +149,15 @@ type dinamoTail struct {
 // when the end of s does not have that shape: then s is all text.
 func dinamoTrailer(s string) (dinamoTail, bool) {
 	var tr dinamoTail
-	ue := len(s)
-	us := dinamoTokenStart(s, ue)
-	if us == 0 || us == ue || !isSpace(s[us-1]) {
+	us, ue := dinamoTokenBefore(s, len(s))
+	if !dinamoAfterSpace(s, us, ue) {
 		return tr, false
 	}
-	ae := us
-	for ae > 0 && isSpace(s[ae-1]) {
-		ae--
-	}
-	as := dinamoTokenStart(s, ae)
-	if as == 0 || as == ae || !isSpace(s[as-1]) {
+	as, ae := dinamoTokenBefore(s, us)
+	if !dinamoAfterSpace(s, as, ae) {
 		return tr, false
 	}
-	ce := as
-	for ce > 0 && isSpace(s[ce-1]) {
-		ce--
-	}
-	cs := dinamoTokenStart(s, ce)
+	cs, ce := dinamoTokenBefore(s, as)
 	client := s[cs:ce]
 	if !isIPv4(client) && !dinamoIPv6(client) {
 		return tr, false
@@ -175,18 +166,32 @@ func dinamoTrailer(s string) (dinamoTail, bool) {
 	if !ok {
 		return tr, false
 	}
-	te := cs
-	for te > 0 && isSpace(s[te-1]) {
-		te--
-	}
+	te := dinamoSkipSpacesBack(s, cs)
 	if te > 0 && s[te-1] == '|' {
-		te--
-		for te > 0 && isSpace(s[te-1]) {
-			te--
-		}
+		te = dinamoSkipSpacesBack(s, te-1)
 	}
 	tr = dinamoTail{text: s[:te], client: client, addr: s[as:ae], host: host, user: s[us:ue]}
 	return tr, true
+}
+
+// dinamoTokenBefore returns the bounds of the token that ends before end, past any spaces.
+func dinamoTokenBefore(s string, end int) (start, stop int) {
+	stop = dinamoSkipSpacesBack(s, end)
+	return dinamoTokenStart(s, stop), stop
+}
+
+// dinamoAfterSpace reports whether the token s[start:stop] is non-empty and has a space
+// before it (a trailer field, not the start of the line or the text after a '|').
+func dinamoAfterSpace(s string, start, stop int) bool {
+	return start > 0 && start < stop && isSpace(s[start-1])
+}
+
+// dinamoSkipSpacesBack returns the position before the run of spaces that ends at end.
+func dinamoSkipSpacesBack(s string, end int) int {
+	for end > 0 && isSpace(s[end-1]) {
+		end--
+	}
+	return end
 }
 
 // dinamoTokenStart returns the start of the token that ends at end: the bytes before end

@@ -1,9 +1,7 @@
 package parse
 
 import (
-	"bufio"
 	"errors"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -246,27 +244,14 @@ var specAttr = regexp.MustCompile(`(?:^|[ ,])(t|a|c|tls): ?([0-9]+|[yn])(?:$|[ ,
 // TestDinamoSpecExamples parses every example line of the spec, in native and console
 // form, and checks each value against what the line itself says.
 func TestDinamoSpecExamples(t *testing.T) {
-	f, err := os.Open(sharedPath(t, "spec/dinamo-event-log.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
 	n := 0
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if !strings.HasPrefix(line, "2022/01/11") {
-			continue
-		}
+	for _, line := range specLines(t, "spec/dinamo-event-log.txt", "2022/01/11") {
 		n++
 		want := specExpectation(t, line)
 		checkDinamo(t, line, want)
 		if strings.Contains(line, "|") {
 			checkDinamo(t, console(line), want)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if n < 17 {
 		t.Errorf("found %d example lines in the spec, want at least 17", n)
