@@ -17,9 +17,10 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 go version
-# Debian packages the tests use. None yet: the SNMP, PKCS#11, PostgreSQL and browser
-# tests of later stages add net-snmp, softhsm2, postgresql and chromium here.
-packages=()
+# Debian packages the tests use as real peers: net-snmp's tools, agent and trap daemon
+# (snmp, snmpd, snmptrapd), SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 checks, gcc
+# for the test PKCS#11 module. Tests that need one of them fail, never skip, under CI=true.
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
