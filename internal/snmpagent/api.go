@@ -70,8 +70,8 @@ type Target struct {
 
 // Stats counts what an agent did since it started.
 type Stats struct {
-	Requests, Responses, BadCommunity, BadVersion, Malformed uint64
+	Requests, Responses, BadCommunity, BadVersion, Malformed    uint64
 	UnknownUser, WrongDigest, DecryptionErrors, NotInTimeWindow uint64
-	UnknownEngineID, UnsupportedSecLevel, SetRefused uint64
-	Notifications, NotificationErrors                             uint64
+	UnknownEngineID, UnsupportedSecLevel, SetRefused            uint64
+	Notifications, NotificationErrors                           uint64
 }
