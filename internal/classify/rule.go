@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
 )
 
 // Rule is one entry of the catalog. See catalog/README.md for the format.
@@ -156,4 +158,39 @@ func (r *Rule) computeSpecificity() int {
 		s++
 	}
 	return s
+}
+
+// AlarmKey is the key of the alarm ev asserts or clears, within its host: the rule's key
+// template with each {name} replaced by the event's field of that name ({process} and
+// {component} name the event's own), or the rule's id when it has no key. Rules that share
+// a key (an ALM code pair, the assert and de-assert of one sensor) open and close the same
+// alarm.
+func (r *Rule) AlarmKey(ev *event.Event) string {
+	if r.Key == "" {
+		return r.ID
+	}
+	if !strings.Contains(r.Key, "{") {
+		return r.Key
+	}
+	var b strings.Builder
+	rest := r.Key
+	for {
+		i := strings.IndexByte(rest, '{')
+		j := strings.IndexByte(rest[i+1:], '}')
+		if i < 0 || j < 0 {
+			b.WriteString(rest)
+			return b.String()
+		}
+		b.WriteString(rest[:i])
+		name := rest[i+1 : i+1+j]
+		switch name {
+		case "process":
+			b.WriteString(ev.Process)
+		case "component":
+			b.WriteString(ev.Component)
+		default:
+			b.WriteString(ev.Fields.Text(name))
+		}
+		rest = rest[i+2+j:]
+	}
 }

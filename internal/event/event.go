@@ -85,3 +85,17 @@ func (e *Event) Reset() {
 	*e = Event{}
 	e.Fields = f
 }
+
+// Significant reports whether an operator should see e: an unparsed line (something may
+// be hidden in it), a level of warning or above, a trap notification, or an alarm change.
+func (e *Event) Significant() bool {
+	switch {
+	case e.Source == SourceUnparsed, e.Notification != "", e.Assert != Unset:
+		return true
+	}
+	switch e.Level {
+	case "critical", "major", "minor", "warning":
+		return true
+	}
+	return false
+}

@@ -153,25 +153,11 @@ func (o Options) keep(ev *event.Event) bool {
 	}
 	switch o.Only {
 	case "significant":
-		return Significant(ev)
+		return ev.Significant()
 	case "alarms":
 		return ev.Assert != event.Unset
 	}
 	return true
-}
-
-// Significant reports whether an operator should see ev: an unparsed line (something may
-// be hidden in it), a level of warning or above, a trap notification, or an alarm change.
-func Significant(ev *event.Event) bool {
-	switch {
-	case ev.Source == event.SourceUnparsed, ev.Notification != "", ev.Assert != event.Unset:
-		return true
-	}
-	switch ev.Level {
-	case "critical", "major", "minor", "warning":
-		return true
-	}
-	return false
 }
 
 // WriteSummary prints the counts by input and by source, and the inputs that failed.

@@ -1,0 +1,74 @@
+package state
+
+import (
+	"sort"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
+
+// Count is how often one rule matched on one host.
+type Count struct {
+	Host        string    `json:"host"`
+	Rule        string    `json:"rule"`
+	Title       string    `json:"title"`
+	Component   string    `json:"component"`
+	Level       string    `json:"level"`
+	Significant bool      `json:"significant"`
+	Count       int64     `json:"count"`
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	Example     string    `json:"example"` // the first message
+}
+
+type countKey struct{ host, rule string }
+
+// count tallies ev by host and rule: bounded by hosts times rules, whatever the volume.
+func (t *Tracker) count(ev *event.Event, when time.Time) {
+	rule := ev.Rule
+	if rule == "" {
+		rule = "(" + ev.Source + ")" // unclassified events, grouped by their format
+	}
+	k := countKey{ev.Host, rule}
+	c := t.counts[k]
+	if c == nil {
+		c = &Count{Host: ev.Host, Rule: rule, Title: ev.Title, Component: ev.Component,
+			Level: ev.Level, First: when, Example: ev.Message}
+		t.counts[k] = c
+	}
+	c.Count++
+	c.Significant = c.Significant || ev.Significant()
+	if when.After(c.Last) {
+		c.Last = when
+	}
+	if when.Before(c.First) {
+		c.First = when
+	}
+}
+
+// Counts lists the counts by rule and host, the most frequent first.
+func (t *Tracker) Counts() []Count {
+	out := make([]Count, 0, len(t.counts))
+	for _, c := range t.counts {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		if out[i].Rule != out[j].Rule {
+			return out[i].Rule < out[j].Rule
+		}
+		return out[i].Host < out[j].Host
+	})
+	return out
+}
+
+// Ignored counts the events each ignore entry matched, by its index in Config.Ignore.
+func (t *Tracker) Ignored() map[int]int64 {
+	out := make(map[int]int64, len(t.ignored))
+	for k, v := range t.ignored {
+		out[k] = v
+	}
+	return out
+}
