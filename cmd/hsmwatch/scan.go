@@ -8,15 +8,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
+	"github.com/hsmwatch/hsmwatch/internal/report"
 	"github.com/hsmwatch/hsmwatch/internal/scan"
 	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
 	"github.com/hsmwatch/hsmwatch/internal/sink/table"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 type scanFlags struct {
-	format, since, until, host, defaultHost, output, tz, only string
-	rules                                                     []string
+	format, since, until, host, defaultHost, output, tz, only, report string
+	rules, ignore                                                     []string
+	staleAfter                                                        time.Duration
 }
 
 func (a *app) scanCommand() *cobra.Command {
@@ -28,6 +32,11 @@ func (a *app) scanCommand() *cobra.Command {
 every line into a schema v1 event and writes one event per input line. Lines no parser
 understands become events of source "unparsed" with the reason. A summary goes to
 standard error. The exit status is 1 when an input cannot be read, 0 otherwise.
+
+With --report, scan prints instead what an operator reads first: the alarms still open
+at the end of the record (stale ones apart), the most frequent significant events,
+repeats and storms, and for Dinamo logs the integrity findings (counter gaps, restarts,
+truncations) and the client sessions. --report=json gives the same as one JSON document.
 
 Formats: ` + strings.Join(parse.Formats(), ", ") + `.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.scan(cmd, f, args) },
@@ -41,6 +50,10 @@ Formats: ` + strings.Join(parse.Formats(), ", ") + `.`,
 	fl.StringVarP(&f.output, "output", "o", "jsonl", "output: jsonl or table")
 	fl.StringVar(&f.tz, "tz", "Local", "time zone of timestamps written without an offset (IANA name, UTC or Local)")
 	fl.StringArrayVar(&f.rules, "rules", nil, "rule file or folder added to the shipped catalog (repeatable)")
+	fl.StringVar(&f.report, "report", "", "print the report instead of the events: text (the default with a bare --report) or json")
+	fl.Lookup("report").NoOptDefVal = "text"
+	fl.DurationVar(&f.staleAfter, "stale-after", 24*time.Hour, "an alarm open this long at the end of the record is stale")
+	fl.StringArrayVar(&f.ignore, "ignore", nil, "ignore events of the rules matching this glob, such as luna.ssh.* (repeatable)")
 	fl.StringVar(&f.only, "only", "", "keep only significant events (warning and above, trap notifications, alarm changes) or alarms (asserts and clears)")
 	return cmd
 }
@@ -51,10 +64,15 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 		return err
 	}
 	var sink scan.Sink
-	switch f.output {
-	case "jsonl":
+	switch {
+	case f.report != "":
+		if f.report != "text" && f.report != "json" {
+			return fmt.Errorf("--report %q: use text or json", f.report)
+		}
+		sink = discard{}
+	case f.output == "jsonl":
 		sink = jsonl.New(a.stdout)
-	case "table":
+	case f.output == "table":
 		sink = table.New(a.stdout)
 	default:
 		return fmt.Errorf("--output %q: use jsonl or table", f.output)
@@ -68,6 +86,11 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if f.report != "" {
+		if err := a.writeReport(f, o.State); err != nil {
+			return err
+		}
 	}
 	if len(sum.Failed) > 0 {
 		return exitError{code: 1}
@@ -104,5 +127,26 @@ func (f scanFlags) options() (scan.Options, error) {
 	if o.Catalog, err = classify.Load(f.rules...); err != nil {
 		return o, fmt.Errorf("rules: %w", err)
 	}
+	cfg := state.Config{StaleAfter: f.staleAfter}
+	for _, g := range f.ignore {
+		cfg.Ignore = append(cfg.Ignore, state.Ignore{Rule: g, Reason: "--ignore " + g})
+	}
+	if o.State, err = state.New(cfg, o.Catalog); err != nil {
+		return o, fmt.Errorf("--ignore: %w", err)
+	}
 	return o, nil
 }
+
+func (a *app) writeReport(f scanFlags, tr *state.Tracker) error {
+	r := report.Build(tr, report.Options{StaleAfter: f.staleAfter})
+	if f.report == "json" {
+		return r.WriteJSON(a.stdout)
+	}
+	return r.WriteText(a.stdout)
+}
+
+// discard is the sink of a scan whose output is the report.
+type discard struct{}
+
+func (discard) Write(*event.Event) error { return nil }
+func (discard) Flush() error             { return nil }

@@ -17,6 +17,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
 	"github.com/hsmwatch/hsmwatch/internal/source"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Sink receives the events that pass the filters.
@@ -36,6 +37,9 @@ type Options struct {
 	DefaultHost string         // host for events whose input names none
 	// Catalog classifies every event; nil leaves events unclassified.
 	Catalog *classify.Catalog
+	// State, when set, is fed every event that passes the time and host filters (before
+	// Only), so that alarms, sessions and counts see the whole record.
+	State *state.Tracker
 	// Only keeps "significant" events (level warning or above, a trap notification, or an
 	// assert or clear) or "alarms" (events that assert or clear an alarm); "" keeps all.
 	Only string
@@ -116,7 +120,13 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		sum.Lines++
 		sum.ByInput[s.Name]++
 		sum.BySource[ev.Source]++
-		if !o.keep(&ev) {
+		if !o.inScope(&ev) {
+			return nil
+		}
+		if o.State != nil {
+			o.State.Observe(&ev)
+		}
+		if !o.wanted(&ev) {
 			return nil
 		}
 		sum.Written++
@@ -135,9 +145,10 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 	return nil
 }
 
-// keep applies the filters. Events without a time (bare ALM lines, dmesg uptimes) cannot
-// be placed outside a time window and are kept, so a time filter never hides an alarm.
-func (o Options) keep(ev *event.Event) bool {
+// inScope applies the time and host filters. Events without a time (bare ALM lines, dmesg
+// uptimes) cannot be placed outside a time window and are kept, so a time filter never
+// hides an alarm.
+func (o Options) inScope(ev *event.Event) bool {
 	if !ev.Time.IsZero() {
 		if !o.Since.IsZero() && ev.Time.Before(o.Since) {
 			return false
@@ -151,6 +162,11 @@ func (o Options) keep(ev *event.Event) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// wanted applies --only.
+func (o Options) wanted(ev *event.Event) bool {
 	switch o.Only {
 	case "significant":
 		return ev.Significant()

@@ -34,6 +34,9 @@ func (t *Tracker) count(ev *event.Event, when time.Time) {
 	if c == nil {
 		c = &Count{Host: ev.Host, Rule: rule, Title: ev.Title, Component: ev.Component,
 			Level: ev.Level, First: when, Example: ev.Message}
+		if c.Example == "" {
+			c.Example = ev.Raw // an unparsed line has no message, only its text
+		}
 		t.counts[k] = c
 	}
 	c.Count++

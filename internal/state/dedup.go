@@ -21,6 +21,7 @@ type Repeat struct {
 type dedupKey struct {
 	host, rule, msg string
 	assert          event.Tri
+	test            bool
 }
 
 type dedupTable struct {
@@ -46,7 +47,7 @@ func (d *dedupTable) seen(ev *event.Event, when time.Time) bool {
 	if when.After(d.sweep) {
 		d.expire(when)
 	}
-	k := dedupKey{ev.Host, ev.Rule, ev.Message, ev.Assert}
+	k := dedupKey{ev.Host, ev.Rule, ev.Message, ev.Assert, ev.Test}
 	if r := d.live[k]; r != nil && when.Sub(r.First) < d.window && !when.Before(r.First) {
 		r.Count++
 		if when.After(r.Last) {

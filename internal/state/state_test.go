@@ -332,3 +332,23 @@ func TestCountsBySignificance(t *testing.T) {
 		t.Errorf("last: %v", cs[0].Last)
 	}
 }
+
+// A trap test (lsta's ***TEST lines) must neither open nor close a hardware alarm.
+func TestTrapTestChangesNothing(t *testing.T) {
+	f := newFeeder(t, Config{})
+	test := strings.Replace(psuFail, "ipmievd: ", "ipmievd[1234]: ***TEST : ", 1)
+	ev := f.event(test, t0)
+	if !ev.Test {
+		t.Fatalf("line not marked as a test: %q", test)
+	}
+	if d := f.tr.Observe(ev); d.Change != NoChange {
+		t.Fatalf("test assert: %v", d.Change)
+	}
+	f.feed(psuFail, t0.Add(time.Minute))
+	if d := f.tr.Observe(f.event(strings.Replace(psuOK, "ipmievd: ", "ipmievd[1234]: ***TEST : ", 1), t0.Add(2*time.Minute))); d.Change != NoChange {
+		t.Fatalf("test clear: %v", d.Change)
+	}
+	if len(f.tr.Active()) != 1 {
+		t.Fatal("a test clear closed a real alarm")
+	}
+}
