@@ -19,6 +19,13 @@ type Catalog struct {
 	byProcess map[string][]int32            // the rest, by lower-case process
 	anyEvent  []int32                       // the rest without a process: checked for every event
 
+	// Which events can match a literal rule at all: those of a source in scanSources
+	// (rules without a process constraint) or of a process in scanProcesses. Other events
+	// (most of a syslog server's noise) skip the automaton.
+	scanAll       bool
+	scanSources   map[string]bool
+	scanProcesses map[string]bool
+
 	scratch sync.Pool
 }
 
@@ -31,7 +38,7 @@ type scratch struct {
 
 func newCatalog(rules []*Rule) (*Catalog, error) {
 	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
-		byProcess: map[string][]int32{}}
+		byProcess: map[string][]int32{}, scanSources: map[string]bool{}, scanProcesses: map[string]bool{}}
 	var anchors []string
 	var anchored []int32
 	for i, r := range rules {
@@ -41,6 +48,7 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 		case len(r.Match.Contains) > 0:
 			anchors = append(anchors, anchor(r.Match.Contains))
 			anchored = append(anchored, idx)
+			c.noteScanScope(r)
 		case len(r.Match.Fields) > 0:
 			k := firstKey(r.Match.Fields)
 			if c.byField[k] == nil {
@@ -60,6 +68,28 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 	n := len(rules)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
 	return c, nil
+}
+
+// noteScanScope records which events a literal rule can match, by process or by source.
+func (c *Catalog) noteScanScope(r *Rule) {
+	switch {
+	case len(r.Match.Process) > 0:
+		for _, p := range r.Match.Process {
+			c.scanProcesses[strings.ToLower(p)] = true
+		}
+	case len(r.Match.Source) > 0:
+		for _, s := range r.Match.Source {
+			c.scanSources[s] = true
+		}
+	default:
+		c.scanAll = true
+	}
+}
+
+// needsScan reports whether some literal rule could match ev; lowerProcess is its
+// process in lower case.
+func (c *Catalog) needsScan(ev *event.Event, lowerProcess []byte) bool {
+	return c.scanAll || c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]
 }
 
 // maxAnchor bounds the part of a literal that goes into the automaton. Its table grows
@@ -136,7 +166,10 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 			best = r
 		}
 	}
-	c.literals.scan(ev.Message, consider)
+	s.buf = appendLower(s.buf[:0], ev.Process)
+	if c.needsScan(ev, s.buf) {
+		c.literals.scan(ev.Message, consider)
+	}
 	for key, values := range c.byField {
 		if f, ok := ev.Fields.Get(key); ok {
 			for _, i := range values[f.String()] {
@@ -145,7 +178,6 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		}
 	}
 	if ev.Process != "" {
-		s.buf = appendLower(s.buf[:0], ev.Process)
 		for _, i := range c.byProcess[string(s.buf)] {
 			consider(i)
 		}
