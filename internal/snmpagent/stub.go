@@ -37,31 +37,3 @@ func (a *Agent) Notify(ctx context.Context, t Target, trapOID string, vars []Var
 
 // Reboot simulates a restart: engine boots + 1, engine time from 0.
 func (a *Agent) Reboot() {}
-
-// MapTree is a Tree kept in OID order whose variables can be set, computed on each
-// read (SetFunc), and removed while the agent serves.
-type MapTree struct{}
-
-// NewMapTree returns an empty tree.
-func NewMapTree() *MapTree { return &MapTree{} }
-
-// Set stores a fixed value at v.Name.
-func (t *MapTree) Set(v Var) {}
-
-// SetFunc stores a value computed on every read.
-func (t *MapTree) SetFunc(oid string, fn func() Var) {}
-
-// Delete removes one OID.
-func (t *MapTree) Delete(oid string) {}
-
-// DeletePrefix removes every OID under prefix (a table's rows).
-func (t *MapTree) DeletePrefix(prefix string) {}
-
-// Len is the number of OIDs.
-func (t *MapTree) Len() int { return 0 }
-
-// Get implements Tree.
-func (t *MapTree) Get(oid string) (Var, bool) { return Var{}, false }
-
-// Next implements Tree.
-func (t *MapTree) Next(oid string) (Var, bool) { return Var{}, false }
