@@ -197,6 +197,9 @@ func (t *alarmTable) flip(id alarmID, when time.Time) bool {
 		}
 	}
 	fs = append(fs[:n], when)
+	if len(fs) > t.cfg.FlapCount { // only the last FlapCount changes decide
+		fs = append(fs[:0], fs[len(fs)-t.cfg.FlapCount:]...)
+	}
 	t.flips[id] = fs
 	if len(t.flips) > t.sweepAt {
 		t.prune(cut)
