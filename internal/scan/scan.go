@@ -40,6 +40,8 @@ type Options struct {
 	// State, when set, is fed every event that passes the time and host filters (before
 	// Only), so that alarms, sessions and counts see the whole record.
 	State *state.Tracker
+	// SkipIgnored leaves out the events that State's ignore list matched.
+	SkipIgnored bool
 	// Only keeps "significant" events (level warning or above, a trap notification, or an
 	// assert or clear) or "alarms" (events that assert or clear an alarm); "" keeps all.
 	Only string
@@ -123,8 +125,8 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		if !o.inScope(&ev) {
 			return nil
 		}
-		if o.State != nil {
-			o.State.Observe(&ev)
+		if o.State != nil && o.State.Observe(&ev).Ignored && o.SkipIgnored {
+			return nil
 		}
 		if !o.wanted(&ev) {
 			return nil
