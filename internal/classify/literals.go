@@ -9,6 +9,10 @@ type literalIndex struct {
 	nclass int
 	next   []int32   // state*nclass + class -> state
 	out    [][]int32 // state -> rules whose anchor ends here (fail links folded in)
+	// step is next as the scan reads it: the target's row offset (state*nclass), bitwise
+	// negated when the target has outputs, so that each byte costs two loads and a sign
+	// test, with no multiplication and no look at out.
+	step []int32
 }
 
 func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
@@ -35,6 +39,14 @@ func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
 		ix.out[s] = append(ix.out[s], rules[k])
 	}
 	ix.link()
+	ix.step = make([]int32, len(ix.next))
+	for i, t := range ix.next {
+		v := t * int32(ix.nclass)
+		if len(ix.out[t]) > 0 {
+			v = ^v
+		}
+		ix.step[i] = v
+	}
 	return ix
 }
 
@@ -79,12 +91,17 @@ func (ix *literalIndex) link() {
 
 // scan calls fn for each rule whose anchor occurs in s (a rule may be reported twice).
 func (ix *literalIndex) scan(s string, fn func(rule int32)) {
-	n := ix.nclass
-	state := int32(0)
+	n := int32(ix.nclass)
+	step, class := ix.step, &ix.class
+	off := int32(0)
 	for i := 0; i < len(s); i++ {
-		state = ix.next[int(state)*n+int(ix.class[s[i]])]
-		for _, r := range ix.out[state] {
-			fn(r)
+		v := step[off+int32(class[s[i]])]
+		if v < 0 {
+			v = ^v
+			for _, r := range ix.out[v/n] {
+				fn(r)
+			}
 		}
+		off = v
 	}
 }
