@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -123,6 +124,7 @@ func (f simFlags) fleetConfig(cmd *cobra.Command) (*sim.FleetConfig, error) {
 		if cfg, err = sim.ParseFleetConfig(data); err != nil {
 			return nil, fmt.Errorf("--config %s: %w", f.config, err)
 		}
+		cfg.ResolvePaths(filepath.Dir(f.config))
 	}
 	if cmd.Flags().Changed("seed") || f.config == "" {
 		cfg.Seed = f.seed
