@@ -60,7 +60,7 @@ func (t *Table) Load(paths ...string) error {
 	l := newLoader()
 	var errs []error
 	for _, f := range mibFiles(paths, &errs) {
-		if err := l.parse(f); err != nil {
+		if err := l.parse(f.path, f.explicit); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -87,8 +87,13 @@ func (t *Table) resolveAll(l *loader, errs []error) error {
 	return errors.Join(errs...)
 }
 
-func mibFiles(paths []string, errs *[]error) []string {
-	var out []string
+type mibFile struct {
+	path     string
+	explicit bool // named on its own, not found in a folder
+}
+
+func mibFiles(paths []string, errs *[]error) []mibFile {
+	var out []mibFile
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -96,7 +101,7 @@ func mibFiles(paths []string, errs *[]error) []string {
 			continue
 		}
 		if !st.IsDir() {
-			out = append(out, p)
+			out = append(out, mibFile{p, true})
 			continue
 		}
 		ents, err := os.ReadDir(p)
@@ -106,17 +111,23 @@ func mibFiles(paths []string, errs *[]error) []string {
 		}
 		for _, e := range ents {
 			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-				out = append(out, filepath.Join(p, e.Name()))
+				out = append(out, mibFile{filepath.Join(p, e.Name()), false})
 			}
 		}
 	}
 	return out
 }
 
-func (l *loader) parse(file string) error {
+// parse reads one file. A file found in a folder that holds no module definition (a
+// README, a checksum list) is skipped, as net-snmp skips it; a file named on its own must
+// be a MIB.
+func (l *loader) parse(file string, explicit bool) error {
 	text, err := os.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("mibs: %w", err)
+	}
+	if !explicit && !bytes.Contains(text, []byte("DEFINITIONS")) {
+		return nil
 	}
 	return l.parseText(file, text)
 }

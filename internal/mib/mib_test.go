@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/hsmwatch/hsmwatch/internal/classify"
 )
 
 func TestBuiltin(t *testing.T) {
@@ -133,6 +135,56 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // net-snmp's own MIBs as Debian ships them load without the base modules they import.
+// A folder's non-MIB files are skipped; a file named on its own must be a MIB.
+func TestLoadSkipsNonMIBFiles(t *testing.T) {
+	dir := t.TempDir()
+	readme := dir + "/README.md"
+	if err := os.WriteFile(readme, []byte("# notes about these MIBs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := New().Load(dir); err != nil {
+		t.Fatalf("folder with a README: %v", err)
+	}
+	if err := New().Load(readme); err == nil || !strings.Contains(err.Error(), "README.md") {
+		t.Fatalf("README named on its own: %v", err)
+	}
+}
+
+// The project's own mibs/ folder (stand-in Dinamo MIB, reconstructed Luna MIBs, IETF base
+// modules) loads without error, and names what the simulator serves.
+func TestLoadProjectMIBs(t *testing.T) {
+	tb := Builtin()
+	if err := tb.Load("../../mibs"); err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.Name(".1.3.6.1.4.1.23629.1.5.2.2.3"); got != "SAFENET-APPLIANCE-MIB::powerSupplyAttentionNotify" {
+		t.Errorf("power supply notification from the loaded MIB: %s", got)
+	}
+	var dinamo int
+	for _, e := range tb.Entries() {
+		if strings.HasPrefix(e.OID, ".1.3.6.1.4.1.41054.") && e.Kind == KindNotification {
+			dinamo++
+		}
+	}
+	if dinamo != 30 {
+		t.Errorf("%d Dinamo notifications in the stand-in MIB, want the spec's 30", dinamo)
+	}
+	// A received Dinamo trap is named through the MIB and classified by that name: every
+	// Dinamo trap rule's name must be a notification of the MIB.
+	cat, err := classify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cat.Rules() {
+		if name := r.Match.Fields["trap"]; strings.HasPrefix(r.ID, "dinamo.trap.") {
+			oid, ok := tb.Resolve("DINAMO-STANDIN-MIB::" + name)
+			if e, _, _ := tb.Lookup(oid); !ok || e.Kind != KindNotification || !strings.HasPrefix(oid, ".1.3.6.1.4.1.41054.") {
+				t.Errorf("rule %s names trap %q, which the Dinamo MIB does not declare", r.ID, name)
+			}
+		}
+	}
+}
+
 func TestLoadNetSNMPMIBs(t *testing.T) {
 	const f = "/usr/share/snmp/mibs/UCD-SNMP-MIB.txt"
 	if _, err := os.Stat(f); err != nil {
