@@ -1,0 +1,121 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const good = `site: paris-dc1
+store:
+  dsn: sqlite:/var/lib/hsmwatch/hsmwatch.db
+  max_age: 90d
+http:
+  listen: 127.0.0.1:9177
+state:
+  stale_after: 12h
+  ignore:
+    - rule: luna.ssh.*
+      reason: jump host noise
+sources:
+  files:
+    - path: /var/log/luna/*.log
+  syslog:
+    - listen: udp://0.0.0.0:514
+    - listen: tls://0.0.0.0:6514
+      cert: /etc/hsmwatch/tls.crt
+      key: /etc/hsmwatch/tls.key
+  poll:
+    - host: luna1.example:161
+      profile: luna-network
+      user:
+        name: ops
+        auth_proto: SHA
+        auth_pass_file: /etc/hsmwatch/ops.auth
+        priv_proto: AES
+        priv_pass_file: /etc/hsmwatch/ops.priv
+      interval: 60s
+sinks:
+  webhooks:
+    - url: https://hooks.example/hsm
+`
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse("hsmwatch.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Site != "paris-dc1" || time.Duration(c.Store.MaxAge) != 90*24*time.Hour || c.State.StaleAfter != 12*time.Hour {
+		t.Errorf("decoded: %+v", c)
+	}
+	if len(c.Sources.Syslog) != 2 || c.Sources.Poll[0].User.Name != "ops" || time.Duration(c.Sources.Poll[0].Interval) != time.Minute {
+		t.Errorf("sources: %+v", c.Sources)
+	}
+	if len(c.State.Ignore) != 1 || c.State.Ignore[0].Rule != "luna.ssh.*" {
+		t.Errorf("state ignore: %+v", c.State.Ignore)
+	}
+}
+
+func TestParseEmpty(t *testing.T) {
+	if _, err := Parse("empty.yaml", nil); err != nil {
+		t.Fatalf("an empty file is an empty configuration: %v", err)
+	}
+}
+
+// Every problem is reported with file, line and key, all at once.
+func TestParseProblems(t *testing.T) {
+	bad := `store:
+  dsn: postgres://hsm:secret@db/hsmwatch
+sources:
+  files:
+    - format: auto
+  syslog:
+    - listen: udp://:514
+    - listen: tls://:6514
+    - listen: 0.0.0.0:514
+  poll:
+    - host: luna1
+sinks:
+  webhooks:
+    - url: ftp://x
+`
+	_, err := Parse("bad.yaml", []byte(bad))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"bad.yaml:2: store.dsn: holds a password",
+		"bad.yaml:5: sources.files[0].path: required",
+		"bad.yaml:8: sources.syslog[1]: a tls listener needs cert and key",
+		"bad.yaml:9: sources.syslog[2].listen: want udp://HOST:PORT",
+		"bad.yaml:11: sources.poll[0]: give community_file, community_env or user",
+		"bad.yaml:14: sinks.webhooks[0].url: want an http:// or https:// URL",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "secret") {
+		t.Errorf("the password leaked into the error: %s", msg)
+	}
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Errorf("errors are not *Error: %T", err)
+	}
+}
+
+func TestParseUnknownKeyAndBadValue(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"sources:\n  filez: []\n", "line 2: field filez not found"},
+		{"store:\n  max_age: soon\n", `duration "soon"`},
+		{"state:\n  flap_count: 1\n", "bad.yaml:2: state: flap_count"},
+		{"site: [\n", "bad.yaml: yaml:"},
+	} {
+		_, err := Parse("bad.yaml", []byte(c.text))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.text, err, c.want)
+		}
+	}
+}
