@@ -1,0 +1,88 @@
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/parse"
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/state"
+)
+
+func scrape(t *testing.T, r *Registry) string {
+	t.Helper()
+	srv := httptest.NewServer(promhttp.HandlerFor(r.Gatherer(), promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}
+
+// Events are counted by host, component and level, open alarms follow the tracker,
+// samples and registered figures appear with their labels, over real HTTP.
+func TestMetricsExposition(t *testing.T) {
+	cat, err := classify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := state.New(state.Config{}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := parse.New(parse.Auto, parse.Options{Location: time.UTC, Reference: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	var batch []pipeline.Item
+	for _, line := range []string{
+		"2026 Nov 22 10:02:00 lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted",
+		"2026 Nov 22 10:03:00 lunaA local5 info lunash [3442]: info : 0 : Command: hsm show : admin : 192.168.0.111/2719",
+		"2026 Nov 22 10:04:00 lunaA local5 info lunash [3442]: info : 0 : Command: hsm show : admin : 192.168.0.111/2719",
+	} {
+		ev := new(event.Event)
+		parse.Into(p, line, ev)
+		cat.Classify(ev)
+		batch = append(batch, pipeline.Item{Record: pipeline.Record{Event: ev}, Decision: tr.Observe(ev)})
+	}
+	r := New()
+	if err := (Sink{Registry: r, State: tr}).Write(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	r.SetSamples("lunaA", []Sample{{Name: "storage_used_percent", Labels: map[string]string{"partition": "p1"}, Value: 42.5}})
+	dropped := 0.0
+	r.Func("pipeline_events_dropped_total", "Events dropped by the pipeline.", true, nil, func() float64 { return dropped })
+	out := scrape(t, r)
+	for _, want := range []string{
+		`hsmwatch_events_total{component="ipmi",host="lunaA",level="critical"} 1`,
+		`hsmwatch_events_total{component="lunash-commands",host="lunaA",level="info"} 2`,
+		`hsmwatch_alarms_active{host="lunaA",level="critical"} 1`,
+		`hsmwatch_hsm_storage_used_percent{host="lunaA",partition="p1"} 42.5`,
+		`hsmwatch_pipeline_events_dropped_total 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	r.SetSamples("lunaA", nil)
+	if strings.Contains(scrape(t, r), "hsmwatch_hsm_storage_used_percent") {
+		t.Error("a host's samples must be replaced, not accumulated")
+	}
+}
