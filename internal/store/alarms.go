@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/hsmwatch/hsmwatch/internal/state"
+)
+
+// Alarm rows. The tracker (internal/state) lives in memory: after a restart it opens again
+// an alarm the store still holds open, and after a crash it may replay changes the store
+// already has. So an alarm change is applied as follows, always within the store's site:
+//
+//   - it updates the open row of its host and key when that row opened no later than the
+//     alarm (a restarted tracker's alarm merges into the older open row, which keeps its
+//     opening time; asserts and last_seen only grow);
+//   - otherwise it inserts the alarm as a new row unless that occurrence (site, host, key,
+//     opened) is already stored or another one is open: a replayed change of an alarm
+//     that was since cleared, or of one older than the open row, changes nothing.
+//
+// A cleared alarm sets cleared and cleared_by on the row; open rows have cleared NULL.
+const (
+	updateAlarmSQL = `UPDATE alarms SET level = $4, message = $5, input = $6,
+	last_seen = CASE WHEN last_seen > $7 THEN last_seen ELSE $7 END,
+	asserts = CASE WHEN asserts > $8 THEN asserts ELSE $8 END,
+	flapping = $9, cleared = $10, cleared_by = $11
+WHERE site = $1 AND host = $2 AND key = $3 AND cleared IS NULL AND opened <= $12`
+
+	insertAlarmSQL = `INSERT INTO alarms (site, host, key, rule, title, component, level,
+	notification, message, input, opened, last_seen, asserts, flapping, cleared, cleared_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT DO NOTHING`
+)
+
+func (s *sqlStore) PutAlarms(ctx context.Context, alarms []state.Alarm) error {
+	if len(alarms) == 0 {
+		return nil
+	}
+	c := s.d.cleanText
+	err := s.db.write(ctx, func(q querier) error {
+		for _, a := range alarms {
+			host, key := c(a.Host), c(a.Key)
+			lastSeen := max(unixNano(a.LastSeen), unixNano(a.Opened))
+			n, err := q.exec(ctx, updateAlarmSQL, s.site, host, key, c(a.Level), c(a.Message),
+				c(a.Input), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared), c(a.ClearedBy),
+				unixNano(a.Opened))
+			if err != nil {
+				return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
+			}
+			if n > 0 {
+				continue
+			}
+			if _, err := q.exec(ctx, insertAlarmSQL, s.site, host, key, c(a.Rule), c(a.Title),
+				c(a.Component), c(a.Level), c(a.Notification), c(a.Message), c(a.Input),
+				unixNano(a.Opened), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared),
+				c(a.ClearedBy)); err != nil {
+				return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: put %d alarms: %w", len(alarms), err)
+	}
+	return nil
+}
+
+const selectAlarmCols = `id, site, host, key, rule, title, component, level, notification,
+	message, input, opened, last_seen, asserts, flapping, cleared, cleared_by`
+
+// Alarms lists open alarms by site, host and opening time, or (Open false) the most
+// recently active alarms, open or cleared, newest first.
+func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error) {
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 0 || limit > MaxLimit:
+		return nil, fmt.Errorf("%w: limit %d not in 1..%d", ErrBadFilter, limit, MaxLimit)
+	}
+	c := s.d.cleanText
+	var a args
+	var where []string
+	if f.Site != "" {
+		where = append(where, "site = "+a.add(c(f.Site)))
+	}
+	if f.Host != "" {
+		where = append(where, "host = "+a.add(c(f.Host)))
+	}
+	if f.Open {
+		where = append(where, "cleared IS NULL")
+	}
+	q := "SELECT " + selectAlarmCols + " FROM alarms"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Open {
+		// Every open alarm: there are at most as many as hosts times alarm keys, and an
+		// operator must see all of them.
+		q += " ORDER BY site, host, opened, key"
+	} else {
+		q += " ORDER BY COALESCE(cleared, last_seen) DESC, id DESC LIMIT " + a.add(int64(limit))
+	}
+	var out []Alarm
+	err := s.db.read(ctx, func(qr querier) error {
+		r, err := qr.query(ctx, q, a...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		for r.Next() {
+			al, err := scanAlarm(r)
+			if err != nil {
+				return err
+			}
+			out = append(out, al)
+		}
+		return r.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: alarms: %w", err)
+	}
+	return out, nil
+}
+
+func scanAlarm(r rows) (Alarm, error) {
+	var (
+		al                        Alarm
+		opened, lastSeen, asserts int64
+		cleared                   sql.NullInt64
+		flapping                  bool
+	)
+	err := r.Scan(&al.ID, &al.Site, &al.Host, &al.Key, &al.Rule, &al.Title, &al.Component,
+		&al.Level, &al.Notification, &al.Message, &al.Input, &opened, &lastSeen, &asserts,
+		&flapping, &cleared, &al.ClearedBy)
+	if err != nil {
+		return al, fmt.Errorf("read alarm: %w", err)
+	}
+	al.Opened, al.LastSeen, al.Asserts, al.Flapping = fromNano(opened), fromNano(lastSeen), asserts, flapping
+	if cleared.Valid {
+		al.Cleared = fromNano(cleared.Int64)
+	}
+	return al, nil
+}

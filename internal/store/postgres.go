@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// migrateLockSQL takes the transaction-level advisory lock that serialises migrations of
+// one PostgreSQL database across daemons. The key is "hsmwatch" read as a big-endian
+// int64; it is released when the migration transaction ends, even if the daemon dies.
+const migrateLockSQL = `SELECT pg_advisory_xact_lock(7526479761769784168)`
+
+// openPostgres opens a store in a PostgreSQL database, possibly shared with the daemons
+// of other sites.
+func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's error does not repeat the password; ours names no part of the URL.
+		return nil, fmt.Errorf("store: postgres URL: %w", err)
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = "hsmwatch"
+	}
+	b := &pgBackend{pool: newConnPool(cfg, opts.MaxConns)}
+	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", cleanText: pgText}
+	if err := migrate(ctx, b, d, migrateLockSQL, opts); err != nil {
+		b.close()
+		return nil, err
+	}
+	opts.Logger.Debug("store: opened", "dialect", "postgres", "host", cfg.Host, "database", cfg.Database, "site", opts.Site)
+	return &sqlStore{site: opts.Site, db: b, d: d, opts: opts, now: time.Now}, nil
+}
+
+type pgBackend struct {
+	pool *connPool
+}
+
+func (b *pgBackend) read(ctx context.Context, fn func(q querier) error) error {
+	pc, err := b.pool.acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer b.pool.release(pc)
+	return fn(pgQuerier{pc.c})
+}
+
+func (b *pgBackend) write(ctx context.Context, fn func(q querier) error) error {
+	var (
+		pc  *pooledConn
+		tx  pgx.Tx
+		err error
+	)
+	for attempt := 0; ; attempt++ {
+		if pc, err = b.pool.acquire(ctx); err != nil {
+			return fmt.Errorf("connect: %w", err)
+		}
+		if tx, err = pc.c.Begin(ctx); err == nil {
+			break
+		}
+		broken := pc.c.IsClosed()
+		b.pool.release(pc)
+		if !broken || attempt > 0 || ctx.Err() != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		// The server dropped this idle connection (a restart) before we sent anything
+		// that matters: take another once, rather than fail a batch that can go through.
+	}
+	defer b.pool.release(pc)
+	if err := fn(pgQuerier{tx}); err != nil {
+		// A fresh context: the caller's may be what ended, and an open transaction
+		// would keep its locks until the connection is closed.
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if rerr := tx.Rollback(rctx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (b *pgBackend) close() error {
+	b.pool.close()
+	return nil
+}
+
+// pgQuerier runs statements on a connection or a transaction.
+type pgQuerier struct {
+	q interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	}
+}
+
+func (p pgQuerier) exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := p.q.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (p pgQuerier) query(ctx context.Context, sql string, args ...any) (rows, error) {
+	r, err := p.q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// execMany queues every statement in one batch: one round trip for the whole list.
+func (p pgQuerier) execMany(ctx context.Context, sql string, argLists [][]any) (int64, error) {
+	if len(argLists) == 0 {
+		return 0, nil
+	}
+	var batch pgx.Batch
+	for _, args := range argLists {
+		batch.Queue(sql, args...)
+	}
+	br := p.q.SendBatch(ctx, &batch)
+	var n int64
+	for range argLists {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			return n, err
+		}
+		n += tag.RowsAffected()
+	}
+	return n, br.Close()
+}

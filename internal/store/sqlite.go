@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver: pure Go, no cgo
+)
+
+// sqliteFile is the database file inside a folder given as the store.
+const sqliteFile = "hsmwatch.db"
+
+// openSQLite opens the embedded store. It keeps two connection pools on the file: one
+// writer connection (SQLite allows one writer at a time; queuing writes in Go is cheaper
+// and more predictable than letting connections fight over the lock) whose transactions
+// begin IMMEDIATE, and a pool of read-only readers, which WAL mode lets run alongside the
+// writer.
+func openSQLite(ctx context.Context, target string, opts Options) (Store, error) {
+	file, err := sqlitePath(target)
+	if err != nil {
+		return nil, err
+	}
+	busy := strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)
+	wq := url.Values{
+		"_busy_timeout": {busy},
+		"_txlock":       {"immediate"},
+		"_journal_mode": {"WAL"},
+		// FULL: a commit is on disk before Write returns and the caller acks its source;
+		// NORMAL could lose the last commits on a power cut after the ack.
+		"_synchronous": {"FULL"},
+		// Set only while the file is new (SQLite ignores it afterwards): lets retention
+		// give freed pages back to the file system with PRAGMA incremental_vacuum.
+		"_auto_vacuum": {"INCREMENTAL"},
+	}
+	w, err := sql.Open("sqlite", file+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", file, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", file, err)
+	}
+	rq := url.Values{"_busy_timeout": {busy}, "_query_only": {"1"}}
+	r, err := sql.Open("sqlite", file+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", file, err)
+	}
+	r.SetMaxOpenConns(opts.MaxConns)
+	r.SetMaxIdleConns(opts.MaxConns)
+	b := &sqliteBackend{w: w, r: r}
+	d := dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", cleanText: keepText}
+	if err := migrate(ctx, b, d, "", opts); err != nil {
+		b.close()
+		return nil, err
+	}
+	opts.Logger.Debug("store: opened", "dialect", "sqlite", "file", file, "site", opts.Site)
+	return &sqlStore{site: opts.Site, db: b, d: d, opts: opts, usedBytes: b.usedBytes,
+		compact: b.compact, now: time.Now}, nil
+}
+
+// sqlitePath resolves the store's file: a folder (existing, or named with a trailing
+// separator) holds hsmwatch.db; the parent folder is created.
+func sqlitePath(p string) (string, error) {
+	if strings.ContainsAny(p, "?#") {
+		// The driver reads options after '?': a path containing one cannot be named.
+		return "", fmt.Errorf("store: sqlite path %q: '?' and '#' are not supported in the path", p)
+	}
+	dirLike := strings.HasSuffix(p, "/") || strings.HasSuffix(p, string(os.PathSeparator))
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("store: sqlite path %q: %w", p, err)
+	}
+	if fi, err := os.Stat(abs); dirLike || (err == nil && fi.IsDir()) {
+		abs = filepath.Join(abs, sqliteFile)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return abs, nil
+}
+
+type sqliteBackend struct {
+	w *sql.DB // one connection: the writer
+	r *sql.DB // readers
+}
+
+func (b *sqliteBackend) read(ctx context.Context, fn func(q querier) error) error {
+	return fn(sqlQuerier{b.r})
+}
+
+func (b *sqliteBackend) write(ctx context.Context, fn func(q querier) error) error {
+	tx, err := b.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(sqlQuerier{tx}); err != nil {
+		return errors.Join(err, rollback(tx))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func rollback(tx *sql.Tx) error {
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
+
+func (b *sqliteBackend) close() error {
+	return errors.Join(b.r.Close(), b.w.Close())
+}
+
+// usedBytes is the size of the pages in use: the file less its free pages (which SQLite
+// reuses before the file grows).
+func (b *sqliteBackend) usedBytes(ctx context.Context) (int64, error) {
+	var pages, free, size int64
+	for _, p := range []struct {
+		pragma string
+		dst    *int64
+	}{{"page_count", &pages}, {"freelist_count", &free}, {"page_size", &size}} {
+		if err := b.r.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.dst); err != nil {
+			return 0, fmt.Errorf("store: PRAGMA %s: %w", p.pragma, err)
+		}
+	}
+	return (pages - free) * size, nil
+}
+
+// compact returns free pages to the file system and truncates the write-ahead log, so
+// that the file shrinks after retention (the operator sees the size on disk).
+func (b *sqliteBackend) compact(ctx context.Context) error {
+	if _, err := b.w.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
+		return fmt.Errorf("store: incremental_vacuum: %w", err)
+	}
+	var busy, logPages, done int64
+	if err := b.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done); err != nil {
+		return fmt.Errorf("store: wal_checkpoint: %w", err)
+	}
+	return nil // busy=1 means readers held it back: the next round finishes the job
+}
+
+// sqlQuerier runs statements on a *sql.DB or a *sql.Tx.
+type sqlQuerier struct {
+	q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+	}
+}
+
+func (s sqlQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := s.q.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (s sqlQuerier) query(ctx context.Context, q string, args ...any) (rows, error) {
+	r, err := s.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{r}, nil
+}
+
+func (s sqlQuerier) execMany(ctx context.Context, q string, argLists [][]any) (int64, error) {
+	stmt, err := s.q.PrepareContext(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	var n int64
+	for _, args := range argLists {
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return n, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }

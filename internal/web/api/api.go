@@ -1,0 +1,222 @@
+// Package api serves the event store as JSON over HTTP, for the dashboard and for
+// scripts:
+//
+//	GET /api/events  events, newest first, one page at a time
+//	GET /api/alarms  open alarms, or recent ones including cleared
+//	GET /api/hsms    one row per HSM: last event, counts by level, open alarms, latest samples
+//
+// Every response is a JSON object. A bad parameter is a 400 whose "error" names it; a
+// failure inside is a 500 that says only "internal error" (the details go to the log,
+// never to the client).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/store"
+)
+
+// Querier is what the API reads; a store.Store is one.
+type Querier interface {
+	Events(ctx context.Context, f store.EventFilter) (store.EventPage, error)
+	Alarms(ctx context.Context, f store.AlarmFilter) ([]store.Alarm, error)
+	HSMs(ctx context.Context, f store.HSMFilter) ([]store.HSM, error)
+}
+
+// Options configure New.
+type Options struct {
+	// Logger receives internal errors. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for relative times (since=24h). Default time.Now.
+	Now func() time.Time
+	// QueryTimeout bounds one request's queries. Default 30s.
+	QueryTimeout time.Duration
+}
+
+// New returns the handler of the /api/ paths.
+func New(q Querier, opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = 30 * time.Second
+	}
+	h := &handler{q: q, opts: opts}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/events", h.get(h.events,
+		"host", "component", "level", "since", "until", "q", "site", "limit", "cursor"))
+	mux.HandleFunc("/api/alarms", h.get(h.alarms, "open", "host", "site", "limit"))
+	mux.HandleFunc("/api/hsms", h.get(h.hsms, "site"))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms)")
+	})
+	return mux
+}
+
+type handler struct {
+	q    Querier
+	opts Options
+}
+
+// endpoint answers one request with a JSON body, or an error.
+type endpoint func(ctx context.Context, p *params) ([]byte, error)
+
+// get wraps an endpoint: GET and HEAD only, only the named parameters (a typo such as
+// "hots=" is an error, not a silently wider query), errors sorted into the client's (400,
+// with the parameter named) and ours (500, logged).
+func (h *handler) get(fn endpoint, allowed ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: use GET")
+			return
+		}
+		p, err := newParams(r.URL.Query(), allowed, h.opts.Now())
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), h.opts.QueryTimeout)
+		defer cancel()
+		body, err := fn(ctx, p)
+		var pe *paramError
+		switch {
+		case err == nil:
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Write(body)
+		case errors.As(err, &pe):
+			writeError(w, http.StatusBadRequest, pe.Error())
+		case errors.Is(err, store.ErrBadCursor):
+			writeError(w, http.StatusBadRequest, "cursor: not a cursor this API gave out")
+		case r.Context().Err() != nil:
+			// The client went away: nobody to answer, nothing wrong on our side.
+		case errors.Is(err, context.DeadlineExceeded):
+			h.opts.Logger.Warn("api: query timed out", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+			writeError(w, http.StatusServiceUnavailable, "the query took too long; narrow it (host, level, since)")
+		default:
+			h.opts.Logger.Error("api: query failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// events answers {"events":[...],"next":"cursor"}: each event is its schema v1 object
+// (event.AppendJSON) with two more keys first, "id" and "site"; next is left out on the
+// last page.
+func (h *handler) events(ctx context.Context, p *params) ([]byte, error) {
+	f := store.EventFilter{Site: p.str("site"), Host: p.str("host"), Component: p.str("component"),
+		Text: p.str("q"), Cursor: p.str("cursor")}
+	var err error
+	if f.MinLevel, err = p.level("level"); err != nil {
+		return nil, err
+	}
+	if f.Since, err = p.time("since"); err != nil {
+		return nil, err
+	}
+	if f.Until, err = p.time("until"); err != nil {
+		return nil, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return nil, &paramError{"until", "must be after since"}
+	}
+	if f.Limit, err = p.limit("limit"); err != nil {
+		return nil, err
+	}
+	page, err := h.q.Events(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	b := append(make([]byte, 0, 512*len(page.Events)+64), `{"events":[`...)
+	for i, se := range page.Events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, `{"id":%d,"site":`, se.ID)
+		b = appendJSONString(b, se.Site)
+		b = append(b, ',')
+		// AppendJSON always writes at least "raw": its object is never empty, so its
+		// opening brace is dropped and its keys follow ours.
+		n := len(b)
+		b = se.Event.AppendJSON(b)
+		b = append(b[:n], b[n+1:]...)
+	}
+	b = append(b, ']')
+	if page.Next != "" {
+		b = append(b, `,"next":`...)
+		b = appendJSONString(b, page.Next)
+	}
+	return append(b, "}\n"...), nil
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+// alarms answers {"alarms":[...]}: open=true (the default) lists every open alarm;
+// open=false the most recently active ones, open or cleared, newest first (limit, default
+// 100).
+func (h *handler) alarms(ctx context.Context, p *params) ([]byte, error) {
+	f := store.AlarmFilter{Site: p.str("site"), Host: p.str("host")}
+	var err error
+	if f.Open, err = p.boolean("open", true); err != nil {
+		return nil, err
+	}
+	if f.Limit, err = p.limit("limit"); err != nil {
+		return nil, err
+	}
+	as, err := h.q.Alarms(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if as == nil {
+		as = []store.Alarm{}
+	}
+	return marshal(struct {
+		Alarms []store.Alarm `json:"alarms"`
+	}{as})
+}
+
+// hsms answers {"hsms":[...]}.
+func (h *handler) hsms(ctx context.Context, p *params) ([]byte, error) {
+	hs, err := h.q.HSMs(ctx, store.HSMFilter{Site: p.str("site")})
+	if err != nil {
+		return nil, err
+	}
+	if hs == nil {
+		hs = []store.HSM{}
+	}
+	return marshal(struct {
+		HSMs []store.HSM `json:"hsms"`
+	}{hs})
+}
+
+func marshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("api: encode: %w", err)
+	}
+	return append(b, '\n'), nil
+}
