@@ -1,41 +1,23 @@
 package main
 
 import (
-	"bytes"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+
 	"context"
 	"net"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSimListsAndServes runs hsmwatch sim with a Dinamo and a Luna, waits for the listing,
 // asks both HSMs for their sysName over SNMP at the addresses printed, then stops it.
 func TestSimListsAndServes(t *testing.T) {
-	var out, errb syncBuffer
+	var out, errb testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	code := make(chan int, 1)

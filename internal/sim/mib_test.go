@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,24 +141,10 @@ func isShipped(module string) bool {
 	return false
 }
 
-// needTool returns the path of a net-snmp tool. Missing, it fails the test under CI=true
-// and skips it otherwise.
+// needTool returns the path of a net-snmp tool (testutil.NeedTool).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (Debian package snmp/snmptrapd); CI=true needs it", name)
-	}
-	t.Skipf("%s is not installed (Debian package snmp/snmptrapd)", name)
-	return ""
+	return testutil.NeedTool(t, name, "snmp, snmptrapd")
 }
 
 // TestMIBFolderHoldsOnlyModules keeps mibs/ loadable as a whole (--mibs mibs, -M +mibs):

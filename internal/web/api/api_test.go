@@ -1,7 +1,8 @@
 package api
 
 import (
-	"bytes"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +28,7 @@ var base = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	srv     *httptest.Server
 	written []*event.Event // paris's, in write order
-	logs    *syncBuffer
+	logs    *testutil.SyncBuffer
 	store   store.Store
 }
 
@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { lyon.Close() })
 
-	f := &fixture{logs: &syncBuffer{}, store: paris}
+	f := &fixture{logs: &testutil.SyncBuffer{}, store: paris}
 	levels := []string{"critical", "major", "minor", "warning", "info", "debug"}
 	var recs []pipeline.Record
 	for i := range 30 {
@@ -333,23 +333,4 @@ func TestInternalErrorHidden(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "closed") {
 		t.Errorf("the cause was not logged: %q", f.logs.String())
 	}
-}
-
-// syncBuffer is a log sink the handler writes from the server's goroutine while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
