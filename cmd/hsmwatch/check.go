@@ -23,7 +23,7 @@ func (a *app) checkCommand() *cobra.Command {
 	// Children inherit this: a bad flag is an UNKNOWN result, not cobra's exit status 2
 	// (which a monitoring system would read as CRITICAL).
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return a.checkUsage(c, err) })
-	cmd.AddCommand(a.checkLogCommand(), a.checkMemoryCommand(), a.checkTokenCommand())
+	cmd.AddCommand(a.checkLogCommand(), a.checkMemoryCommand(), a.checkTokenCommand(), a.checkSNMPCommand())
 	return cmd
 }
 

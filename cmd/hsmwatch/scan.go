@@ -21,6 +21,7 @@ type scanFlags struct {
 	format, since, until, host, defaultHost, output, tz, only, report string
 	rules, ignore                                                     []string
 	staleAfter                                                        time.Duration
+	trap                                                              trapSendFlags
 }
 
 func (a *app) scanCommand() *cobra.Command {
@@ -37,6 +38,17 @@ With --report, scan prints instead what an operator reads first: the alarms stil
 at the end of the record (stale ones apart), the most frequent significant events,
 repeats and storms, and for Dinamo logs the integrity findings (counter gaps, restarts,
 truncations) and the client sessions. --report=json gives the same as one JSON document.
+
+With --trap-target HOST:PORT, scan also replays the Luna notifications of the events it
+writes into an NMS, as the appliance's trap agent (lsta) sends them: the
+SAFENET-APPLIANCE-MIB notification of the event's category and one ssLogReference,
+"[host:ip / logfile / date / process[pid] / 1|0]" (***TEST before it for trap tests). v2c
+with --trap-community, v3 with --trap-user; traps, or informs (--trap-inform). Give
+communities and passphrases with the -file flags or HSMWATCH_TRAP_COMMUNITY,
+HSMWATCH_TRAP_AUTH_PASS, HSMWATCH_TRAP_PRIV_PASS: a flag value shows in process lists.
+The power supply, motherboard and crypto OIDs are not public: --mibs DIR with the vendor's
+SAFENET-APPLIANCE-MIB, or --trap-oid NAME=OID. A notification that cannot be sent makes the
+exit status 1.
 
 Formats: ` + strings.Join(parse.Formats(), ", ") + `.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.scan(cmd, f, args) },
@@ -55,6 +67,7 @@ Formats: ` + strings.Join(parse.Formats(), ", ") + `.`,
 	fl.DurationVar(&f.staleAfter, "stale-after", 24*time.Hour, "an alarm open this long at the end of the record is stale")
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "ignore events of the rules matching this glob, such as luna.ssh.* (repeatable)")
 	fl.StringVar(&f.only, "only", "", "keep only significant events (warning and above, trap notifications, alarm changes) or alarms (asserts and clears)")
+	f.trap.register(fl)
 	return cmd
 }
 
@@ -80,9 +93,21 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
+	traps, err := f.trap.sink(a.stderr)
+	if err != nil {
+		return err
+	}
+	var tee *trapTee
+	if traps != nil {
+		tee = &trapTee{Sink: sink, ctx: cmd.Context(), traps: traps, warn: a.stderr, warned: map[string]bool{}}
+		sink = tee
+	}
 	sum, err := scan.Run(cmd.Context(), o, args, a.stdin, sink)
 	if sum != nil {
 		sum.WriteSummary(a.stderr)
+	}
+	if traps != nil {
+		fmt.Fprintln(a.stderr, traps.Stats().Summary())
 	}
 	if err != nil {
 		return err
@@ -92,7 +117,7 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 			return err
 		}
 	}
-	if len(sum.Failed) > 0 {
+	if len(sum.Failed) > 0 || (tee != nil && tee.failed) {
 		return exitError{code: 1}
 	}
 	return nil

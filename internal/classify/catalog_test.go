@@ -23,8 +23,96 @@ func TestShippedExamples(t *testing.T) {
 		t.Error(f.Error())
 	}
 	for _, r := range c.Rules() {
-		if len(r.Examples) == 0 && !inList(r.Match.Source, event.SourceSNMPTrap, false) && r.Priority > -90 {
+		if len(r.Examples) == 0 && !noLineForm(r) && r.Priority > -90 {
 			t.Errorf("%s: rule %s has no example line", r.Origin, r.ID)
+		}
+	}
+}
+
+// noLineForm reports whether a rule matches only events that have no line to give as an
+// example: SNMP traps and SNMP poll results.
+func noLineForm(r *Rule) bool {
+	if len(r.Match.Source) == 0 {
+		return false
+	}
+	for _, s := range r.Match.Source {
+		if s != event.SourceSNMPTrap && s != event.SourceSNMPPoll {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSNMPPollRules stands in for the examples snmp-poll rules cannot have: for every
+// rule of source snmp-poll it builds the event the poller sends (the rule's fields, a
+// state) and checks that it classifies to that rule, with the assert the state implies
+// and the same alarm key for the raise and the clear. A rule without examples that is
+// neither snmp-poll nor snmp-trap still fails TestShippedExamples.
+func TestSNMPPollRules(t *testing.T) {
+	c := shippedCatalog(t)
+	n := 0
+	for _, r := range c.Rules() {
+		if !inList(r.Match.Source, event.SourceSNMPPoll, false) {
+			continue
+		}
+		n++
+		state := r.Match.Fields["state"]
+		if state == "" {
+			state = "warning"
+		}
+		ev := event.Event{Source: event.SourceSNMPPoll, Host: "hsm1", Message: "x"}
+		for k, v := range r.Match.Fields {
+			ev.Fields.SetString(k, v)
+		}
+		if _, ok := ev.Fields.Get("poll"); !ok {
+			ev.Fields.SetString("poll", "health")
+		}
+		if _, ok := ev.Fields.Get("metric"); !ok {
+			ev.Fields.SetString("metric", "some_item")
+		}
+		ev.Fields.SetString("state", state)
+		ev.Fields.SetString("item", ev.Fields.Text("metric")+":par0")
+		got := c.Classify(&ev)
+		if got != r {
+			t.Errorf("%s: an event with fields %v classifies as %v", r.ID, r.Match.Fields, got)
+			continue
+		}
+		if r.Assert.Set && ev.Assert != event.True {
+			t.Errorf("%s: state %s gives assert %v, want true", r.ID, state, ev.Assert)
+		}
+		raiseKey := r.AlarmKey(&ev)
+		if !r.Assert.Set {
+			continue
+		}
+		// the clear of the same item: state ok, classified by the base rule of the metric
+		clear := event.Event{Source: event.SourceSNMPPoll, Host: "hsm1", Message: "x"}
+		for _, f := range ev.Fields {
+			clear.Fields = append(clear.Fields, f)
+		}
+		clear.Fields.SetString("state", "ok")
+		cr := c.Classify(&clear)
+		if cr == nil || clear.Assert != event.False || cr.AlarmKey(&clear) != raiseKey {
+			t.Errorf("%s: the clear classifies as %v, assert %v, key %q (raise key %q)", r.ID, cr, clear.Assert, cr.AlarmKey(&clear), raiseKey)
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d snmp-poll rules", n)
+	}
+}
+
+func TestNoLineForm(t *testing.T) {
+	for _, c := range []struct {
+		src  []string
+		want bool
+	}{
+		{[]string{"snmp-poll"}, true},
+		{[]string{"snmp-trap"}, true},
+		{[]string{"snmp-trap", "snmp-poll"}, true},
+		{[]string{"snmp-poll", "luna-syslog"}, false},
+		{nil, false},
+	} {
+		if got := noLineForm(&Rule{Match: Match{Source: c.src}}); got != c.want {
+			t.Errorf("noLineForm(%v) = %v", c.src, got)
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -111,6 +112,12 @@ type PollTarget struct {
 	CommunityEnv  string    `yaml:"community_env"`
 	User          *SNMPUser `yaml:"user"`
 	Interval      Duration  `yaml:"interval"`
+	// Timeout of one request and its retries (defaults 5s and 1).
+	Timeout Duration `yaml:"timeout"`
+	Retries *int     `yaml:"retries"`
+	// Thresholds replace the profile's defaults, by health item id:
+	// thresholds: {battery: {warn: "50:", crit: "25:"}, partition_storage_used: {warn: "70"}}
+	Thresholds map[string]snmppoll.Thresholds `yaml:"thresholds"`
 }
 
 // PKCS11Probe reads token information through a PKCS#11 library on a schedule.
@@ -279,6 +286,15 @@ func (c *Config) problems() []problem {
 		}
 		if p.User == nil && p.CommunityFile == "" && p.CommunityEnv == "" {
 			add(k, "give community_file, community_env or user (the community public is not assumed)")
+		}
+		if names := snmppoll.ShippedProfiles(); p.Profile != "" && p.Profile != "auto" && names[p.Profile] == nil {
+			add(k+".profile", "unknown profile %q: want auto or one of %s", p.Profile, strings.Join(names.Names(), ", "))
+		}
+		if p.Retries != nil && *p.Retries < 0 {
+			add(k+".retries", "must not be negative")
+		}
+		if err := snmppoll.CheckThresholds(p.Thresholds); err != nil {
+			add(k+".thresholds", "%v", err)
 		}
 	}
 	for i, p := range c.Sources.PKCS11 {

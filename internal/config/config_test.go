@@ -36,6 +36,9 @@ sources:
         priv_proto: AES
         priv_pass_file: /etc/hsmwatch/ops.priv
       interval: 60s
+      thresholds:
+        partition_storage_used: {warn: "70", crit: "85"}
+        operation_error_rate: {warn: ""}
 sinks:
   webhooks:
     - url: https://hooks.example/hsm
@@ -51,6 +54,9 @@ func TestParseGood(t *testing.T) {
 	}
 	if len(c.Sources.Syslog) != 2 || c.Sources.Poll[0].User.Name != "ops" || time.Duration(c.Sources.Poll[0].Interval) != time.Minute {
 		t.Errorf("sources: %+v", c.Sources)
+	}
+	if th := c.Sources.Poll[0].Thresholds; *th["partition_storage_used"].Warn != "70" || *th["operation_error_rate"].Warn != "" || th["operation_error_rate"].Crit != nil {
+		t.Errorf("poll thresholds: %+v", th)
 	}
 	if len(c.State.Ignore) != 1 || c.State.Ignore[0].Rule != "luna.ssh.*" {
 		t.Errorf("state ignore: %+v", c.State.Ignore)
@@ -76,6 +82,10 @@ sources:
     - listen: 0.0.0.0:514
   poll:
     - host: luna1
+    - host: luna2
+      community_env: HSM_COMMUNITY
+      profile: thales
+      thresholds: {batery: {warn: "50:"}, battery: {crit: "x"}}
 sinks:
   webhooks:
     - url: ftp://x
@@ -91,7 +101,9 @@ sinks:
 		"bad.yaml:8: sources.syslog[1]: a tls listener needs cert and key",
 		"bad.yaml:9: sources.syslog[2].listen: want udp://HOST:PORT",
 		"bad.yaml:11: sources.poll[0]: give community_file, community_env or user",
-		"bad.yaml:14: sinks.webhooks[0].url: want an http:// or https:// URL",
+		"bad.yaml:18: sinks.webhooks[0].url: want an http:// or https:// URL",
+		"bad.yaml:14: sources.poll[1].profile: unknown profile \"thales\"",
+		"bad.yaml:15: sources.poll[1].thresholds: threshold batery: no profile has a health item of that name",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing %q in:\n%s", want, msg)

@@ -3,7 +3,6 @@ package snmpagent
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
@@ -11,9 +10,11 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/peerlog"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
 const (
@@ -34,13 +35,13 @@ type Agent struct {
 	tree        Tree
 	log         *slog.Logger
 	communities [][]byte
-	users       map[string]*usmUser
+	users       map[string]*usm.Key
 	engineID    []byte
 	engine      atomic.Pointer[engineState]
-	salt        atomic.Uint64 // privacy salt counter (RFC 3414 8.1.1.1, RFC 3826 3.1.2.1)
+	salt        usm.Salter // privacy salt counter (RFC 3414 8.1.1.1, RFC 3826 3.1.2.1)
 	serving     atomic.Bool
 	count       counters
-	peers       peerLog
+	peers       *peerlog.Limiter
 }
 
 // engineState is what a reboot changes: the boot counter and when the engine (and
@@ -60,6 +61,7 @@ func New(cfg Config) (*Agent, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.peers = peerlog.New(a.log, "snmpagent: ", peerlog.DefaultEvery)
 	for _, c := range cfg.Communities {
 		if c == "" || len(c) > 255 {
 			return nil, fmt.Errorf("snmpagent: community of %d bytes (want 1 to 255)", len(c))
@@ -73,16 +75,13 @@ func New(cfg Config) (*Agent, error) {
 		a.conn.Close()
 		return nil, err
 	}
-	users, err := localizeUsers(cfg.Users, a.engineID)
+	users, err := usm.LocalizeAll(cfg.Users, a.engineID)
 	if err != nil {
 		a.conn.Close()
-		return nil, err
+		return nil, fmt.Errorf("snmpagent: %w", err)
 	}
 	a.users = users
-	// A random start keeps salts unique across restarts with the same keys.
-	var seed [8]byte
-	rand.Read(seed[:])
-	a.salt.Store(binary.BigEndian.Uint64(seed[:]))
+	a.salt.Seed()
 	return a, nil
 }
 
@@ -222,46 +221,7 @@ func (a *Agent) communityOK(c []byte) bool {
 	return ok == 1
 }
 
-// peerLog remembers when each peer was last logged about, so that a flood of bad
-// packets yields one line per peer per minute.
-type peerLog struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-const (
-	peerLogEvery = time.Minute
-	peerLogMax   = 1024 // peers remembered before old entries are dropped
-)
-
 // logPeer logs msg about peer unless it was logged about in the last minute.
 func (a *Agent) logPeer(peer net.Addr, msg string, args ...any) {
-	host := "unknown"
-	if u, ok := peer.(*net.UDPAddr); ok {
-		host = u.IP.String()
-	} else if peer != nil {
-		host = peer.String()
-	}
-	now := time.Now()
-	a.peers.mu.Lock()
-	if a.peers.last == nil {
-		a.peers.last = make(map[string]time.Time)
-	}
-	if t, ok := a.peers.last[host]; ok && now.Sub(t) < peerLogEvery {
-		a.peers.mu.Unlock()
-		return
-	}
-	if len(a.peers.last) >= peerLogMax {
-		for h, t := range a.peers.last {
-			if now.Sub(t) >= peerLogEvery {
-				delete(a.peers.last, h)
-			}
-		}
-		if len(a.peers.last) >= peerLogMax {
-			clear(a.peers.last)
-		}
-	}
-	a.peers.last[host] = now
-	a.peers.mu.Unlock()
-	a.log.Warn("snmpagent: "+msg, append([]any{"peer", host}, args...)...)
+	a.peers.Log(peerlog.Host(peer), msg, args...)
 }

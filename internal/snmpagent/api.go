@@ -10,9 +10,11 @@ package snmpagent
 import (
 	"log/slog"
 	"net"
-	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
 // Var is one variable binding: Name is a dotted OID with a leading dot
@@ -30,13 +32,7 @@ type Tree interface {
 
 // User is an SNMPv3 USM user. An empty AuthPass means noAuthNoPriv, an empty PrivPass
 // authNoPriv. Passphrases never appear in logs or errors.
-type User struct {
-	Name      string
-	AuthProto gosnmp.SnmpV3AuthProtocol
-	AuthPass  string
-	PrivProto gosnmp.SnmpV3PrivProtocol
-	PrivPass  string
-}
+type User = usm.User
 
 // Config describes one agent.
 type Config struct {
@@ -57,16 +53,9 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Target is where a notification goes.
-type Target struct {
-	Addr      string // host:port
-	Version   gosnmp.SnmpVersion
-	Community string // v1/v2c
-	User      *User  // v3; the agent is the authoritative engine for traps
-	Inform    bool   // wait for an acknowledgement, retrying
-	Timeout   time.Duration
-	Retries   int
-}
+// Target is where a notification goes: address, version, community or v3 user (the
+// agent is the authoritative engine for traps), inform with timeout and retries.
+type Target = notify.Target
 
 // Stats counts what an agent did since it started.
 type Stats struct {

@@ -5,6 +5,8 @@ import (
 	"net"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
 // handlePacket answers one datagram; nil means no answer. A panic anywhere in decoding
@@ -23,15 +25,15 @@ func (a *Agent) handlePacket(pkt []byte, peer net.Addr) (out []byte) {
 
 // handle is handlePacket without the recover, so that the fuzz target sees panics.
 func (a *Agent) handle(pkt []byte, peer net.Addr) []byte {
-	r := newBERReader(pkt)
-	top, err := r.expect(tagSequence, "message")
+	r := usm.NewReader(pkt)
+	top, err := r.Expect(usm.TagSequence, "message")
 	if err != nil {
 		return a.malformed(peer, err)
 	}
 	// Bytes after the message are not part of it; gosnmp and the MAC both need the
 	// message alone.
-	msg := pkt[:top.offset+len(top.content)]
-	version, err := r.enter(top).integer("version")
+	msg := pkt[:top.Offset+len(top.Content)]
+	version, err := r.Enter(top).Integer("version")
 	if err != nil {
 		return a.malformed(peer, err)
 	}
@@ -54,17 +56,17 @@ func (a *Agent) malformed(peer net.Addr, err error) []byte {
 // handleCommunity answers SNMPv1 and SNMPv2c. A community that is not configured gets
 // no answer, as with net-snmp, so that scanning for communities learns nothing.
 func (a *Agent) handleCommunity(msg []byte, version gosnmp.SnmpVersion, peer net.Addr) []byte {
-	r := newBERReader(msg)
-	top, _ := r.next() // checked by handle
-	in := r.enter(top)
-	if _, err := in.integer("version"); err != nil {
+	r := usm.NewReader(msg)
+	top, _ := r.Next() // checked by handle
+	in := r.Enter(top)
+	if _, err := in.Integer("version"); err != nil {
 		return a.malformed(peer, err)
 	}
-	community, err := in.octets("community")
+	community, err := in.Octets("community")
 	if err != nil {
 		return a.malformed(peer, err)
 	}
-	if !a.communityOK(community.content) {
+	if !a.communityOK(community.Content) {
 		a.count.badCommunity.Add(1)
 		return nil
 	}
@@ -72,7 +74,7 @@ func (a *Agent) handleCommunity(msg []byte, version gosnmp.SnmpVersion, peer net
 	if err != nil {
 		return a.malformed(peer, err)
 	}
-	rep, ok := a.answer(req, version == gosnmp.Version1, maxDatagram-overheadCommunity-len(community.content))
+	rep, ok := a.answer(req, version == gosnmp.Version1, maxDatagram-overheadCommunity-len(community.Content))
 	if !ok {
 		return nil
 	}
@@ -80,7 +82,7 @@ func (a *Agent) handleCommunity(msg []byte, version gosnmp.SnmpVersion, peer net
 	encode := func(r reply) ([]byte, error) {
 		p := &gosnmp.SnmpPacket{
 			Version:    version,
-			Community:  string(community.content),
+			Community:  string(community.Content),
 			PDUType:    gosnmp.GetResponse,
 			RequestID:  req.RequestID,
 			Error:      r.errStatus,

@@ -2,20 +2,17 @@ package snmpagent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
 )
 
 const (
 	oidSysUpTime   = ".1.3.6.1.2.1.1.3.0"
 	oidSnmpTrapOID = ".1.3.6.1.6.3.1.1.4.1.0"
-	// defaultNotifyTimeout is net-snmp's default wait for an inform's acknowledgement.
-	defaultNotifyTimeout = time.Second
 )
 
 // Notify sends one notification to t: sysUpTime.0 (from the Tree when it has it),
@@ -41,18 +38,9 @@ func (a *Agent) notify(ctx context.Context, t Target, trapOID string, vars []Var
 	if err != nil {
 		return err
 	}
-	g, err := a.sender(ctx, t)
-	if err != nil {
-		return err
-	}
-	if err := g.Connect(); err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer g.Conn.Close()
-	if _, err := g.SendTrap(gosnmp.SnmpTrap{Variables: vbs, IsInform: t.Inform}); err != nil {
-		return fmt.Errorf("send: %w", err)
-	}
-	return nil
+	boots, now := a.bootsTime()
+	host, _, _ := net.SplitHostPort(t.Addr)
+	return notify.Send(ctx, t, notify.Engine{ID: a.engineID, Boots: boots, Time: now}, a.sourceIP(host), vbs)
 }
 
 // notificationVars builds the varbinds of an SNMPv2 notification (RFC 3416 4.2.6).
@@ -83,48 +71,6 @@ func (a *Agent) notificationVars(trapOID string, vars []Var) ([]Var, error) {
 	return out, nil
 }
 
-// sender is a gosnmp client for one notification, sending from the agent's IP address
-// (when it has a specific one) so that the receiver sees the simulated device's address.
-func (a *Agent) sender(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
-	host, portText, err := net.SplitHostPort(t.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("target address: %w", err)
-	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil {
-		return nil, fmt.Errorf("target port %q: %w", portText, err)
-	}
-	g := &gosnmp.GoSNMP{
-		Target:    host,
-		Port:      uint16(port),
-		Transport: "udp",
-		Version:   t.Version,
-		Community: t.Community,
-		Timeout:   t.Timeout,
-		Retries:   max(t.Retries, 0),
-		Context:   ctx,
-	}
-	if g.Timeout <= 0 {
-		g.Timeout = defaultNotifyTimeout
-	}
-	if ip := a.sourceIP(host); ip != nil {
-		g.LocalAddr = net.JoinHostPort(ip.String(), "0")
-	}
-	switch t.Version {
-	case gosnmp.Version2c:
-		if t.Community == "" {
-			return nil, errors.New("v2c target without a community")
-		}
-	case gosnmp.Version3:
-		if err := a.setV3(g, t); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("notifications are sent as v2c or v3, not %v", t.Version)
-	}
-	return g, nil
-}
-
 // sourceIP is the address to send from: the agent's own when it listens on a specific
 // one, except a loopback address towards a host that is not (the packet could not
 // leave the machine). nil lets the system choose.
@@ -142,40 +88,4 @@ func (a *Agent) sourceIP(targetHost string) net.IP {
 func isLoopbackHost(h string) bool {
 	ip := net.ParseIP(h)
 	return h == "localhost" || (ip != nil && ip.IsLoopback())
-}
-
-// setV3 configures the USM user. For a trap the agent is authoritative; for an inform
-// the engine ID is left empty so that gosnmp discovers the receiver's.
-func (a *Agent) setV3(g *gosnmp.GoSNMP, t Target) error {
-	if t.User == nil || t.User.Name == "" {
-		return errors.New("v3 target without a user")
-	}
-	u := t.User
-	if _, err := localize(*u, a.engineID); err != nil { // the same checks as for agent users
-		return fmt.Errorf("user %q: %w", u.Name, err)
-	}
-	sp := &gosnmp.UsmSecurityParameters{
-		UserName:                 u.Name,
-		AuthenticationProtocol:   gosnmp.NoAuth,
-		PrivacyProtocol:          gosnmp.NoPriv,
-		AuthenticationPassphrase: u.AuthPass,
-		PrivacyPassphrase:        u.PrivPass,
-	}
-	g.MsgFlags = gosnmp.NoAuthNoPriv
-	if u.AuthPass != "" {
-		sp.AuthenticationProtocol = u.AuthProto
-		g.MsgFlags = gosnmp.AuthNoPriv
-	}
-	if u.PrivPass != "" {
-		sp.PrivacyProtocol = u.PrivProto
-		g.MsgFlags = gosnmp.AuthPriv
-	}
-	if !t.Inform {
-		boots, now := a.bootsTime()
-		sp.AuthoritativeEngineID = string(a.engineID)
-		sp.AuthoritativeEngineBoots, sp.AuthoritativeEngineTime = boots, now
-	}
-	g.SecurityModel = gosnmp.UserSecurityModel
-	g.SecurityParameters = sp
-	return nil
 }

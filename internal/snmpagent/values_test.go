@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
 // encodedVarbind marshals v in a v2c response with gosnmp and returns the varbind's
@@ -18,22 +20,22 @@ func encodedVarbind(t *testing.T, v Var) []byte {
 	if err != nil {
 		t.Fatalf("%s: %v", v.Name, err)
 	}
-	r := newBERReader(msg)
-	top, _ := r.next()
-	in := r.enter(top)
-	in.next() // version
-	in.next() // community
-	pdu, _ := in.next()
-	p := in.enter(pdu)
-	p.next() // request-id
-	p.next() // error-status
-	p.next() // error-index
-	vbl, _ := p.next()
-	vb, err := p.enter(vbl).next()
+	r := usm.NewReader(msg)
+	top, _ := r.Next()
+	in := r.Enter(top)
+	in.Next() // version
+	in.Next() // community
+	pdu, _ := in.Next()
+	p := in.Enter(pdu)
+	p.Next() // request-id
+	p.Next() // error-status
+	p.Next() // error-index
+	vbl, _ := p.Next()
+	vb, err := p.Enter(vbl).Next()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return vb.raw(msg)
+	return vb.Raw(msg)
 }
 
 func TestVarbindSizeMatchesGosnmp(t *testing.T) {

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
+)
+
+type pollFlags struct {
+	snmpFlags
+	output string
+}
+
+func (a *app) pollCommand() *cobra.Command {
+	var f pollFlags
+	cmd := &cobra.Command{
+		Use:   "poll [--profile P] [--community C | --user NAME --auth-proto SHA --auth-pass-file F --priv-proto AES --priv-pass-file F] [--mibs DIR] [--output text|json] [--timeout 5s --retries 1] HOST[:PORT]",
+		Short: "Poll one HSM over SNMP and print its health",
+		Long: `poll asks one HSM's SNMP agent (v2c or v3) for the objects of its profile and prints
+what it is and how it is: each health item with its value, thresholds and state, and its
+partitions.
+
+The profile is detected from what the agent serves, never from sysObjectID:
+  luna-network    CHRYSALIS-UTSP-MIB::ntlsOperStatus.0 answers (Luna Network HSM 7)
+  luna-pcie-host  SAFENET-HSM-MIB::hsmTable has rows, no NTLS (a host with a Luna PCIe HSM)
+  dinamo          objects under enterprise 41054 (Dinamo HSM)
+  generic         anything else (system group, UCD-SNMP-MIB memory)
+or set with --profile.
+
+Names, not numbers: the public Luna objects are known without a file; the Dinamo objects
+and the Luna partition table need the vendor's MIB files (--mibs DIR; this project's
+mibs/ serves its simulator). Without them poll says what is missing.
+
+Secrets: --community, --auth-pass and --priv-pass show in process lists. The safe forms
+are --community-file, --auth-pass-file, --priv-pass-file (first line of the file) and the
+environment variables HSMWATCH_COMMUNITY, HSMWATCH_AUTH_PASS, HSMWATCH_PRIV_PASS.
+Secrets are never printed.
+
+Rates (operation errors per second, ...) need two readings: they are "pending" on a
+single poll unless --state-file keeps the previous one. Thresholds: --threshold
+ID=WARN,CRIT with Monitoring Plugins ranges (battery=50:,25: warns below 50 %).
+
+Exit status: 0 polled (whatever the health), 1 the HSM could not be polled (the message
+says what to check), 2 the command line is wrong.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.poll(cmd, args[0], f) },
+	}
+	fl := cmd.Flags()
+	f.register(fl, "timeout", snmppoll.DefaultTimeout)
+	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func (a *app) poll(cmd *cobra.Command, host string, f pollFlags) error {
+	if f.output != "text" && f.output != "json" {
+		return fmt.Errorf("--output %q: use text or json", f.output)
+	}
+	o, warnings, err := f.options(host, os.Getenv)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		a.log.Warn(w)
+	}
+	// no logger: the poller's warnings would repeat the error poll prints itself
+	p, err := snmppoll.New(o)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	var notes []string
+	if n := restoreState(p, f.stateFile); n != "" {
+		notes = append(notes, n)
+	}
+	res, perr := p.Poll(cmd.Context())
+	if perr == nil {
+		if n := saveState(p, f.stateFile); n != "" {
+			notes = append(notes, n)
+		}
+	}
+	res.Notes = append(res.Notes, notes...)
+	if f.output == "json" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s\n", b)
+	} else if perr == nil {
+		writePollText(a.stdout, res)
+	}
+	if perr != nil {
+		fmt.Fprintf(a.stderr, "hsmwatch: %v\n", perr)
+		return exitError{code: 1}
+	}
+	return nil
+}
+
+// writePollText prints a result for people: what the HSM is, its health items, its
+// tables, and what the poller could not do.
+func writePollText(w io.Writer, r *snmppoll.Result) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "target\t%s\n", r.Target)
+	if r.Detection != nil {
+		fmt.Fprintf(tw, "profile\t%s (%s)\n", r.Profile, r.Detection.Reason)
+	}
+	for _, f := range r.Identity {
+		fmt.Fprintf(tw, "%s\t%s\n", f.Label, f.Value)
+	}
+	fmt.Fprintf(tw, "health\t%s\n", strings.ToUpper(r.State))
+	tw.Flush()
+
+	if len(r.Items) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STATE\tHEALTH ITEM\tVALUE\tWARN\tCRIT")
+		for _, it := range r.Items {
+			name := it.Title
+			if it.Instance != "" {
+				name += " " + it.Instance
+			}
+			value := it.Text
+			if !it.Known() {
+				value = it.Reason
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.State, name, value, dash(it.Warn), dash(it.Crit))
+		}
+		tw.Flush()
+	}
+	for _, v := range r.Views {
+		fmt.Fprintf(w, "\n%s\n", v.Title)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, strings.ToUpper(strings.Join(v.Columns, "\t")))
+		for _, row := range v.Rows {
+			fmt.Fprintln(tw, strings.Join(row, "\t"))
+		}
+		if len(v.Rows) == 0 {
+			fmt.Fprintln(tw, "(none)")
+		}
+		tw.Flush()
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w, "\nNotes")
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+	}
+}

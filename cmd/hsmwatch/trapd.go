@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/gosnmp/gosnmp"
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
+	"github.com/hsmwatch/hsmwatch/internal/source/snmptrap"
+)
+
+type trapdFlags struct {
+	listen, communityFile, usersFile, minLevel, localEngine string
+	user, authProto, privProto                              string
+	communities, engineIDs, mibs, rules                     []string
+	authPass, privPass                                      secretFlag
+	noTimeliness                                            bool
+	workers, queue                                          int
+}
+
+func (a *app) trapdCommand() *cobra.Command {
+	var f trapdFlags
+	cmd := &cobra.Command{
+		Use:   "trapd --listen ADDR [--community C]... [--user NAME ...] [--mibs DIR]",
+		Short: "Receive SNMP traps and informs and print them as events",
+		Long: `trapd receives SNMP notifications on a UDP address until interrupted and prints one
+schema v1 event (JSON line) per accepted trap or inform, classified by the rule catalog:
+Luna SAFENET-APPLIANCE-MIB notifications with their ssLogReference read into fields, Dinamo
+traps named by a loaded MIB, anything else kept raw. Counts go to standard error at the end.
+
+v1/v2c: --community C admits C from any source; --community-file FILE has one rule per
+line, "COMMUNITY [CIDR...]" (# comments), for per-source communities. Without either, no
+v1/v2c notification is accepted. Informs are acknowledged.
+
+v3: --user NAME with --auth-proto/--priv-proto and the passphrases, or --users FILE (YAML,
+several users). A trap is signed under the sender's engine ID, which must be listed
+(--engine-id, repeatable; the Luna appliance's "sysconf snmp trap set -engineid"); informs
+use trapd's own engine ID, printed at start (--local-engine-id to fix it). --min-level
+(default authNoPriv) is enforced for every user; a replay window refuses traps whose
+boots/time go back.
+
+--users FILE (mode 600) lists several users:
+
+  users:
+    - name: pete
+      auth: SHA                  # MD5 SHA SHA224 SHA256 SHA384 SHA512 (default SHA)
+      auth_pass: "..."
+      priv: AES                  # DES AES AES192 AES256 AES192C AES256C (default AES)
+      priv_pass: "..."
+      engine_ids: [1234567890]   # senders that may sign this user's traps
+      min_level: authPriv
+      no_timeliness: false       # true: no replay window (senders without boots/time)
+
+Secrets: a flag value shows in process lists. Give passphrases and communities with the
+file forms (--auth-pass-file, --priv-pass-file, --community-file, --users) or the
+environment (HSMWATCH_AUTH_PASS, HSMWATCH_PRIV_PASS, HSMWATCH_COMMUNITY). They never
+appear in logs, errors or events.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.trapd(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "0.0.0.0:162", "UDP address to receive on")
+	fl.StringArrayVar(&f.communities, "community", nil, "admit v1/v2c notifications with this community from any source (repeatable; shows in process lists: prefer --community-file or HSMWATCH_COMMUNITY)")
+	fl.StringVar(&f.communityFile, "community-file", "", `file of v1/v2c rules, one per line: "COMMUNITY [CIDR...]"`)
+	fl.StringVar(&f.user, "user", "", "SNMPv3 user to accept notifications from")
+	fl.StringVar(&f.authProto, "auth-proto", "SHA", "--user's authentication protocol: MD5, SHA, SHA224, SHA256, SHA384, SHA512")
+	fl.StringVar(&f.privProto, "priv-proto", "AES", "--user's privacy protocol: DES, AES, AES192, AES256, AES192C, AES256C")
+	f.authPass.register(fl, "auth-pass", "HSMWATCH_AUTH_PASS", "--user's authentication passphrase")
+	f.privPass.register(fl, "priv-pass", "HSMWATCH_PRIV_PASS", "--user's privacy passphrase")
+	fl.StringArrayVar(&f.engineIDs, "engine-id", nil, "engine ID (hex) a sender may sign --user's traps under (repeatable)")
+	fl.BoolVar(&f.noTimeliness, "no-timeliness", false, "no replay window for --user's traps (for senders without engine boots/time)")
+	fl.StringVar(&f.usersFile, "users", "", "YAML file of SNMPv3 users (format in the help above)")
+	fl.StringVar(&f.minLevel, "min-level", "authNoPriv", "lowest SNMPv3 security level accepted: noAuthNoPriv, authNoPriv, authPriv")
+	fl.StringVar(&f.localEngine, "local-engine-id", "", "trapd's own engine ID (hex), authoritative for informs; derived from the host name and port when empty")
+	fl.StringArrayVar(&f.mibs, "mibs", nil, "MIB file or folder naming traps and variables (repeatable)")
+	fl.StringArrayVar(&f.rules, "rules", nil, "rule file or folder added to the shipped catalog (repeatable)")
+	fl.IntVar(&f.workers, "workers", 0, "decoding workers (default 4)")
+	fl.IntVar(&f.queue, "queue", 0, "datagrams waiting for a worker before drops are counted (default 65536)")
+	return cmd
+}
+
+func (a *app) trapd(cmd *cobra.Command, f trapdFlags) error {
+	cfg, err := f.config(a.stderr)
+	if err != nil {
+		return err
+	}
+	table := mib.Builtin()
+	if len(f.mibs) > 0 {
+		if err := table.Load(f.mibs...); err != nil {
+			return fmt.Errorf("--mibs: %w", err)
+		}
+	}
+	cfg.MIB = table
+	cat, err := classify.Load(f.rules...)
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	cfg.Logger = a.log
+	r, err := snmptrap.New(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "trapd: listening on udp %s; engine ID 0x%x (for informs); %d community rules, %d v3 users, minimum %v\n",
+		r.Addr(), r.EngineID(), len(cfg.Communities), len(cfg.Users), cfg.MinLevel)
+	out := jsonl.New(a.stdout)
+	// Output that cannot be written (a closed pipe) ends trapd: receiving on without
+	// printing would lose every trap silently.
+	ctx, stop := context.WithCancel(cmd.Context())
+	defer stop()
+	var writeErr error
+	err = r.Run(ctx, func(ev *event.Event) {
+		cat.Classify(ev)
+		if writeErr == nil {
+			if writeErr = out.Write(ev); writeErr == nil {
+				writeErr = out.Flush() // one line per trap, as it comes
+			}
+			if writeErr != nil {
+				stop()
+			}
+		}
+	})
+	printTrapdStats(a.stderr, r.Stats())
+	return errors.Join(err, writeErr)
+}
+
+func printTrapdStats(w io.Writer, s snmptrap.Stats) {
+	fmt.Fprintf(w, "trapd: %d datagrams, %d events, %d informs acknowledged, %d discoveries, %d refused",
+		s.Packets, s.Events, s.Acknowledged, s.Discoveries, s.RejectedTotal())
+	keys := make([]string, 0, len(s.Rejected))
+	for k := range s.Rejected {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, " %s=%d", k, s.Rejected[k])
+	}
+	fmt.Fprintln(w)
+}
+
+// config turns the flags into a receiver configuration; warnings go to warn.
+func (f trapdFlags) config(warn io.Writer) (snmptrap.Config, error) {
+	cfg := snmptrap.Config{Addr: f.listen, Workers: f.workers, Queue: f.queue}
+	var err error
+	if cfg.MinLevel, err = snmptrap.ParseLevel(f.minLevel); err != nil {
+		return cfg, fmt.Errorf("--min-level: %w", err)
+	}
+	if f.localEngine != "" {
+		if cfg.EngineID, err = engineID(f.localEngine); err != nil {
+			return cfg, fmt.Errorf("--local-engine-id: %w", err)
+		}
+	}
+	if len(f.communities) > 0 {
+		fmt.Fprintln(warn, "hsmwatch: warning: --community shows in process lists; use --community-file or HSMWATCH_COMMUNITY")
+		cfg.Communities = append(cfg.Communities, snmptrap.CommunityRule{Communities: f.communities})
+	} else if c := os.Getenv("HSMWATCH_COMMUNITY"); c != "" {
+		cfg.Communities = append(cfg.Communities, snmptrap.CommunityRule{Communities: []string{c}})
+	}
+	if f.communityFile != "" {
+		rules, err := readCommunityFile(f.communityFile, warn)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Communities = append(cfg.Communities, rules...)
+	}
+	if f.user != "" {
+		u, err := f.flagUser(warn)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Users = append(cfg.Users, u)
+	} else if len(f.engineIDs) > 0 || f.noTimeliness {
+		return cfg, errors.New("--engine-id and --no-timeliness apply to --user, which is missing")
+	}
+	if f.usersFile != "" {
+		us, err := readUsersFile(f.usersFile, warn)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Users = append(cfg.Users, us...)
+	}
+	if len(cfg.Communities) == 0 && len(cfg.Users) == 0 {
+		return cfg, errors.New("nothing would be accepted: give --community (or --community-file, HSMWATCH_COMMUNITY) for v1/v2c, --user or --users for v3")
+	}
+	return cfg, nil
+}
+
+func (f trapdFlags) flagUser(warn io.Writer) (snmptrap.User, error) {
+	u := snmptrap.User{User: usm.User{Name: f.user, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: f.noTimeliness}
+	auth, err := f.authPass.get(warn)
+	if err != nil {
+		return u, err
+	}
+	priv, err := f.privPass.get(warn)
+	if err != nil {
+		return u, err
+	}
+	if err := setProtocols(&u.User, f.authProto, auth, f.privProto, priv); err != nil {
+		return u, fmt.Errorf("--user %s: %w", f.user, err)
+	}
+	for _, s := range f.engineIDs {
+		id, err := engineID(s)
+		if err != nil {
+			return u, fmt.Errorf("--engine-id: %w", err)
+		}
+		u.EngineIDs = append(u.EngineIDs, id)
+	}
+	return u, nil
+}
+
+// setProtocols fills a user's protocols and passphrases; a protocol without its
+// passphrase is not used.
+func setProtocols(u *usm.User, authProto, auth, privProto, priv string) error {
+	if auth != "" {
+		p, err := authProtocol(authProto)
+		if err != nil {
+			return err
+		}
+		u.AuthProto, u.AuthPass = p, auth
+	}
+	if priv != "" {
+		if auth == "" {
+			return errors.New("a privacy passphrase needs an authentication passphrase")
+		}
+		p, err := privProtocol(privProto)
+		if err != nil {
+			return err
+		}
+		u.PrivProto, u.PrivPass = p, priv
+	}
+	return nil
+}
+
+// readCommunityFile reads "COMMUNITY [CIDR...]" lines.
+func readCommunityFile(path string, warn io.Writer) ([]snmptrap.CommunityRule, error) {
+	text, err := readPrivateFile(path, "--community-file", warn)
+	if err != nil {
+		return nil, err
+	}
+	var rules []snmptrap.CommunityRule
+	for n, line := range strings.Split(text, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		r := snmptrap.CommunityRule{Communities: []string{fields[0]}}
+		for _, c := range fields[1:] {
+			p, err := netip.ParsePrefix(c)
+			if err != nil {
+				if a, aerr := netip.ParseAddr(c); aerr == nil {
+					p = netip.PrefixFrom(a, a.BitLen())
+				} else {
+					return nil, fmt.Errorf("--community-file %s:%d: %q is not a CIDR or an address", path, n+1, c)
+				}
+			}
+			r.Networks = append(r.Networks, p)
+		}
+		rules = append(rules, r)
+	}
+	if len(rules) == 0 {
+		return nil, fmt.Errorf("--community-file %s: no community", path)
+	}
+	return rules, nil
+}
+
+func readPrivateFile(path, flag string, warn io.Writer) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(warn, "hsmwatch: warning: %s %s is readable by others (mode %v); chmod 600 it\n", flag, path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	return string(b), nil
+}
+
+// usersFile is the --users YAML.
+type usersFile struct {
+	Users []struct {
+		Name         string   `yaml:"name"`
+		Auth         string   `yaml:"auth"`
+		AuthPass     string   `yaml:"auth_pass"`
+		Priv         string   `yaml:"priv"`
+		PrivPass     string   `yaml:"priv_pass"`
+		EngineIDs    []string `yaml:"engine_ids"`
+		MinLevel     string   `yaml:"min_level"`
+		NoTimeliness bool     `yaml:"no_timeliness"`
+	} `yaml:"users"`
+}
+
+func readUsersFile(path string, warn io.Writer) ([]snmptrap.User, error) {
+	text, err := readPrivateFile(path, "--users", warn)
+	if err != nil {
+		return nil, err
+	}
+	var uf usersFile
+	dec := yaml.NewDecoder(strings.NewReader(text))
+	dec.KnownFields(true)
+	if err := dec.Decode(&uf); err != nil {
+		// yaml.v3 quotes values it cannot convert between backquotes; a misplaced
+		// passphrase must not end up on the screen.
+		return nil, fmt.Errorf("--users %s: %s", path, quotedValue.ReplaceAllString(err.Error(), "`(value not shown)`"))
+	}
+	var out []snmptrap.User
+	for i, y := range uf.Users {
+		if y.Name == "" {
+			return nil, fmt.Errorf("--users %s: user %d has no name", path, i+1)
+		}
+		u := snmptrap.User{User: usm.User{Name: y.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: y.NoTimeliness}
+		if err := setProtocols(&u.User, orDefault(y.Auth, "SHA"), y.AuthPass, orDefault(y.Priv, "AES"), y.PrivPass); err != nil {
+			return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
+		}
+		if y.MinLevel != "" {
+			if u.MinLevel, err = snmptrap.ParseLevel(y.MinLevel); err != nil {
+				return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
+			}
+		}
+		for _, s := range y.EngineIDs {
+			id, err := engineID(s)
+			if err != nil {
+				return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
+			}
+			u.EngineIDs = append(u.EngineIDs, id)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// quotedValue is how yaml.v3 quotes a value in its errors.
+var quotedValue = regexp.MustCompile("`[^`]*`")
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
