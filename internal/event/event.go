@@ -24,6 +24,9 @@ const (
 	SourceSNMPPoll   = "snmp-poll"
 	SourcePKCS11     = "pkcs11"
 	SourceUnparsed   = "unparsed"
+	// SourceSelf marks what hsmwatch says about its own inputs: a syslog sender limited
+	// for flooding, and the like.
+	SourceSelf = "hsmwatch"
 )
 
 // Tri is a boolean that may be absent: the assert flag of an event that neither

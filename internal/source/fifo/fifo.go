@@ -1,0 +1,217 @@
+// Package fifo reads a named pipe, the way the Luna trap agent reads what rsyslog's
+// ompipe writes into one: writers come and go, and every line any of them writes becomes
+// an event (parsed by internal/parse, "auto" by default).
+//
+// The read end stays open between writers. When the last writer closes, a read returns
+// end-of-file: the line it left without a newline is emitted then (nobody will finish
+// it), and the reader looks for the next writer every Poll. Closing and reopening the
+// pipe at that moment, as "while true; do cat fifo; done" does, would lose whatever a new
+// writer managed to write between the end-of-file and the close (a pipe's buffer is freed
+// with its last reader); keeping it open avoids that, and also lets a writer that opens
+// without blocking (O_NONBLOCK) always find a reader. The pipe is reopened when the path
+// is replaced (deleted and made again).
+package fifo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/source"
+	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
+)
+
+// DefaultPoll is how often the reader looks for a new writer when none is connected.
+const DefaultPoll = 100 * time.Millisecond
+
+// Config describes one named pipe.
+type Config struct {
+	// Name identifies the source; default "fifo:" + Path.
+	Name string
+	// Path is the named pipe; New makes it (mkfifo) when it does not exist.
+	Path string
+	// Mode is the permission of a pipe New makes; default 0600.
+	Mode os.FileMode
+	// Format is the parse format (see parse.Formats); "" means auto.
+	Format string
+	// Location is the zone of timestamps without an offset; nil: local.
+	Location *time.Location
+	// Host is set on events whose line names no host.
+	Host string
+	// Poll is how often to look for a writer while none is connected.
+	Poll   time.Duration
+	Logger *slog.Logger
+}
+
+// Reader reads one named pipe. It is a pipeline.Source.
+type Reader struct {
+	cfg   Config
+	log   *slog.Logger
+	count counters
+	ran   atomic.Bool
+}
+
+var _ pipeline.Source = (*Reader)(nil)
+
+// New checks cfg and makes the pipe if it does not exist, so that writers can open it
+// as soon as New returns (they wait for Run to open the read end).
+func New(cfg Config) (*Reader, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("fifo: no path")
+	}
+	if _, err := liveparse.New(cfg.Format, cfg.Location); err != nil {
+		return nil, fmt.Errorf("fifo %s: %w", cfg.Path, err)
+	}
+	if cfg.Name == "" {
+		cfg.Name = "fifo:" + cfg.Path
+	}
+	if cfg.Mode == 0 {
+		cfg.Mode = 0o600
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	r := &Reader{cfg: cfg, log: cfg.Logger}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.log = r.log.With("source", cfg.Name)
+	if err := r.ensure(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Name identifies the source.
+func (r *Reader) Name() string { return r.cfg.Name }
+
+// Run reads until ctx ends (then it returns nil, with the pipe closed) or a fatal error.
+func (r *Reader) Run(ctx context.Context, emit pipeline.Emit) error {
+	if !r.ran.CompareAndSwap(false, true) {
+		return fmt.Errorf("%s: Run called twice", r.cfg.Name)
+	}
+	p, err := liveparse.New(r.cfg.Format, r.cfg.Location)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.cfg.Name, err)
+	}
+	var line int64 // lines since Run began: a pipe has no offsets to name them by
+	for ctx.Err() == nil {
+		err := r.follow(ctx, p, emit, &line)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r.count.reopens.Add(1) // the path was replaced: open the new pipe
+	}
+	return nil
+}
+
+// follow reads the pipe now at the path until ctx ends or the path names another pipe.
+func (r *Reader) follow(ctx context.Context, p *liveparse.Parser, emit pipeline.Emit, line *int64) error {
+	if err := r.ensure(); err != nil {
+		return err
+	}
+	f, err := openPipe(r.cfg.Path)
+	if err != nil {
+		return fmt.Errorf("fifo: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("fifo %s: %w", r.cfg.Path, err)
+	}
+	if st.Mode()&fs.ModeNamedPipe == 0 {
+		return fmt.Errorf("fifo %s: replaced by something that is not a named pipe", r.cfg.Path)
+	}
+	stop := context.AfterFunc(ctx, func() { f.Close() }) // unblocks a read waiting for data
+	defer stop()
+	r.log.Info("reading the named pipe", "path", r.cfg.Path)
+	br := bufio.NewReaderSize(f, 64<<10)
+	name := r.cfg.Path + ":"
+	for {
+		var got bool
+		err := source.ReadLines(ctx, br, func(l source.Line) error {
+			got = true
+			*line++
+			return r.emitLine(ctx, p, emit, l, name+strconv.FormatInt(*line, 10))
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fifo %s: %w", r.cfg.Path, err)
+		}
+		// End of file: no writer has the pipe open now.
+		if got {
+			r.count.writers.Add(1)
+		}
+		if !sleep(ctx, r.cfg.Poll) {
+			return nil
+		}
+		if now, err := os.Stat(r.cfg.Path); err != nil || !os.SameFile(now, st) {
+			r.log.Info("the named pipe was replaced: opening the new one", "path", r.cfg.Path)
+			return nil
+		}
+	}
+}
+
+func (r *Reader) emitLine(ctx context.Context, p *liveparse.Parser, emit pipeline.Emit, l source.Line, input string) error {
+	r.count.lines.Add(1)
+	r.count.bytes.Add(uint64(len(l.Text)) + 1)
+	ev := &event.Event{}
+	if !p.Into(string(l.Text), ev) {
+		r.count.parseFailures.Add(1)
+	}
+	ev.Input = input
+	if ev.Host == "" {
+		ev.Host = r.cfg.Host
+	}
+	if l.Truncated > 0 {
+		ev.Fields.SetInt("truncated_bytes", l.Truncated)
+		r.count.truncated.Add(1)
+	}
+	return emit(ctx, pipeline.Record{Event: ev})
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Stats counts what a reader did since it started, for /metrics.
+type Stats struct {
+	Lines         uint64 // lines emitted as events
+	Bytes         uint64 // line bytes read, newlines included
+	ParseFailures uint64 // lines that became unparsed events
+	Truncated     uint64 // lines cut at source.MaxLine
+	Writers       uint64 // times the last writer went away after writing
+	Reopens       uint64 // times the path was replaced and opened again
+}
+
+type counters struct {
+	lines, bytes, parseFailures, truncated, writers, reopens atomic.Uint64
+}
+
+// Stats returns the counters so far; safe to call while Run runs.
+func (r *Reader) Stats() Stats {
+	c := &r.count
+	return Stats{Lines: c.lines.Load(), Bytes: c.bytes.Load(), ParseFailures: c.parseFailures.Load(),
+		Truncated: c.truncated.Load(), Writers: c.writers.Load(), Reopens: c.reopens.Load()}
+}

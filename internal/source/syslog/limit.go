@@ -1,0 +1,102 @@
+package syslog
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+)
+
+// limiter is a token bucket per sender address: a sender may send burst messages at
+// once and rate per second on average; what it sends beyond is dropped, and counted per
+// sender until the next report. This is the only place a syslog message may be dropped
+// on purpose: one flooding appliance (or a misconfigured relay) must not bury the
+// others' events nor exhaust memory, and the report says how many were lost.
+//
+// Buckets are kept for at most maxSenders addresses, so a flood of spoofed UDP sources
+// cannot grow the table without bound: senders beyond it share one bucket. Buckets of
+// quiet senders are dropped at each report.
+type limiter struct {
+	rate, burst float64
+	maxSenders  int
+	now         func() time.Time
+
+	mu       sync.Mutex
+	buckets  map[netip.Addr]*bucket
+	overflow bucket // shared by the senders beyond maxSenders
+}
+
+type bucket struct {
+	tokens  float64
+	last    time.Time
+	limited uint64 // dropped since the last report
+}
+
+func newLimiter(rate float64, burst, maxSenders int, now func() time.Time) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), maxSenders: maxSenders, now: now,
+		buckets: map[netip.Addr]*bucket{}, overflow: bucket{tokens: float64(burst), last: now()}}
+}
+
+// allow takes a token for one message from addr, or counts the message as limited.
+func (l *limiter) allow(addr netip.Addr) bool {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[addr]
+	if !ok {
+		if len(l.buckets) >= l.maxSenders {
+			b = &l.overflow
+		} else {
+			b = &bucket{tokens: l.burst, last: now}
+			l.buckets[addr] = b
+		}
+	}
+	if dt := now.Sub(b.last).Seconds(); dt > 0 {
+		b.tokens = min(l.burst, b.tokens+dt*l.rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	b.limited++
+	return false
+}
+
+// limitedSender is one sender's drops in a report.
+type limitedSender struct {
+	Addr    netip.Addr // zero for the shared overflow bucket
+	Limited uint64
+}
+
+// report returns the senders limited since the last report, most limited first, resets
+// their counts, and forgets the buckets of senders that have been quiet long enough to
+// be full again.
+func (l *limiter) report() []limitedSender {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []limitedSender
+	for addr, b := range l.buckets {
+		if b.limited > 0 {
+			out = append(out, limitedSender{Addr: addr, Limited: b.limited})
+			b.limited = 0
+			continue
+		}
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, addr)
+		}
+	}
+	if l.overflow.limited > 0 {
+		out = append(out, limitedSender{Limited: l.overflow.limited})
+		l.overflow.limited = 0
+	}
+	slices.SortFunc(out, func(a, b limitedSender) int {
+		if c := cmp.Compare(b.Limited, a.Limited); c != 0 {
+			return c
+		}
+		return a.Addr.Compare(b.Addr)
+	})
+	return out
+}

@@ -1,0 +1,64 @@
+package syslog
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
+)
+
+// origin says where a message came from.
+type origin struct {
+	proto  string // "udp", "tcp", "tls"
+	peer   netip.AddrPort
+	input  string // "tcp://192.0.2.1:40000", made once per connection
+	peerCN string // the TLS client certificate's subject CN, if any
+}
+
+// handle turns one received message into an event and emits it, unless its sender is
+// over its rate (then it is only counted). cut is the number of bytes the message lost
+// to MaxMessage.
+func (s *Server) handle(ctx context.Context, emit pipeline.Emit, p *liveparse.Parser, o *origin, msg []byte, cut int64) error {
+	s.count.messages.Add(1)
+	s.count.bytes.Add(uint64(len(msg)))
+	if s.limit != nil && !s.limit.allow(o.peer.Addr()) {
+		s.count.limited.Add(1)
+		return nil
+	}
+	// A datagram or an octet-counted frame may end with the line break the sender
+	// wrote to its file, and C senders may include the string's NUL.
+	msg = bytes.TrimRight(msg, "\r\n\x00")
+	ev := &event.Event{}
+	if !p.Into(string(msg), ev) {
+		s.count.parseFailures.Add(1)
+	}
+	if ev.Host == "" {
+		// The message names no host (unparsed, or a header without one): the sender's
+		// address is the best name there is.
+		ev.Host = o.peer.Addr().String()
+	}
+	ev.Input = o.input
+	ev.Fields.SetString("peer", o.peer.String())
+	if o.peerCN != "" {
+		ev.Fields.SetString("peer_cn", o.peerCN)
+	}
+	if cut > 0 {
+		ev.Fields.SetInt("truncated_bytes", cut)
+		s.count.truncated.Add(1)
+	}
+	return s.send(ctx, emit, ev)
+}
+
+// send emits ev; Emit is called by one goroutine at a time.
+func (s *Server) send(ctx context.Context, emit pipeline.Emit, ev *event.Event) error {
+	s.emitMu.Lock()
+	defer s.emitMu.Unlock()
+	if err := emit(ctx, pipeline.Record{Event: ev}); err != nil {
+		return err
+	}
+	s.count.events.Add(1)
+	return nil
+}

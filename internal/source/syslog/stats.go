@@ -1,0 +1,49 @@
+package syslog
+
+import "sync/atomic"
+
+// Stats counts what a server did since it started, for /metrics. Every message read is
+// counted in Messages and then either emitted as an event or dropped by the rate limit
+// (Limited): nothing else is dropped on purpose. Events = Messages - Limited +
+// LimitReports once the pipeline has taken them.
+type Stats struct {
+	Packets       uint64 // UDP datagrams read
+	Frames        uint64 // TCP and TLS messages read
+	Messages      uint64 // both
+	Bytes         uint64 // message bytes read (after MaxMessage)
+	Events        uint64 // events emitted (limit summaries included)
+	ParseFailures uint64 // messages that became unparsed events
+	Truncated     uint64 // messages cut at MaxMessage (fields.truncated_bytes)
+	Limited       uint64 // messages dropped by the per-sender rate limit
+	LimitReports  uint64 // summary events about them
+	// KernelDrops is the UDP socket's count of datagrams the kernel dropped because
+	// its buffer was full (Linux SO_RXQ_OVFL; it shows with the next datagram read).
+	KernelDrops   uint64
+	UDPBuffer     int // receive buffer granted by the kernel, bytes
+	ConnsAccepted uint64
+	ConnsRejected uint64 // over MaxConns or MaxConnsPerIP
+	ConnsOpen     int64
+	TLSFailures   uint64 // failed handshakes (no or bad client certificate, timeouts)
+	IdleTimeouts  uint64
+	ReadErrors    uint64
+	AcceptErrors  uint64
+}
+
+type counters struct {
+	packets, frames, messages, bytes, events, parseFailures, truncated atomic.Uint64
+	limited, limitReports, kernelDrops                                 atomic.Uint64
+	connsAccepted, connsRejected, tlsFailures, idleTimeouts            atomic.Uint64
+	readErrors, acceptErrors                                           atomic.Uint64
+	connsOpen                                                          atomic.Int64
+}
+
+// Stats returns the counters so far; safe to call while Run runs.
+func (s *Server) Stats() Stats {
+	c := &s.count
+	return Stats{Packets: c.packets.Load(), Frames: c.frames.Load(), Messages: c.messages.Load(),
+		Bytes: c.bytes.Load(), Events: c.events.Load(), ParseFailures: c.parseFailures.Load(),
+		Truncated: c.truncated.Load(), Limited: c.limited.Load(), LimitReports: c.limitReports.Load(),
+		KernelDrops: c.kernelDrops.Load(), UDPBuffer: s.udpBuf, ConnsAccepted: c.connsAccepted.Load(),
+		ConnsRejected: c.connsRejected.Load(), ConnsOpen: c.connsOpen.Load(), TLSFailures: c.tlsFailures.Load(),
+		IdleTimeouts: c.idleTimeouts.Load(), ReadErrors: c.readErrors.Load(), AcceptErrors: c.acceptErrors.Load()}
+}

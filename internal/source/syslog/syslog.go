@@ -1,0 +1,323 @@
+// Package syslog receives syslog over the network for "hsmwatch serve": UDP (RFC 5426),
+// TCP (RFC 6587, octet counting and newline framing, told apart per frame as rsyslog
+// does) and TLS (RFC 5425). Messages in RFC 5424, RFC 3164 and the Luna formats are
+// parsed by internal/parse ("auto" by default); every message becomes an event, parsed
+// or not, with fields.peer naming the sender.
+//
+// What protects the daemon: a token bucket per sender address (limit.go: beyond the rate
+// messages are dropped, counted, and reported by one summary event per interval; the
+// only place messages are dropped on purpose), a maximum message size (longer ones are
+// cut and say so in fields.truncated_bytes), limits on connections in all and per
+// address, idle and TLS handshake timeouts, and a large UDP receive buffer whose
+// overflows the kernel reports and Stats counts.
+//
+// Network input cannot be read twice: records carry no Key and no Ack.
+package syslog
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
+)
+
+// Defaults of Config.
+const (
+	DefaultMaxMessage    = 64 << 10
+	DefaultMaxConns      = 512
+	DefaultMaxConnsPerIP = 32
+	DefaultIdleTimeout   = time.Hour
+	DefaultRate          = 1000
+	DefaultBurst         = 5000
+	DefaultLimitReport   = 10 * time.Second
+	DefaultMaxSenders    = 10_000
+	DefaultUDPBuffer     = 8 << 20
+	// handshakeTimeout bounds a TLS handshake, so a client that connects and says
+	// nothing does not hold a connection slot for the whole idle timeout.
+	handshakeTimeout = 10 * time.Second
+)
+
+// Config describes the listeners of one syslog source. At least one of UDP, TCP and TLS
+// is set.
+type Config struct {
+	// Name identifies the source in logs and metrics. Default: "syslog".
+	Name string
+	// UDP, TCP and TLS are listen addresses ("0.0.0.0:514", "[::]:6514", ":1514");
+	// empty ones are not opened.
+	UDP, TCP, TLS string
+	// CertFile and KeyFile are the PEM server certificate (chain) and key for TLS.
+	CertFile, KeyFile string
+	// ClientCAFile, when set, makes TLS require a client certificate signed by one of
+	// its PEM certificates.
+	ClientCAFile string
+	// Format is the parse format (see parse.Formats); "" means auto.
+	Format string
+	// Location is the zone of timestamps without an offset (RFC 3164); nil: local.
+	Location *time.Location
+	// MaxMessage is the longest message kept whole, in bytes; longer ones are cut.
+	MaxMessage int
+	// MaxConns and MaxConnsPerIP limit open TCP and TLS connections, in all and per
+	// sender address; connections beyond are closed at once (and counted).
+	MaxConns, MaxConnsPerIP int
+	// IdleTimeout closes a TCP or TLS connection that sent nothing for that long.
+	// Negative: never (TCP keepalive still finds peers that are gone).
+	IdleTimeout time.Duration
+	// Rate (messages per second) and Burst are each sender address's token bucket.
+	// A negative Rate turns the limit off.
+	Rate  float64
+	Burst int
+	// LimitReport is how often a summary event reports the messages that were limited.
+	LimitReport time.Duration
+	// MaxSenders bounds the senders with a bucket of their own; others share one.
+	MaxSenders int
+	// UDPBuffer is the UDP socket receive buffer asked for, in bytes.
+	UDPBuffer int
+	Logger    *slog.Logger
+}
+
+// Server is a pipeline.Source: the listeners of one Config.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	udp     *net.UDPConn
+	tcp     net.Listener
+	tls     net.Listener
+	limit   *limiter // nil when off
+	conns   connLimit
+	count   counters
+	emitMu  sync.Mutex // Emit is called from every connection: one at a time
+	ran     atomic.Bool
+	udpBuf  int
+	warnAt  sync.Map // kind -> time.Time: throttles repeated warnings
+	closeMu sync.Once
+
+	// connDone, when set (by tests), is called when a connection's goroutine ends, so a
+	// test can wait for it rather than sleep.
+	connDone func()
+}
+
+var _ pipeline.Source = (*Server)(nil)
+
+// New checks cfg and opens its sockets, so that a port in use or a bad certificate is
+// reported at start. Run serves them; Close releases them if Run is never called.
+func New(cfg Config) (*Server, error) {
+	if err := fill(&cfg); err != nil {
+		return nil, fmt.Errorf("syslog: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("source", cfg.Name)
+	s.conns = connLimit{max: cfg.MaxConns, maxPerIP: cfg.MaxConnsPerIP, perIP: map[string]int{}}
+	if cfg.Rate >= 0 {
+		s.limit = newLimiter(cfg.Rate, cfg.Burst, cfg.MaxSenders, time.Now)
+	}
+	var tlsConf *tls.Config
+	if cfg.TLS != "" {
+		var err error
+		if tlsConf, err = serverTLS(cfg); err != nil {
+			return nil, fmt.Errorf("syslog: tls %s: %w", cfg.TLS, err)
+		}
+	}
+	if err := s.listen(tlsConf); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func fill(cfg *Config) error {
+	if cfg.UDP == "" && cfg.TCP == "" && cfg.TLS == "" {
+		return errors.New("no listen address (udp, tcp or tls)")
+	}
+	if cfg.TLS != "" && (cfg.CertFile == "" || cfg.KeyFile == "") {
+		return errors.New("tls needs a certificate and a key file")
+	}
+	if _, err := liveparse.New(cfg.Format, cfg.Location); err != nil {
+		return err
+	}
+	if cfg.Name == "" {
+		cfg.Name = "syslog"
+	}
+	setDefault(&cfg.MaxMessage, DefaultMaxMessage)
+	setDefault(&cfg.MaxConns, DefaultMaxConns)
+	setDefault(&cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
+	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&cfg.Burst, DefaultBurst)
+	setDefault(&cfg.LimitReport, DefaultLimitReport)
+	setDefault(&cfg.MaxSenders, DefaultMaxSenders)
+	setDefault(&cfg.UDPBuffer, DefaultUDPBuffer)
+	if cfg.Rate == 0 {
+		cfg.Rate = DefaultRate
+	}
+	return nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v == 0 {
+		*v = def
+	}
+}
+
+func serverTLS(cfg Config) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.ClientCAFile != "" {
+		pem, err := os.ReadFile(cfg.ClientCAFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: no PEM certificate", cfg.ClientCAFile)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+func (s *Server) listen(tlsConf *tls.Config) error {
+	if a := s.cfg.UDP; a != "" {
+		ua, err := net.ResolveUDPAddr("udp", a)
+		if err != nil {
+			return fmt.Errorf("syslog: udp %s: %w", a, err)
+		}
+		if s.udp, err = net.ListenUDP("udp", ua); err != nil {
+			return fmt.Errorf("syslog: udp %s: %w", a, err)
+		}
+		got, err := tuneUDP(s.udp, s.cfg.UDPBuffer)
+		s.udpBuf = got
+		if err != nil || got < s.cfg.UDPBuffer {
+			s.log.Warn("UDP receive buffer smaller than asked (raise net.core.rmem_max)",
+				"asked", s.cfg.UDPBuffer, "granted", got, "error", err)
+		}
+	}
+	if a := s.cfg.TCP; a != "" {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("syslog: tcp %s: %w", a, err)
+		}
+		s.tcp = ln
+	}
+	if a := s.cfg.TLS; a != "" {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("syslog: tls %s: %w", a, err)
+		}
+		s.tls = tls.NewListener(ln, tlsConf)
+	}
+	return nil
+}
+
+// Name identifies the source.
+func (s *Server) Name() string { return s.cfg.Name }
+
+// UDPAddr, TCPAddr and TLSAddr return the bound addresses (nil when not listening):
+// with port 0 in the Config, the port the system chose.
+func (s *Server) UDPAddr() net.Addr {
+	if s.udp == nil {
+		return nil
+	}
+	return s.udp.LocalAddr()
+}
+
+// TCPAddr: see UDPAddr.
+func (s *Server) TCPAddr() net.Addr {
+	if s.tcp == nil {
+		return nil
+	}
+	return s.tcp.Addr()
+}
+
+// TLSAddr: see UDPAddr.
+func (s *Server) TLSAddr() net.Addr {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.Addr()
+}
+
+// Close releases the sockets. Run does it itself when it returns.
+func (s *Server) Close() {
+	s.closeMu.Do(func() {
+		if s.udp != nil {
+			s.udp.Close()
+		}
+		if s.tcp != nil {
+			s.tcp.Close()
+		}
+		if s.tls != nil {
+			s.tls.Close()
+		}
+	})
+}
+
+// Run serves the listeners until ctx ends (then it returns nil, with every socket and
+// connection closed) or the pipeline fails an emit for another reason.
+func (s *Server) Run(ctx context.Context, emit pipeline.Emit) error {
+	if !s.ran.CompareAndSwap(false, true) {
+		return fmt.Errorf("%s: Run called twice", s.cfg.Name)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(ctx, s.Close)
+	defer stop()
+	defer s.Close()
+	fail := func(err error) { cancel(err) }
+	var wg sync.WaitGroup
+	if s.udp != nil {
+		wg.Go(func() { s.serveUDP(ctx, emit, fail) })
+	}
+	if s.tcp != nil {
+		wg.Go(func() { s.serveStream(ctx, s.tcp, "tcp", emit, fail, &wg) })
+	}
+	if s.tls != nil {
+		wg.Go(func() { s.serveStream(ctx, s.tls, "tls", emit, fail, &wg) })
+	}
+	if s.limit != nil {
+		wg.Go(func() { s.reportLimits(ctx, emit, fail) })
+	}
+	<-ctx.Done()
+	s.Close()
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", s.cfg.Name, err)
+	}
+	return nil
+}
+
+// warn logs msg at most once a minute per kind: a misbehaving peer must not flood the
+// daemon's own log either. The counters in Stats hold every occurrence.
+func (s *Server) warn(kind, msg string, args ...any) {
+	now := time.Now()
+	if last, ok := s.warnAt.Load(kind); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return
+	}
+	s.warnAt.Store(kind, now)
+	s.log.Warn(msg, args...)
+}
+
+// peerInput names a transport and a peer in Input ("udp://192.0.2.1:514").
+func peerInput(proto, peer string) string {
+	var b strings.Builder
+	b.Grow(len(proto) + 3 + len(peer))
+	b.WriteString(proto)
+	b.WriteString("://")
+	b.WriteString(peer)
+	return b.String()
+}

@@ -1,0 +1,170 @@
+package syslog
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
+)
+
+// connReadBuf is each connection's read buffer. Messages longer than it are gathered
+// in the frame reader's own buffer, up to MaxMessage.
+const connReadBuf = 16 << 10
+
+// connLimit counts open connections in all and per sender address.
+type connLimit struct {
+	mu            sync.Mutex
+	max, maxPerIP int
+	open          int
+	perIP         map[string]int
+}
+
+func (l *connLimit) admit(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open >= l.max || l.perIP[ip] >= l.maxPerIP {
+		return false
+	}
+	l.open++
+	l.perIP[ip]++
+	return true
+}
+
+func (l *connLimit) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.open--
+	if l.perIP[ip]--; l.perIP[ip] <= 0 {
+		delete(l.perIP, ip)
+	}
+}
+
+// serveStream accepts TCP or TLS connections until the listener is closed.
+func (s *Server) serveStream(ctx context.Context, ln net.Listener, proto string, emit pipeline.Emit, fail func(error), wg *sync.WaitGroup) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait a little, then go on; the
+			// listener itself is fine.
+			s.count.acceptErrors.Add(1)
+			s.warn("accept-"+proto, "accepting a connection failed", "proto", proto, "error", err)
+			if !sleep(ctx, 50*time.Millisecond) {
+				return
+			}
+			continue
+		}
+		peer := addrPort(c.RemoteAddr())
+		ip := peer.Addr().String()
+		if !s.conns.admit(ip) {
+			s.count.connsRejected.Add(1)
+			s.warn("conn-limit", "connection refused: too many open connections", "peer", peer.String(),
+				"max", s.cfg.MaxConns, "max_per_ip", s.cfg.MaxConnsPerIP)
+			c.Close()
+			continue
+		}
+		s.count.connsAccepted.Add(1)
+		s.count.connsOpen.Add(1)
+		wg.Go(func() {
+			if s.connDone != nil {
+				defer s.connDone()
+			}
+			defer s.count.connsOpen.Add(-1)
+			defer s.conns.release(ip)
+			s.serveConn(ctx, c, proto, peer, emit, fail)
+		})
+	}
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return unmap(ta.AddrPort())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return unmap(ap)
+}
+
+// unmap writes an IPv4 peer of a dual-stack socket ("[::ffff:192.0.2.1]:514") as IPv4,
+// so that it has one name in events, in the rate limit and in the connection limit.
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// serveConn reads the messages of one connection until it closes, idles out, or ctx ends.
+func (s *Server) serveConn(ctx context.Context, c net.Conn, proto string, peer netip.AddrPort, emit pipeline.Emit, fail func(error)) {
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() }) // unblocks the read at shutdown
+	defer stop()
+	o := &origin{proto: proto, peer: peer, input: peerInput(proto, peer.String())}
+	log := s.log.With("peer", peer.String(), "proto", proto)
+	if tc, ok := c.(*tls.Conn); ok {
+		_ = tc.SetDeadline(time.Now().Add(handshakeTimeout))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.count.tlsFailures.Add(1)
+				s.warn("tls-handshake", "TLS handshake failed", "peer", peer.String(), "error", err)
+			}
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			o.peerCN = certs[0].Subject.CommonName
+		}
+	}
+	log.Debug("connection opened")
+	p, _ := liveparse.New(s.cfg.Format, s.cfg.Location) // the format was checked by New
+	r := io.Reader(c)
+	if s.cfg.IdleTimeout > 0 {
+		r = &idleReader{c: c, idle: s.cfg.IdleTimeout}
+	}
+	fr := newFrameReader(bufio.NewReaderSize(r, connReadBuf), s.cfg.MaxMessage)
+	for {
+		msg, cut, _, err := fr.next()
+		if len(msg) > 0 || cut > 0 {
+			s.count.frames.Add(1)
+			if herr := s.handle(ctx, emit, p, o, msg, cut); herr != nil {
+				if ctx.Err() == nil {
+					fail(herr)
+				}
+				return
+			}
+		}
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, io.EOF), ctx.Err() != nil, errors.Is(err, net.ErrClosed):
+			log.Debug("connection closed")
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			s.count.idleTimeouts.Add(1)
+			log.Debug("connection idle: closed", "idle_timeout", s.cfg.IdleTimeout)
+		default:
+			s.count.readErrors.Add(1)
+			log.Debug("connection read failed", "error", err)
+		}
+		return
+	}
+}
+
+// idleReader gives every read of a connection the idle timeout as its deadline.
+type idleReader struct {
+	c    net.Conn
+	idle time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	if err := r.c.SetReadDeadline(time.Now().Add(r.idle)); err != nil {
+		return 0, err
+	}
+	return r.c.Read(p)
+}

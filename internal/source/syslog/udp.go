@@ -1,0 +1,68 @@
+package syslog
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
+)
+
+// maxDatagram holds any UDP payload, so that a datagram is never cut by the read
+// itself; MaxMessage then decides what is kept.
+const maxDatagram = 65535
+
+// serveUDP reads one message per datagram (RFC 5426) until the socket is closed.
+// Messages are handled on this goroutine: while the pipeline pushes back, datagrams wait
+// in the socket buffer, and those that overflow it are counted from SO_RXQ_OVFL.
+func (s *Server) serveUDP(ctx context.Context, emit pipeline.Emit, fail func(error)) {
+	p, _ := liveparse.New(s.cfg.Format, s.cfg.Location) // the format was checked by New
+	buf := make([]byte, maxDatagram)
+	oob := make([]byte, oobSize)
+	var o origin
+	o.proto = "udp"
+	for {
+		n, oobn, _, peer, err := s.udp.ReadMsgUDPAddrPort(buf, oob)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.count.readErrors.Add(1)
+			s.warn("udp-read", "UDP read failed", "error", err)
+			if !sleep(ctx, 10*time.Millisecond) { // a persistent error must not spin
+				return
+			}
+			continue
+		}
+		s.count.packets.Add(1)
+		if drops, ok := kernelDrops(oob[:oobn]); ok {
+			s.count.kernelDrops.Store(uint64(drops))
+		}
+		if peer = unmap(peer); o.peer != peer {
+			o.peer, o.input = peer, peerInput("udp", peer.String())
+		}
+		msg, cut := buf[:n], int64(0)
+		if n > s.cfg.MaxMessage {
+			msg, cut = msg[:s.cfg.MaxMessage], int64(n-s.cfg.MaxMessage)
+		}
+		if err := s.handle(ctx, emit, p, &o, msg, cut); err != nil {
+			if ctx.Err() == nil {
+				fail(err)
+			}
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
