@@ -1,0 +1,208 @@
+// Package alertmanager sends hsmwatch's alarms to a Prometheus Alertmanager (API v2): an
+// alarm that opens becomes a firing alert, and the alert resolves when the alarm clears
+// (endsAt set to the clear's time), never by silence. Alertmanager forgets an alert that is
+// not re-sent within its resolve_timeout, so the open alarms are re-sent on a timer; a
+// resolution is sent until the Alertmanager has taken it.
+package alertmanager
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/state"
+)
+
+// Config is one Alertmanager.
+type Config struct {
+	URL string // base URL: http://alertmanager:9093
+	// Resend is how often open alarms are sent again (default 1m; keep it below the
+	// Alertmanager's resolve_timeout, 5m by default).
+	Resend  time.Duration
+	Timeout time.Duration // per request (default 10s)
+	// GeneratorURL links an alert back to hsmwatch's dashboard (optional).
+	GeneratorURL string
+	Client       *http.Client
+	Logger       *slog.Logger
+}
+
+// Alert is the API v2 postable alert.
+type Alert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt,omitzero"`
+	GeneratorURL string            `json:"generatorURL,omitempty"`
+}
+
+// Sink keeps the alerts to send.
+type Sink struct {
+	cfg  Config
+	mu   sync.Mutex
+	open map[string]Alert // by host + key
+	done []Alert          // resolutions not yet accepted
+	wake chan struct{}
+
+	sent, failures int64
+}
+
+// New checks cfg.
+func New(cfg Config) (*Sink, error) {
+	if !strings.HasPrefix(cfg.URL, "http://") && !strings.HasPrefix(cfg.URL, "https://") {
+		return nil, fmt.Errorf("alertmanager: %q is not an http(s) URL", cfg.URL)
+	}
+	if cfg.Resend <= 0 {
+		cfg.Resend = time.Minute
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sink{cfg: cfg, open: map[string]Alert{}, wake: make(chan struct{}, 1)}, nil
+}
+
+// Name implements pipeline.Sink.
+func (s *Sink) Name() string { return "alertmanager " + s.cfg.URL }
+
+// Write implements pipeline.Sink: alarm changes update the alerts, and a change wakes Run.
+func (s *Sink) Write(_ context.Context, batch []pipeline.Item) error {
+	changed := false
+	s.mu.Lock()
+	for _, it := range batch {
+		d := it.Decision
+		if d.Alarm != nil && (d.Change == state.Opened || d.Change == state.Repeated) {
+			s.open[id(*d.Alarm)] = s.alert(*d.Alarm, it.Record.Event.Message)
+			changed = true
+		}
+		var closed []state.Alarm
+		if d.Change == state.Cleared && d.Alarm != nil {
+			closed = append(closed, *d.Alarm)
+		}
+		closed = append(append(closed, d.AlsoCleared...), d.Matured...)
+		for _, a := range closed {
+			s.resolve(a)
+			changed = true
+		}
+	}
+	s.mu.Unlock()
+	if changed {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func id(a state.Alarm) string { return a.Host + "\x00" + a.Key }
+
+func (s *Sink) alert(a state.Alarm, message string) Alert {
+	labels := map[string]string{"alertname": a.Rule, "host": a.Host, "alarm_key": a.Key,
+		"component": a.Component, "severity": a.Level}
+	if a.Notification != "" {
+		labels["notification"] = a.Notification
+	}
+	return Alert{Labels: labels, StartsAt: a.Opened, GeneratorURL: s.cfg.GeneratorURL,
+		Annotations: map[string]string{"summary": a.Title, "description": message}}
+}
+
+// resolve turns an open alert into a resolution (endsAt = when the alarm cleared).
+func (s *Sink) resolve(a state.Alarm) {
+	al, ok := s.open[id(a)]
+	if !ok {
+		al = s.alert(a, a.Message)
+	}
+	delete(s.open, id(a))
+	al.EndsAt = a.Cleared
+	if al.EndsAt.IsZero() {
+		al.EndsAt = time.Now()
+	}
+	s.done = append(s.done, al)
+}
+
+// Run sends the alerts on every change and every Resend until ctx ends.
+func (s *Sink) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.Resend)
+	defer t.Stop()
+	for {
+		s.flush(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// flush posts the open alerts and the pending resolutions; resolutions leave the queue
+// only once accepted.
+func (s *Sink) flush(ctx context.Context) {
+	s.mu.Lock()
+	alerts := make([]Alert, 0, len(s.open)+len(s.done))
+	for _, a := range s.open {
+		alerts = append(alerts, a)
+	}
+	nDone := len(s.done)
+	alerts = append(alerts, s.done...)
+	s.mu.Unlock()
+	if len(alerts) == 0 {
+		return
+	}
+	if err := s.post(ctx, alerts); err != nil {
+		s.mu.Lock()
+		s.failures++
+		s.mu.Unlock()
+		s.cfg.Logger.Warn("alertmanager post failed; sent again at the next change or resend", "url", s.cfg.URL, "alerts", len(alerts), "err", err)
+		return
+	}
+	s.mu.Lock()
+	s.done = s.done[nDone:]
+	s.sent += int64(len(alerts))
+	s.mu.Unlock()
+}
+
+func (s *Sink) post(ctx context.Context, alerts []Alert) error {
+	body, err := json.Marshal(alerts)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, strings.TrimSuffix(s.cfg.URL, "/")+"/api/v2/alerts", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return errors.New(resp.Status + ": " + strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// Counts returns the alerts posted and the failed posts.
+func (s *Sink) Counts() (sent, failures int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent, s.failures
+}

@@ -1,0 +1,131 @@
+package alertmanager
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/parse"
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/state"
+)
+
+// fakeAM is a real HTTP server speaking the part of the Alertmanager API v2 we use.
+type fakeAM struct {
+	mu    sync.Mutex
+	posts [][]Alert
+	down  atomic.Bool
+}
+
+func (f *fakeAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v2/alerts" {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if f.down.Load() {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	var alerts []Alert
+	if err := json.NewDecoder(r.Body).Decode(&alerts); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.posts = append(f.posts, alerts)
+	f.mu.Unlock()
+}
+
+func (f *fakeAM) last() []Alert {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.posts) == 0 {
+		return nil
+	}
+	return f.posts[len(f.posts)-1]
+}
+
+func wait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// batchOf parses, classifies and observes real lines, as the pipeline does.
+func batchOf(t *testing.T, tr *state.Tracker, cat *classify.Catalog, lines ...string) []pipeline.Item {
+	t.Helper()
+	p, _ := parse.New(parse.Auto, parse.Options{Location: time.UTC, Reference: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	var out []pipeline.Item
+	for _, l := range lines {
+		ev := new(event.Event)
+		parse.Into(p, l, ev)
+		cat.Classify(ev)
+		out = append(out, pipeline.Item{Record: pipeline.Record{Event: ev}, Decision: tr.Observe(ev)})
+	}
+	return out
+}
+
+func TestAlarmFiresThenResolves(t *testing.T) {
+	am := &fakeAM{}
+	srv := httptest.NewServer(am)
+	defer srv.Close()
+	cat, err := classify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := state.New(state.Config{}, cat)
+	s, err := New(Config{URL: srv.URL, Resend: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+
+	am.down.Store(true) // the first post fails; the alert must still arrive later
+	s.Write(ctx, batchOf(t, tr, cat, "2026 Nov 22 10:02:00 lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted"))
+	wait(t, "a failed post", func() bool { _, f := s.Counts(); return f >= 1 })
+	am.down.Store(false)
+	s.Write(ctx, batchOf(t, tr, cat, "2026 Nov 22 10:02:30 lunaA local5 info lunash [3442]: info : 0 : Command: hsm show : admin : 192.168.0.111/2719"))
+	s.Write(ctx, batchOf(t, tr, cat, "2026 Nov 22 10:03:00 lunaA local4 notice ipmievd: Fan sensor Fan3B . Lower Critical going low (Reading 1600 < Threshold 2000 RPM)"))
+	wait(t, "the firing alerts", func() bool { return len(am.last()) == 2 })
+	for _, a := range am.last() {
+		if !a.EndsAt.IsZero() || a.Labels["host"] != "lunaA" || a.Labels["severity"] == "" || a.Annotations["summary"] == "" {
+			t.Errorf("firing alert: %+v", a)
+		}
+	}
+	s.Write(ctx, batchOf(t, tr, cat, "2026 Nov 22 10:04:00 lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Deasserted"))
+	wait(t, "the resolution", func() bool {
+		for _, a := range am.last() {
+			if a.Labels["alarm_key"] == "PSU2_Status" && a.EndsAt.Equal(time.Date(2026, 11, 22, 10, 4, 0, 0, time.UTC)) {
+				return true
+			}
+		}
+		return false
+	})
+	// The resolution was taken: the next post has the fan alone, still firing.
+	s.Write(ctx, batchOf(t, tr, cat, "2026 Nov 22 10:05:00 lunaA local4 notice ipmievd: Fan sensor Fan3B . Lower Non-recoverable going low (Reading 500 < Threshold 1000 RPM)"))
+	wait(t, "the fan alone", func() bool {
+		l := am.last()
+		return len(l) == 1 && l[0].Labels["alarm_key"] == "Fan3B" && l[0].EndsAt.IsZero()
+	})
+}
+
+func TestNewRefusesBadURL(t *testing.T) {
+	if _, err := New(Config{URL: "alertmanager:9093"}); err == nil {
+		t.Fatal("accepted a URL without scheme")
+	}
+}
