@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 fuzztime=${FUZZTIME:-10s}
+# Screenshots of the dashboard's browser test are kept here (a CI job can archive it).
+export HSMWATCH_ARTIFACTS=${HSMWATCH_ARTIFACTS:-$PWD/artifacts}
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -20,8 +22,9 @@ go version
 # Debian packages the tests use as real peers: net-snmp's tools, agent and trap daemon
 # (snmp, snmpd, snmptrapd), SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 checks, gcc
 # for the test PKCS#11 module, PostgreSQL (the store's tests start their own server from
-# its binaries). Tests that need one of them fail, never skip, under CI=true.
-packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql)
+# its binaries), Chromium for the dashboard's browser test. Tests that need one of them
+# fail, never skip, under CI=true.
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

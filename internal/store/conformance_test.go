@@ -49,6 +49,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"Pagination", c.testPagination},
 		{"Alarms", c.testAlarms},
 		{"SamplesAndHSMs", c.testSamplesAndHSMs},
+		{"SampleHistory", c.testSampleHistory},
 		{"RetentionByAge", c.testRetentionByAge},
 		{"RetentionByCount", c.testRetentionByCount},
 		{"RetentionBySize", c.testRetentionBySize},
@@ -548,6 +549,84 @@ func (c conformance) testSamplesAndHSMs(t *testing.T) {
 	}
 	if other, err := st.HSMs(ctx, HSMFilter{Site: "elsewhere"}); err != nil || len(other) != 0 {
 		t.Errorf("other site: %v %+v", err, other)
+	}
+}
+
+func (c conformance) testSampleHistory(t *testing.T) {
+	dsn := c.newDSN(t)
+	st := openStore(t, dsn, "lab")
+	other := openStore(t, dsn, "far")
+	ctx := context.Background()
+	var in []Sample
+	for i := range 10 {
+		// Written newest first: the history comes back in time order whatever the order
+		// of writing.
+		at := base.Add(time.Duration(9-i) * time.Minute)
+		in = append(in,
+			Sample{Host: "luna1", Metric: "memory_used", Value: float64(9 - i), Time: at},
+			Sample{Host: "luna1", Metric: "temperature", Labels: map[string]string{"sensor": "cpu"}, Value: 40 + float64(9-i), Time: at},
+			Sample{Host: "luna2", Metric: "memory_used", Value: 100, Time: at})
+	}
+	if err := st.PutSamples(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.PutSamples(ctx, []Sample{{Host: "luna1", Metric: "memory_used", Value: -1, Time: base.Add(time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	get := func(f SampleFilter) SamplePage {
+		t.Helper()
+		p, err := st.Samples(ctx, f)
+		if err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		return p
+	}
+	values := func(p SamplePage) string {
+		var b strings.Builder
+		for i, s := range p.Samples {
+			if i > 0 && s.Time.Before(p.Samples[i-1].Time) {
+				t.Errorf("sample %d goes back in time: %v after %v", i, s.Time, p.Samples[i-1].Time)
+			}
+			fmt.Fprintf(&b, "%s:%g ", s.Site, s.Value)
+		}
+		return strings.TrimSpace(b.String())
+	}
+
+	p := get(SampleFilter{Host: "luna1", Metric: "memory_used", Site: "lab"})
+	if got := values(p); got != "lab:0 lab:1 lab:2 lab:3 lab:4 lab:5 lab:6 lab:7 lab:8 lab:9" || p.Truncated {
+		t.Errorf("lab's memory history: %s (truncated %v)", got, p.Truncated)
+	}
+	if got := values(get(SampleFilter{Host: "luna1", Metric: "memory_used"})); got != "lab:0 far:-1 lab:1 lab:2 lab:3 lab:4 lab:5 lab:6 lab:7 lab:8 lab:9" {
+		t.Errorf("all sites' memory history: %s", got)
+	}
+	// The newest samples of the range, still oldest first.
+	p = get(SampleFilter{Host: "luna1", Site: "lab", Metric: "memory_used", Since: base.Add(2 * time.Minute),
+		Until: base.Add(8 * time.Minute), Limit: 3})
+	if got := values(p); got != "lab:5 lab:6 lab:7" || !p.Truncated {
+		t.Errorf("range 2m..8m, limit 3: %s (truncated %v)", got, p.Truncated)
+	}
+	p = get(SampleFilter{Host: "luna1", Site: "lab", Since: base.Add(9 * time.Minute)})
+	if len(p.Samples) != 2 || p.Truncated {
+		t.Fatalf("both series at 9m: %+v", p)
+	}
+	for _, s := range p.Samples {
+		if s.Host != "luna1" || !s.Time.Equal(base.Add(9*time.Minute)) {
+			t.Errorf("sample %+v", s)
+		}
+		if s.Metric == "temperature" && (s.Labels["sensor"] != "cpu" || s.Value != 49) {
+			t.Errorf("temperature %+v", s)
+		}
+		if s.Metric == "memory_used" && s.Labels != nil {
+			t.Errorf("memory labels %v", s.Labels)
+		}
+	}
+	if p := get(SampleFilter{Host: "nobody"}); len(p.Samples) != 0 || p.Truncated {
+		t.Errorf("unknown host: %+v", p)
+	}
+	for _, f := range []SampleFilter{{}, {Host: "luna1", Limit: -1}, {Host: "luna1", Limit: MaxSampleLimit + 1}} {
+		if _, err := st.Samples(ctx, f); !errors.Is(err, ErrBadFilter) {
+			t.Errorf("%+v: %v, want ErrBadFilter", f, err)
+		}
 	}
 }
 

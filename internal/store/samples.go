@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 const (
@@ -70,4 +72,74 @@ func labelsJSON(l map[string]string, clean func(string) string) string {
 	}
 	b, _ := json.Marshal(m) // a map of strings always marshals; encoding/json sorts keys
 	return string(b)
+}
+
+// Samples reads the newest samples of one host within the filter's range (on the
+// samples_host_ts index), and returns them oldest first, as a chart draws them.
+func (s *sqlStore) Samples(ctx context.Context, f SampleFilter) (SamplePage, error) {
+	var page SamplePage
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultSampleLimit
+	case limit < 0 || limit > MaxSampleLimit:
+		return page, fmt.Errorf("%w: limit %d not in 1..%d", ErrBadFilter, limit, MaxSampleLimit)
+	}
+	if f.Host == "" {
+		return page, fmt.Errorf("%w: samples: a host is required", ErrBadFilter)
+	}
+	c := s.d.cleanText
+	var a args
+	where := []string{"host = " + a.add(c(f.Host))}
+	if f.Site != "" {
+		where = append(where, "site = "+a.add(c(f.Site)))
+	}
+	if f.Metric != "" {
+		where = append(where, "metric = "+a.add(c(f.Metric)))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "ts >= "+a.add(unixNano(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "ts < "+a.add(unixNano(f.Until)))
+	}
+	// One more than the limit: whether it exists says if older samples were left out.
+	q := "SELECT site, host, metric, labels, value, ts FROM samples WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY ts DESC, id DESC LIMIT " + a.add(int64(limit+1))
+	err := s.db.read(ctx, func(qr querier) error {
+		return eachRow(ctx, qr, q, a, func(r rows) error {
+			if len(page.Samples) == limit {
+				page.Truncated = true
+				return nil
+			}
+			sm, err := scanSample(r)
+			if err != nil {
+				return err
+			}
+			page.Samples = append(page.Samples, sm)
+			return nil
+		})
+	})
+	if err != nil {
+		return SamplePage{}, fmt.Errorf("store: samples of %s: %w", f.Host, err)
+	}
+	slices.Reverse(page.Samples)
+	return page, nil
+}
+
+// scanSample reads a row of site, host, metric, labels, value, ts.
+func scanSample(r rows) (Sample, error) {
+	var sm Sample
+	var labels string
+	var ts int64
+	if err := r.Scan(&sm.Site, &sm.Host, &sm.Metric, &labels, &sm.Value, &ts); err != nil {
+		return sm, fmt.Errorf("read sample: %w", err)
+	}
+	if labels != "{}" {
+		if err := json.Unmarshal([]byte(labels), &sm.Labels); err != nil {
+			return sm, fmt.Errorf("sample %s/%s labels: %w", sm.Host, sm.Metric, err)
+		}
+	}
+	sm.Time = fromNano(ts)
+	return sm, nil
 }

@@ -46,6 +46,8 @@ type Store interface {
 	Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error)
 	// HSMs returns one row per host seen in events, alarms or samples.
 	HSMs(ctx context.Context, f HSMFilter) ([]HSM, error)
+	// Samples returns the history of one host's samples, oldest first.
+	Samples(ctx context.Context, f SampleFilter) (SamplePage, error)
 
 	// Retain deletes what the policy no longer keeps, oldest first, from this store's
 	// site only. Open alarms are never deleted.
@@ -198,6 +200,33 @@ type Sample struct {
 	Labels map[string]string `json:"labels,omitempty"`
 	Value  float64           `json:"value"`
 	Time   time.Time         `json:"time"`
+}
+
+// DefaultSampleLimit is the most samples Samples returns when SampleFilter.Limit is 0;
+// MaxSampleLimit is the most it returns at all.
+const (
+	DefaultSampleLimit = 5000
+	MaxSampleLimit     = 50000
+)
+
+// SampleFilter selects the samples of one host. Empty fields other than Host do not
+// filter.
+type SampleFilter struct {
+	Site   string    // "" for all sites
+	Host   string    // exact; required
+	Metric string    // exact
+	Since  time.Time // inclusive
+	Until  time.Time // exclusive
+	// Limit keeps the newest samples of the range: 1..MaxSampleLimit; 0 means
+	// DefaultSampleLimit.
+	Limit int
+}
+
+// SamplePage is a host's samples, oldest first.
+type SamplePage struct {
+	Samples []Sample
+	// Truncated says that older samples of the range were left out (Limit was reached).
+	Truncated bool
 }
 
 // HSMFilter selects hosts.

@@ -4,6 +4,8 @@
 //	GET /api/events  events, newest first, one page at a time
 //	GET /api/alarms  open alarms, or recent ones including cleared
 //	GET /api/hsms    one row per HSM: last event, counts by level, open alarms, latest samples
+//	GET /api/samples the history of one HSM's poll samples, oldest first (samples.go)
+//	GET /api/rules/{id}  a catalog rule's title, level, meaning and action (rules.go)
 //
 // Every response is a JSON object. A bad parameter is a 400 whose "error" names it; a
 // failure inside is a 500 that says only "internal error" (the details go to the log,
@@ -27,6 +29,7 @@ type Querier interface {
 	Events(ctx context.Context, f store.EventFilter) (store.EventPage, error)
 	Alarms(ctx context.Context, f store.AlarmFilter) ([]store.Alarm, error)
 	HSMs(ctx context.Context, f store.HSMFilter) ([]store.HSM, error)
+	Samples(ctx context.Context, f store.SampleFilter) (store.SamplePage, error)
 }
 
 // Options configure New.
@@ -37,6 +40,8 @@ type Options struct {
 	Now func() time.Time
 	// QueryTimeout bounds one request's queries. Default 30s.
 	QueryTimeout time.Duration
+	// Rules answers /api/rules/{id}; nil answers 404 there.
+	Rules Rules
 }
 
 // New returns the handler of the /api/ paths.
@@ -56,8 +61,12 @@ func New(q Querier, opts Options) http.Handler {
 		"host", "component", "level", "since", "until", "q", "site", "limit", "cursor"))
 	mux.HandleFunc("/api/alarms", h.get(h.alarms, "open", "host", "site", "limit"))
 	mux.HandleFunc("/api/hsms", h.get(h.hsms, "site"))
+	mux.HandleFunc("/api/samples", h.get(h.samples, "host", "metric", "site", "since", "until", "limit"))
+	mux.HandleFunc("/api/rules/{id...}", func(w http.ResponseWriter, r *http.Request) {
+		h.get(h.rule(r.PathValue("id"))).ServeHTTP(w, r)
+	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms)")
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms, /api/samples, /api/rules/{id})")
 	})
 	return mux
 }
@@ -89,6 +98,7 @@ func (h *handler) get(fn endpoint, allowed ...string) http.HandlerFunc {
 		defer cancel()
 		body, err := fn(ctx, p)
 		var pe *paramError
+		var nf *notFoundError
 		switch {
 		case err == nil:
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -97,6 +107,8 @@ func (h *handler) get(fn endpoint, allowed ...string) http.HandlerFunc {
 			w.Write(body)
 		case errors.As(err, &pe):
 			writeError(w, http.StatusBadRequest, pe.Error())
+		case errors.As(err, &nf):
+			writeError(w, http.StatusNotFound, nf.Error())
 		case errors.Is(err, store.ErrBadCursor):
 			writeError(w, http.StatusBadRequest, "cursor: not a cursor this API gave out")
 		case r.Context().Err() != nil:

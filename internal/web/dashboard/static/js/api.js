@@ -1,0 +1,48 @@
+// Reading the daemon's JSON API. Paths are relative to the page, so the dashboard works
+// behind a reverse proxy that serves it under a sub-path.
+
+export class APIError extends Error {}
+
+// getJSON fetches path with the non-empty params and returns the decoded body; an error
+// answer becomes an APIError carrying the API's message.
+export async function getJSON(path, params = {}, signal) {
+  const url = new URL(path, document.baseURI);
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  }
+  let resp;
+  try {
+    resp = await fetch(url, {headers: {Accept: 'application/json'}, cache: 'no-store', signal});
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new APIError(`the daemon cannot be reached (${path})`);
+  }
+  let body;
+  try {
+    body = await resp.json();
+  } catch {
+    throw new APIError(`${path}: HTTP ${resp.status}, not JSON`);
+  }
+  if (!resp.ok) throw new APIError(`${path}: ${body.error || 'HTTP ' + resp.status}`);
+  return body;
+}
+
+// ruleCache remembers catalog rules by id: they change only when the daemon reloads.
+const ruleCache = new Map();
+
+// getRule returns a rule's id, title, level, meaning and action, or null when the
+// catalog has no such rule.
+export async function getRule(id) {
+  if (ruleCache.has(id)) return ruleCache.get(id);
+  try {
+    const r = await getJSON('api/rules/' + encodeURIComponent(id));
+    ruleCache.set(id, r);
+    return r;
+  } catch (err) {
+    if (err instanceof APIError && /no rule/.test(err.message)) {
+      ruleCache.set(id, null);
+      return null;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,100 @@
+// Formatting of levels, times, ages and numbers. Times are shown in UTC, as the headers say,
+// so that operators at several sites read the same clock.
+
+export const LEVELS = ['critical', 'major', 'minor', 'warning', 'info', 'debug'];
+
+// levelRank orders levels: critical 6 .. debug 1, anything else 0 (as the store does).
+export function levelRank(level) {
+  const i = LEVELS.indexOf(level);
+  return i < 0 ? 0 : LEVELS.length - i;
+}
+
+// worstLevel returns the most serious level of the list, or ''.
+export function worstLevel(levels) {
+  let best = '';
+  for (const l of levels) if (levelRank(l) > levelRank(best)) best = l;
+  return best;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+// fmtTime writes an RFC 3339 time as "2026-03-01 12:00:00" in UTC.
+export function fmtTime(s) {
+  if (!s) return '';
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return String(s);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+// fmtShortTime writes "03-01 12:00", for chart axes.
+export function fmtShortTime(ms, withDate) {
+  const d = new Date(ms);
+  const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  return withDate ? `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hm}` : hm;
+}
+
+// fmtDuration writes a duration in milliseconds as "3d 4h", "2h 5m", "42s".
+export function fmtDuration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  const s = Math.floor(ms / 1000);
+  const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+// age is the time since an RFC 3339 time.
+export function age(s, now = Date.now()) {
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? '' : fmtDuration(now - t);
+}
+
+const plain = new Intl.NumberFormat('en-US', {maximumFractionDigits: 2});
+const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+// fmtValue writes a sample's value; metrics that count bytes get binary units.
+export function fmtValue(v, metric) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
+  if (/bytes/i.test(metric || '') && Math.abs(v) >= 1024) {
+    let i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+    return `${plain.format(v)} ${units[i]}`;
+  }
+  if (Math.abs(v) >= 1e9) return v.toExponential(2);
+  return plain.format(v);
+}
+
+// labelText writes a sample's labels as "k=v, k=v" in key order.
+export function labelText(labels) {
+  if (!labels) return '';
+  return Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(', ');
+}
+
+// seriesKey names one series: a metric and its labels.
+export function seriesKey(s) {
+  return s.metric + '\u0000' + labelText(s.labels);
+}
+
+// seriesName is how a series is shown.
+export function seriesName(s) {
+  const l = labelText(s.labels);
+  return l ? `${s.metric} (${l})` : s.metric;
+}
+
+// The figures an operator looks at first, in this order: memory, storage, sessions,
+// temperatures, then load. Anything else a poll reads comes after them.
+const KEY_FIGURES = [/mem/i, /stor|disk/i, /session/i, /temp/i, /cpu|load/i];
+
+// figureRank orders metrics for display; health_state (a state code, not a figure) last.
+export function figureRank(metric) {
+  if (metric === 'health_state') return KEY_FIGURES.length + 1;
+  const i = KEY_FIGURES.findIndex((re) => re.test(metric));
+  return i < 0 ? KEY_FIGURES.length : i;
+}
+
+// isKeyFigure says whether a metric is one of the key figures.
+export function isKeyFigure(metric) {
+  return figureRank(metric) < KEY_FIGURES.length;
+}
