@@ -106,7 +106,10 @@ type SNMPUser struct {
 
 // PollTarget is one HSM polled over SNMP.
 type PollTarget struct {
-	Host          string    `yaml:"host"`
+	Host string `yaml:"host"`
+	// Name, when set, is the host of the events and samples (else the agent's sysName):
+	// give the name the HSM's syslog uses so that both land on one row.
+	Name          string    `yaml:"name"`
 	Profile       string    `yaml:"profile"`
 	CommunityFile string    `yaml:"community_file"`
 	CommunityEnv  string    `yaml:"community_env"`

@@ -28,6 +28,7 @@ sources:
       key: /etc/hsmwatch/tls.key
   poll:
     - host: luna1.example:161
+      name: luna1
       profile: luna-network
       user:
         name: ops
@@ -51,6 +52,9 @@ func TestParseGood(t *testing.T) {
 	}
 	if c.Site != "paris-dc1" || time.Duration(c.Store.MaxAge) != 90*24*time.Hour || c.State.StaleAfter != 12*time.Hour {
 		t.Errorf("decoded: %+v", c)
+	}
+	if c.Sources.Poll[0].Name != "luna1" {
+		t.Errorf("poll name: %q", c.Sources.Poll[0].Name)
 	}
 	if len(c.Sources.Syslog) != 2 || c.Sources.Poll[0].User.Name != "ops" || time.Duration(c.Sources.Poll[0].Interval) != time.Minute {
 		t.Errorf("sources: %+v", c.Sources)

@@ -1,0 +1,58 @@
+package daemon
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
+)
+
+// TestPKCS11Samples: a configured PKCS#11 library is probed and its token's figures show
+// in /metrics and in /api/hsms.
+func TestPKCS11Samples(t *testing.T) {
+	fake := p11test.NewFake(t, p11test.BuildFake(t),
+		"token slot=1 label=TOK1 serial=77 sessions=3 total_private=1000 free_private=400")
+	dir := t.TempDir()
+	cfg := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
+		Sources: config.Sources{PKCS11: []config.PKCS11Probe{{Library: fake.Lib, Interval: config.Duration(time.Second)}}}}
+	d, err := New(context.Background(), Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	base := "http://" + d.Addr().String()
+	get := func(path string) string {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m, h := get("/metrics"), get("/api/hsms")
+		if strings.Contains(m, `hsmwatch_hsm_pkcs11_sessions{host="TOK1",library="`+fake.Lib+`",serial="77",slot="1"} 3`) &&
+			strings.Contains(m, `hsmwatch_hsm_pkcs11_private_memory_free_bytes{host="TOK1"`) && strings.Contains(h, `"host":"TOK1"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no token figures:\n%s\n%s", m, h)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

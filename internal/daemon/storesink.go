@@ -1,0 +1,41 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/state"
+	"github.com/hsmwatch/hsmwatch/internal/store"
+)
+
+// storeSink is the pipeline's durable sink: it writes the batch's records (the store
+// skips a Key it already holds, so a line re-read after a crash is kept once) and the
+// alarm changes the state tracker decided, in that order. The pipeline acknowledges the
+// records to their sources only after Write returned nil.
+type storeSink struct{ st store.Store }
+
+func (s storeSink) Name() string { return "store" }
+
+func (s storeSink) Write(ctx context.Context, batch []pipeline.Item) error {
+	recs := make([]pipeline.Record, len(batch))
+	var alarms []state.Alarm
+	for i, it := range batch {
+		recs[i] = it.Record
+		d := it.Decision
+		if d.Alarm != nil {
+			alarms = append(alarms, *d.Alarm)
+		}
+		alarms = append(alarms, d.AlsoCleared...)
+		alarms = append(alarms, d.Matured...)
+	}
+	if err := s.st.Write(ctx, recs); err != nil {
+		return fmt.Errorf("store events: %w", err)
+	}
+	if len(alarms) > 0 {
+		if err := s.st.PutAlarms(ctx, alarms); err != nil {
+			return fmt.Errorf("store alarms: %w", err)
+		}
+	}
+	return nil
+}
