@@ -27,7 +27,9 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/sink/alertmanager"
 	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
+	syslogsink "github.com/hsmwatch/hsmwatch/internal/sink/syslog"
 	"github.com/hsmwatch/hsmwatch/internal/sink/webhook"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
@@ -71,6 +73,8 @@ type Daemon struct {
 	sources  []pipeline.Source
 	runners  []runner // sources that are not pipeline.Source (traps, polls)
 	webhooks []*webhook.Sink
+	alertmgr []*alertmanager.Sink
+	syslogs  []*syslogsink.Sink
 	hub      *live.Hub
 	traps    *trapSink
 	trapAddr net.Addr
@@ -141,6 +145,24 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		}
 		d.webhooks = append(d.webhooks, s)
 		sinks = append(sinks, s)
+	}
+	for i, a := range cfg.Sinks.Alertmanager {
+		s, err := alertmanager.New(alertmanager.Config{URL: a.URL, Logger: d.log})
+		if err != nil {
+			return nil, fmt.Errorf("sinks.alertmanager[%d]: %w", i, err)
+		}
+		d.alertmgr = append(d.alertmgr, s)
+		sinks = append(sinks, s)
+	}
+	for i, t := range cfg.Sinks.Syslog {
+		s, err := syslogsink.New(syslogsink.Config{Address: t.Address})
+		if err != nil {
+			return nil, fmt.Errorf("sinks.syslog[%d]: %w", i, err)
+		}
+		d.syslogs = append(d.syslogs, s)
+		sinks = append(sinks, s)
+		d.reg.Func("syslog_forwarded_total", "Events forwarded as RFC 5424 syslog.", true,
+			map[string]string{"target": t.Address}, func() float64 { return float64(s.Sent()) })
 	}
 	if len(cfg.Sinks.SNMPTraps) > 0 {
 		table := mib.Builtin()
@@ -246,6 +268,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			}
 		})
 	}
+	for _, a := range d.alertmgr {
+		sinkWG.Go(func() { a.Run(sinkCtx) })
+	}
+	defer func() {
+		for _, s := range d.syslogs {
+			s.Close()
+		}
+	}()
 
 	hubCtx, hubCancel := context.WithCancel(context.WithoutCancel(ctx))
 	hubDone := make(chan struct{})
