@@ -14,7 +14,7 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	var file string
+	var file, storeDSN string
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
 		Short: "Run the daemon: sources, rules, alarms, store, sinks, HTTP API and /metrics",
@@ -26,20 +26,28 @@ invalid one is refused (logged) and the running configuration stays. Other chang
 take effect at the next restart. SIGTERM or SIGINT stops the sources, drains the pipeline
 into the store and the sinks, and exits 0.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), file) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), file, storeDSN) },
 	}
 	cmd.Flags().StringVar(&file, "config", "", "configuration file (YAML)")
+	cmd.Flags().StringVar(&storeDSN, "store", "", "the store, overriding store.dsn: sqlite:PATH or postgres://HOST/DB (the password in PGPASSWORD or ~/.pgpass)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }
 
-func (a *app) serve(ctx context.Context, file string) error {
-	cfg, err := config.Load(file)
+func (a *app) serve(ctx context.Context, file, storeDSN string) error {
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(file)
+		if err == nil && storeDSN != "" {
+			cfg.Store.DSN = storeDSN
+		}
+		return cfg, err
+	}
+	cfg, err := load()
 	if err != nil {
 		fmt.Fprintf(a.stderr, "hsmwatch serve: %v\n", err)
 		return exitError{code: 2}
 	}
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Load: func() (*config.Config, error) { return config.Load(file) },
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Load: load,
 		Stdout: a.stdout, Logger: a.log})
 	if err != nil {
 		fmt.Fprintf(a.stderr, "hsmwatch serve: %v\n", err)

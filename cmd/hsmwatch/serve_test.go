@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
+	"github.com/hsmwatch/hsmwatch/internal/testutil/pgtest"
 )
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -282,5 +284,41 @@ func TestExampleConfigParses(t *testing.T) {
 	}
 	if len(c.Sources.Files) == 0 || len(c.Sources.Syslog) == 0 || c.Sources.Traps == nil || len(c.Sources.Poll) == 0 || len(c.Sinks.Webhooks) == 0 || len(c.Sinks.SNMPTraps) != 2 || len(c.Sources.FIFOs) == 0 || len(c.Sources.PKCS11) == 0 {
 		t.Errorf("example config lacks a section: %+v", c.Sources)
+	}
+}
+
+// TestServeStorePostgres: --store postgres://... puts the events in a real PostgreSQL
+// (started by the test from Debian's binaries), whatever the file says.
+func TestServeStorePostgres(t *testing.T) {
+	dsn := pgtest.Start(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "app.log")
+	if err := os.WriteFile(logFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := writeConfig(t, dir, fmt.Sprintf("state_dir: %s\nhttp:\n  listen: 127.0.0.1:0\nsources:\n  files:\n    - path: %s\n",
+		filepath.Join(dir, "state"), logFile))
+	var out, errb testutil.SyncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"serve", "--config", cfgPath, "--store", dsn}, strings.NewReader(""), &out, &errb)
+	}()
+	if err := os.WriteFile(logFile, []byte("2026 Nov 22 10:02:00 lunaPG local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	waitFor(t, 30*time.Second, "the line in PostgreSQL", func() bool {
+		page, err := st.Events(context.Background(), store.EventFilter{Host: "lunaPG", Limit: 10})
+		return err == nil && len(page.Events) == 1
+	}, errb.String)
+	cancel()
+	if c := <-code; c != 0 {
+		t.Fatalf("serve exited %d: %s", c, errb.String())
 	}
 }
