@@ -24,13 +24,13 @@ var subtrees = map[string][]string{
 
 // measureBulkwalk runs snmpbulkwalk once per device and subtree, numeric output, the
 // same max-repetitions as hsmwatch (25), Debian's default of loading no MIB.
-func measureBulkwalk(ctx context.Context, devs []device, conc, rounds int) (result, error) {
+func measureBulkwalk(ctx context.Context, devs []device, conc, rounds int, fleetCPU func() time.Duration) (result, error) {
 	bin, err := exec.LookPath("snmpbulkwalk")
 	if err != nil {
 		return result{}, fmt.Errorf("snmpbulkwalk not found: install Debian's snmp package")
 	}
 	var values, execs atomic.Int64
-	cpu0, t0 := cpuTime(syscall.RUSAGE_CHILDREN), time.Now()
+	fleet0, cpu0, t0 := fleetCPU(), cpuTime(syscall.RUSAGE_CHILDREN), time.Now()
 	for round := 0; round < rounds; round++ {
 		err := pool(ctx, len(devs), conc, func(ctx context.Context, i int) error {
 			d := devs[i]
@@ -64,8 +64,9 @@ func measureBulkwalk(ctx context.Context, devs []device, conc, rounds int) (resu
 			return result{}, err
 		}
 	}
-	return result{name: "snmpbulkwalk (exec per device and subtree)", polls: rounds * len(devs), wall: time.Since(t0),
-		cpu: cpuTime(syscall.RUSAGE_CHILDREN) - cpu0, values: int(values.Load()),
+	return result{name: fmt.Sprintf("snmpbulkwalk (exec per device and subtree; %d devices)", len(devs)), cycles: rounds,
+		polls: rounds * len(devs), wall: time.Since(t0), cpu: cpuTime(syscall.RUSAGE_CHILDREN) - cpu0, fleetCPU: fleetCPU() - fleet0,
+		values: int(values.Load()),
 		note: fmt.Sprintf("%.1f executions per device poll (Luna %d subtrees, Dinamo %d), each a new process, a new socket and, for SNMPv3, engine discovery and key localization; CPU of the snmpbulkwalk processes only, not of parsing their output",
 			float64(execs.Load())/float64(rounds*len(devs)), len(subtrees["luna"]), len(subtrees["dinamo"]))}, nil
 }

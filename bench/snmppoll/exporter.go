@@ -125,7 +125,7 @@ func exporterModuleFor(p *snmppoll.Profile, tb *mib.Table, auth map[string]strin
 
 // measureExporter writes the modules, runs the exporter on a free port and scrapes every
 // device once per round.
-func measureExporter(ctx context.Context, devs []device, conc, rounds int) (result, error) {
+func measureExporter(ctx context.Context, devs []device, conc, rounds int, fleetCPU func() time.Duration) (result, error) {
 	bin, err := exec.LookPath("prometheus-snmp-exporter")
 	if err != nil {
 		return result{}, errors.New("prometheus-snmp-exporter is not installed (Debian package prometheus-snmp-exporter)")
@@ -210,14 +210,15 @@ func measureExporter(ctx context.Context, devs []device, conc, rounds int) (resu
 		return result{}, err
 	}
 	values.Store(0)
-	cpu0, t0 := procCPU(cmd.Process.Pid), time.Now()
+	fleet0, cpu0, t0 := fleetCPU(), procCPU(cmd.Process.Pid), time.Now()
 	for r := 0; r < rounds; r++ {
 		if err := pool(ctx, len(devs), conc, scrape); err != nil {
 			return result{}, err
 		}
 	}
-	return result{name: "prometheus-snmp-exporter " + exporterVersion(ctx, bin) + " (HTTP scrape per device)", polls: rounds * len(devs),
-		wall: time.Since(t0), cpu: procCPU(cmd.Process.Pid) - cpu0, values: int(values.Load()),
+	wall, cpu, fleet := time.Since(t0), procCPU(cmd.Process.Pid)-cpu0, fleetCPU()-fleet0
+	return result{name: "prometheus-snmp-exporter " + exporterVersion(ctx, bin) + " (HTTP scrape per device)", cycles: rounds,
+		polls: rounds * len(devs), wall: wall, cpu: cpu, fleetCPU: fleet, values: int(values.Load()),
 		note: "a module per vendor asking for the profile's objects (the same Get OIDs and table walks); the exporter's own CPU (from /proc), not the HTTP client's; values are the exported samples, DisplayStrings included, snmp_scrape_* left out"}, nil
 }
 

@@ -1,19 +1,21 @@
 // Command snmppoll measures hsmwatch's SNMP poller against the tools operators poll HSMs
 // with today, in one run, against the same simulated HSMs:
 //
-//   - snmpbulkwalk (net-snmp), executed once per device and subtree, as monitoring
-//     scripts do;
-//
 //   - prometheus-snmp-exporter, scraped once per device over HTTP with a module that asks
-//     for the same objects (when it is installed; -exporter=false leaves it out).
+//     for the same objects (when it is installed; -exporter=false leaves it out);
 //
-//     go run ./bench/snmppoll [-luna 200] [-dinamo 200] [-concurrency 16] [-rounds 3]
+//   - snmpbulkwalk (net-snmp), executed once per device and subtree, as monitoring
+//     scripts do, on a sample of the fleet (-bulkwalk-devices; a process per subtree
+//     costs too much to run over 1,000 devices in a benchmark).
+//
+//     go run ./bench/snmppoll [-luna 500] [-dinamo 500] [-concurrency 16] [-rounds 1]
 //
 // The fleet (internal/sim: Luna appliances answering SNMPv3 authPriv SHA/AES, Dinamos
 // answering v2c) runs in a child process, so that each poller's CPU time is its own:
 // hsmwatch's from getrusage of this process, snmpbulkwalk's from getrusage of its
-// children, the exporter's from /proc/PID/stat. It prints devices polled per second,
-// CPU time per device poll, and the ratios to hsmwatch.
+// children, the exporter's from /proc/PID/stat. One polling cycle asks every device once,
+// the same number at a time for every poller; it prints each cycle's wall time and CPU
+// seconds, the CPU per device, and the ratios to hsmwatch.
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -39,28 +42,39 @@ func main() {
 		}
 		return
 	}
-	luna := flag.Int("luna", 200, "simulated Luna Network HSMs (SNMPv3 authPriv SHA/AES)")
-	dinamo := flag.Int("dinamo", 200, "simulated Dinamo HSMs (SNMP v2c)")
-	conc := flag.Int("concurrency", 16, "devices polled at the same time, by every poller")
-	rounds := flag.Int("rounds", 3, "rounds over the whole fleet for hsmwatch's warm poller")
-	walkRounds := flag.Int("walk-rounds", 1, "rounds for snmpbulkwalk and the exporter")
-	mibs := flag.String("mibs", "mibs", "the project's MIB folder (names the Dinamo objects)")
-	exporter := flag.Bool("exporter", true, "include prometheus-snmp-exporter when installed")
+	var o options
+	flag.IntVar(&o.luna, "luna", 500, "simulated Luna Network HSMs (SNMPv3 authPriv SHA/AES)")
+	flag.IntVar(&o.dinamo, "dinamo", 500, "simulated Dinamo HSMs (SNMP v2c)")
+	flag.IntVar(&o.conc, "concurrency", 16, "devices polled at the same time, by every poller")
+	flag.IntVar(&o.rounds, "rounds", 1, "measured cycles over the whole fleet for hsmwatch's warm poller and the exporter (after one unmeasured cycle)")
+	flag.IntVar(&o.walkRounds, "walk-rounds", 1, "measured cycles for hsmwatch's cold poller and snmpbulkwalk")
+	flag.StringVar(&o.mibs, "mibs", "mibs", "the project's MIB folder (names the Dinamo objects)")
+	flag.BoolVar(&o.exporter, "exporter", true, "include prometheus-snmp-exporter when installed")
+	flag.BoolVar(&o.bulkwalk, "bulkwalk", true, "include snmpbulkwalk")
+	flag.IntVar(&o.walkDevices, "bulkwalk-devices", 100, "devices of the fleet snmpbulkwalk walks (spread over it; 0: all)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *luna, *dinamo, *conc, *rounds, *walkRounds, *mibs, *exporter); err != nil {
+	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
+type options struct {
+	luna, dinamo, conc, rounds, walkRounds, walkDevices int
+	mibs                                                string
+	exporter, bulkwalk                                  bool
+}
+
 // result is one poller's measurement.
 type result struct {
 	name     string
+	cycles   int           // cycles measured
 	polls    int           // device polls done
 	wall     time.Duration // for all of them
 	cpu      time.Duration // the poller's CPU time (user + system)
+	fleetCPU time.Duration // the simulated agents' CPU time meanwhile
 	requests int           // SNMP requests (PDUs) sent, when known
 	values   int           // values read
 	note     string
@@ -70,35 +84,36 @@ func (r result) perSecond() float64 { return float64(r.polls) / r.wall.Seconds()
 func (r result) cpuPerPoll() float64 {
 	return float64(r.cpu.Microseconds()) / 1000 / float64(r.polls)
 }
+func (r result) devices() int                 { return r.polls / max(r.cycles, 1) }
+func (r result) cycleWall() time.Duration     { return r.wall / time.Duration(max(r.cycles, 1)) }
+func (r result) cycleCPU() time.Duration      { return r.cpu / time.Duration(max(r.cycles, 1)) }
+func (r result) cycleFleetCPU() time.Duration { return r.fleetCPU / time.Duration(max(r.cycles, 1)) }
 
-func run(ctx context.Context, luna, dinamo, conc, rounds, walkRounds int, mibDir string, withExporter bool) error {
+func run(ctx context.Context, o options) error {
 	tb := mib.Builtin()
-	if err := tb.Load(mibDir); err != nil {
+	if err := tb.Load(o.mibs); err != nil {
 		return fmt.Errorf("mibs (run from the repository root, or give -mibs): %w", err)
 	}
 	start := time.Now()
-	fp, err := startFleet(ctx, luna, dinamo)
+	fp, err := startFleet(ctx, o.luna, o.dinamo)
 	if err != nil {
 		return err
 	}
 	defer fp.stop()
 	fmt.Printf("%d simulated HSMs (%d Luna SNMPv3 authPriv SHA/AES, %d Dinamo v2c) in a child process, ready in %v.\n",
-		len(fp.devices), luna, dinamo, time.Since(start).Round(time.Millisecond))
-	fmt.Printf("%d devices polled at a time; %d CPUs; GOMAXPROCS %d.\n\n", conc, runtime.NumCPU(), runtime.GOMAXPROCS(0))
+		len(fp.devices), o.luna, o.dinamo, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("%d devices polled at a time by every poller; %d CPUs; GOMAXPROCS %d; load average %s.\n\n",
+		o.conc, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
+	fleetCPU := func() time.Duration { return procCPU(fp.cmd.Process.Pid) }
 
 	var results []result
-	warm, cold, err := measureOurs(ctx, fp.devices, tb, conc, rounds)
+	warm, cold, err := measureOurs(ctx, fp.devices, tb, o.conc, o.rounds, o.walkRounds, fleetCPU)
 	if err != nil {
 		return err
 	}
 	results = append(results, warm, cold)
-	bw, err := measureBulkwalk(ctx, fp.devices, conc, walkRounds)
-	if err != nil {
-		return err
-	}
-	results = append(results, bw)
-	if withExporter {
-		ex, err := measureExporter(ctx, fp.devices, conc, walkRounds)
+	if o.exporter {
+		ex, err := measureExporter(ctx, fp.devices, o.conc, o.rounds, fleetCPU)
 		switch {
 		case err != nil:
 			fmt.Printf("prometheus-snmp-exporter left out: %v\n\n", err)
@@ -106,21 +121,30 @@ func run(ctx context.Context, luna, dinamo, conc, rounds, walkRounds int, mibDir
 			results = append(results, ex)
 		}
 	}
-	fmt.Printf("| poller | device polls | devices/s | CPU ms per poll | requests per poll | values per poll | devices/s vs hsmwatch | CPU vs hsmwatch |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|\n")
+	if o.bulkwalk {
+		bw, err := measureBulkwalk(ctx, sample(fp.devices, o.walkDevices), o.conc, o.walkRounds, fleetCPU)
+		if err != nil {
+			return err
+		}
+		results = append(results, bw)
+	}
+	fmt.Printf("Load average at the end %s.\n\n", loadAverage())
+	fmt.Printf("| poller | devices per cycle | cycles | cycle wall s | cycle CPU s | CPU ms per device | CPU per device vs hsmwatch | devices/s | requests per poll | values per poll | agents' CPU s per cycle |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	base := results[0]
 	for _, r := range results {
 		req := "-"
 		if r.requests > 0 {
 			req = fmt.Sprintf("%.1f", float64(r.requests)/float64(r.polls))
 		}
-		fmt.Printf("| %s | %d | %.0f | %.2f | %s | %.1f | %.3fx | %.1fx |\n", r.name, r.polls, r.perSecond(), r.cpuPerPoll(), req,
-			float64(r.values)/float64(r.polls), r.perSecond()/base.perSecond(), r.cpuPerPoll()/base.cpuPerPoll())
+		fmt.Printf("| %s | %d | %d | %.2f | %.2f | %.3f | %.2fx | %.0f | %s | %.1f | %.2f |\n", r.name, r.devices(), r.cycles,
+			r.cycleWall().Seconds(), r.cycleCPU().Seconds(), r.cpuPerPoll(), r.cpuPerPoll()/base.cpuPerPoll(), r.perSecond(), req,
+			float64(r.values)/float64(r.polls), r.cycleFleetCPU().Seconds())
 	}
 	fmt.Println()
 	for _, r := range results[1:] {
-		fmt.Printf("hsmwatch (warm) polls %.1fx as many devices per second as %s, with %.1fx less CPU per poll.\n",
-			base.perSecond()/r.perSecond(), r.name, r.cpuPerPoll()/base.cpuPerPoll())
+		fmt.Printf("hsmwatch (warm) uses %.2fx less CPU per device than %s, and polls %.2fx as many devices per second.\n",
+			r.cpuPerPoll()/base.cpuPerPoll(), r.name, base.perSecond()/r.perSecond())
 	}
 	fmt.Println()
 	for _, r := range results {
@@ -129,6 +153,31 @@ func run(ctx context.Context, luna, dinamo, conc, rounds, walkRounds int, mibDir
 		}
 	}
 	return nil
+}
+
+// sample is n devices spread evenly over devs (all of them when n is 0 or more than
+// there are), so that every vendor is in it in its share.
+func sample(devs []device, n int) []device {
+	if n <= 0 || n >= len(devs) {
+		return devs
+	}
+	out := make([]device, 0, n)
+	for i := range n {
+		out = append(out, devs[i*len(devs)/n])
+	}
+	return out
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // pool runs fn for every index with n workers; the first error stops the rest.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"sync"
 	"sync/atomic"
 
 	"github.com/gosnmp/gosnmp"
@@ -26,13 +27,40 @@ type User struct {
 }
 
 // Key is a User with its keys localized to one engine ID (RFC 3414 2.6); the
-// passphrases themselves are not kept.
+// passphrases themselves are not kept. Make it with Localize and do not change it: the
+// keyed HMAC and cipher are prepared once, for every message it checks.
 type Key struct {
 	Name    string
 	Auth    gosnmp.SnmpV3AuthProtocol
 	Priv    gosnmp.SnmpV3PrivProtocol
 	AuthKey []byte
 	PrivKey []byte
+
+	prep *prepared // nil for a Key not made by Localize: everything keyed per message
+}
+
+// prepared is what a Key keys once instead of per message: HMACs over the
+// authentication key (reset between messages; hmac keeps its inner and outer pads) and
+// the privacy cipher's key schedule (Go's AES and DES blocks hold nothing else, so one
+// serves every goroutine).
+type prepared struct {
+	macs     sync.Pool // hash.Hash
+	block    cipher.Block
+	blockErr error
+}
+
+func (k *Key) prepare() {
+	p := &prepared{}
+	if k.Auth != gosnmp.NoAuth {
+		newHash, key := k.Auth.HashType().New, k.AuthKey
+		p.macs.New = func() any { return hmac.New(newHash, key) }
+	}
+	switch k.Priv {
+	case gosnmp.NoPriv:
+	default:
+		p.block, p.blockErr = k.newBlock()
+	}
+	k.prep = p
 }
 
 // Level is the highest security level the user can use.
@@ -123,12 +151,43 @@ func Localize(u User, engineID []byte) (*Key, error) {
 	if len(k.AuthKey) == 0 || (k.Priv != gosnmp.NoPriv && len(k.PrivKey) == 0) {
 		return nil, errors.New("cannot derive keys")
 	}
+	k.prepare()
 	return k, nil
 }
 
-// newMAC returns the HMAC for the user's protocol over the localized key.
-func (k *Key) newMAC() hash.Hash {
-	return hmac.New(k.Auth.HashType().New, k.AuthKey)
+// getMAC returns a reset HMAC for the user's protocol over the localized key; putMAC
+// gives it back.
+func (k *Key) getMAC() hash.Hash {
+	if k.prep == nil {
+		return hmac.New(k.Auth.HashType().New, k.AuthKey)
+	}
+	mac := k.prep.macs.Get().(hash.Hash)
+	mac.Reset()
+	return mac
+}
+
+func (k *Key) putMAC(mac hash.Hash) {
+	if k.prep != nil {
+		k.prep.macs.Put(mac)
+	}
+}
+
+// cipherBlock returns the privacy cipher keyed with the localized privacy key.
+func (k *Key) cipherBlock() (cipher.Block, error) {
+	if k.prep != nil {
+		return k.prep.block, k.prep.blockErr
+	}
+	return k.newBlock()
+}
+
+func (k *Key) newBlock() (cipher.Block, error) {
+	if k.Priv == gosnmp.DES {
+		if len(k.PrivKey) < 16 {
+			return nil, errors.New("DES privacy key shorter than 16 bytes")
+		}
+		return des.NewCipher(k.PrivKey[:8])
+	}
+	return aes.NewCipher(k.PrivKey)
 }
 
 // Authentic checks msgAuthenticationParameters (RFC 3414 3.2.6): the HMAC of the whole
@@ -141,9 +200,11 @@ func (k *Key) Authentic(msg []byte, authParams []byte) bool {
 	var got [48]byte
 	copy(got[:], authParams)
 	clear(authParams)
-	mac := k.newMAC()
+	mac := k.getMAC()
+	defer k.putMAC(mac)
 	mac.Write(msg)
-	return hmac.Equal(mac.Sum(nil)[:n], got[:n])
+	var sum [64]byte
+	return hmac.Equal(mac.Sum(sum[:0])[:n], got[:n])
 }
 
 // Decrypt returns the plaintext scoped PDU (RFC 3414 8.3.2 for DES, RFC 3826 3.1.4 for
@@ -159,7 +220,7 @@ func (k *Key) Decrypt(boots, engineTime uint32, salt, ct []byte) ([]byte, error)
 		if len(ct) == 0 || len(ct)%des.BlockSize != 0 {
 			return nil, errors.New("DES ciphertext is not a whole number of blocks")
 		}
-		block, err := des.NewCipher(k.PrivKey[:8])
+		block, err := k.cipherBlock()
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +232,7 @@ func (k *Key) Decrypt(boots, engineTime uint32, salt, ct []byte) ([]byte, error)
 		cipher.NewCBCDecrypter(block, iv[:]).CryptBlocks(pt, ct)
 		return pt, nil
 	default:
-		block, err := aes.NewCipher(k.PrivKey)
+		block, err := k.cipherBlock()
 		if err != nil {
 			return nil, err
 		}

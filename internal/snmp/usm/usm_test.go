@@ -2,6 +2,7 @@ package usm
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
@@ -78,6 +79,72 @@ func TestAgainstGosnmp(t *testing.T) {
 		}
 		if sc.ContextName != "ctx" || !bytes.Equal(sc.ContextEngineID, engine) || sc.PDU[0] != byte(gosnmp.GetRequest) {
 			t.Errorf("%v: scoped PDU %+v", c.priv, sc)
+		}
+	}
+}
+
+// TestPreparedKeyConcurrent: one Key checks and decrypts messages from many goroutines
+// (the receiver's workers, the agent's), each message with its own salt and MAC, with
+// its pooled HMACs and shared cipher; a Key without them (not made by Localize) gives
+// the same answers.
+func TestPreparedKeyConcurrent(t *testing.T) {
+	for _, c := range []struct {
+		auth gosnmp.SnmpV3AuthProtocol
+		priv gosnmp.SnmpV3PrivProtocol
+	}{{gosnmp.MD5, gosnmp.DES}, {gosnmp.SHA, gosnmp.AES}, {gosnmp.SHA512, gosnmp.AES256C}} {
+		u := User{Name: "u", AuthProto: c.auth, AuthPass: "authpass123", PrivProto: c.priv, PrivPass: "privpass123"}
+		k, err := Localize(u, engine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare := &Key{Name: k.Name, Auth: k.Auth, Priv: k.Priv, AuthKey: k.AuthKey, PrivKey: k.PrivKey}
+		var salts Salter
+		salts.Seed()
+		msgs := make([][]byte, 16)
+		for i := range msgs {
+			msgs[i] = message(t, u, gosnmp.AuthPriv, salts.Next(c.priv, 7))
+		}
+		errs := make(chan error, len(msgs)*2)
+		for _, key := range []*Key{k, bare} {
+			for i := range msgs {
+				go func() {
+					for range 20 {
+						msg := bytes.Clone(msgs[i])
+						m, err := ParseMessage(msg)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if i%2 == 1 {
+							m.AuthParams[0] ^= 1 // a wrong MAC must fail, and not spoil the pool
+							if key.Authentic(msg, m.AuthParams) {
+								errs <- fmt.Errorf("%v: a wrong MAC authenticated", c.auth)
+								return
+							}
+							continue
+						}
+						if !key.Authentic(msg, m.AuthParams) {
+							errs <- fmt.Errorf("%v: MAC not verified", c.auth)
+							return
+						}
+						pt, err := key.Decrypt(uint32(m.Boots), uint32(m.Time), m.PrivParams, m.Data.Content)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if sc, err := ParseScoped(pt); err != nil || sc.ContextName != "ctx" {
+							errs <- fmt.Errorf("%v: scoped PDU %+v, %v", c.priv, sc, err)
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+		}
+		for range len(msgs) * 2 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
 		}
 	}
 }

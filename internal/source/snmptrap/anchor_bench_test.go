@@ -14,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosnmp/gosnmp"
-
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
 // BenchmarkAnchorSnmptrapdBurst sends the burst of BenchmarkReceiveBurst to net-snmp's
 // snmptrapd (logging to its standard output, no MIBs, no handlers: its cheapest setup)
-// and counts what it logged, for the ratio in bench/snmptrap/README.md. It asks for the
+// and counts what it logged. The paced, numbered comparison, with snmptt too, is
+// go run ./bench/snmptrap (bench/snmptrap/README.md). It asks for the
 // same 8 MiB socket buffer as hsmwatch (serverRecvBuf; the kernel caps it at
 // net.core.rmem_max, which hsmwatch passes as root with SO_RCVBUFFORCE). Losses are
 // reported, not failed: they are the anchor's.
@@ -34,7 +33,8 @@ func BenchmarkAnchorSnmptrapdBurst(b *testing.B) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreeUDPPort(b))
 	ctx, cancel := context.WithCancel(context.Background())
-	counter := &markerCounter{marker: []byte(oidNTLS)}
+	set := newBenchSet(b, false)
+	counter := &markerCounter{marker: []byte(benchHost + ":")}
 	cmd := exec.CommandContext(ctx, bin, "-f", "-Lo", "-n", "-On", "-C", "-c", conf, "-M", dir, "-m", "", "udp:"+addr)
 	cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+dir, "HOME="+dir)
 	cmd.Stdout, cmd.Stderr = counter, counter
@@ -46,8 +46,6 @@ func BenchmarkAnchorSnmptrapdBurst(b *testing.B) {
 		cmd.Wait()
 	}()
 	testutil.WaitFor(b, "snmptrapd to start", 10*time.Second, func() bool { return counter.started.Load() })
-	pkt := v2cPacket(b, community, gosnmp.SNMPv2Trap,
-		lunaVars(oidNTLS, "[myLuna:192.168.0.101 / 2012 Feb 29 12:05:01 / messages / NTLS[1234] / 1]"))
 	ua, _ := net.ResolveUDPAddr("udp", addr)
 	conn, err := net.DialUDP("udp", nil, ua)
 	if err != nil {
@@ -58,8 +56,8 @@ func BenchmarkAnchorSnmptrapdBurst(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		for range burst {
-			conn.Write(pkt)
+		for j := range burst {
+			conn.Write(set.packets[j%len(set.packets)])
 		}
 		elapsed += waitCount(b, &counter.n, uint64(i+1)*burst).Sub(start)
 	}

@@ -297,31 +297,44 @@ func clipTo(s string, n int) string {
 }
 
 // raw is the packet summary kept in the event: version, kind, peer, the trap OID and
-// each variable with its numeric OID. Never the community.
+// each variable with its numeric OID. Never the community. It is written into one
+// buffer: text values (the common case, a Luna ssLogReference) are quoted straight in,
+// other values go through setValue as in the event's fields.
 func (nm *namer) raw(n *notification) string {
-	var b strings.Builder
-	b.WriteString("v")
-	b.WriteString(n.version)
-	b.WriteByte(' ')
-	b.WriteString(n.kind())
-	b.WriteString(" from ")
-	b.WriteString(netip.AddrPortFrom(n.peer.Addr().Unmap(), n.peer.Port()).String())
-	b.WriteString(": ")
-	b.WriteString(n.trapOID)
+	b := make([]byte, 0, 64+len(n.trapOID)+96*len(n.vars))
+	b = append(b, 'v')
+	b = append(b, n.version...)
+	b = append(b, ' ')
+	b = append(b, n.kind()...)
+	b = append(b, " from "...)
+	b = netip.AddrPortFrom(n.peer.Addr().Unmap(), n.peer.Port()).AppendTo(b)
+	b = append(b, ": "...)
+	b = append(b, n.trapOID...)
+	var fs event.Fields
 	for _, v := range n.vars {
-		b.WriteByte(' ')
-		b.WriteString(normOID(v.Name))
-		b.WriteByte('=')
-		var fs event.Fields
-		setValue(&fs, "v", v, nil, nm.numeric)
-		if f := fs[0]; f.Kind == event.KindString {
-			b.WriteString(strconv.Quote(f.Str))
-		} else {
-			b.WriteString(f.String())
-		}
-		if b.Len() > maxRawLen {
-			return clipTo(b.String(), maxRawLen) + "..."
+		b = append(b, ' ')
+		b = append(b, normOID(v.Name)...)
+		b = append(b, '=')
+		b = nm.appendRawValue(b, v, &fs)
+		if len(b) > maxRawLen {
+			return clipTo(string(b), maxRawLen) + "..."
 		}
 	}
-	return b.String()
+	return string(b)
+}
+
+// appendRawValue appends one variable's value as raw shows it: strings quoted, the
+// rest as their field text. fs is scratch space.
+func (nm *namer) appendRawValue(b []byte, v gosnmp.SnmpPDU, fs *event.Fields) []byte {
+	if v.Type == gosnmp.OctetString {
+		if s, ok := v.Value.([]byte); ok && printable(s) {
+			return strconv.AppendQuote(b, clip(string(s)))
+		}
+	}
+	*fs = (*fs)[:0]
+	setValue(fs, "v", v, nil, nm.numeric)
+	if f := (*fs)[0]; f.Kind == event.KindString {
+		return strconv.AppendQuote(b, f.Str)
+	}
+	return append(b, (*fs)[0].String()...)
 }
