@@ -1,6 +1,8 @@
 package snmpagent
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -206,7 +208,7 @@ func TestMalformedPacketsSurvivedAndLoggedOnce(t *testing.T) {
 	if _, err := g.Get([]string{".1.3.6.1.2.1.1.5.0"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "malformed count", 5*time.Second, func() bool { return a.Stats().Malformed == uint64(len(junk)) })
+	testutil.WaitFor(t, "malformed count", 5*time.Second, func() bool { return a.Stats().Malformed == uint64(len(junk)) })
 	if n := h.n.Load(); n != 1 {
 		t.Fatalf("%d log records for one peer's bad packets, want 1", n)
 	}

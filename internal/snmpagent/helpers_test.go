@@ -1,15 +1,15 @@
 package snmpagent
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+
 	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,35 +165,11 @@ func defaultConfig(tr Tree) Config {
 	}
 }
 
-// tool finds a net-snmp program; missing, the test fails under CI=true and is skipped
-// otherwise.
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
-		if p := filepath.Join(dir, name); isExecutable(p) {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (Debian packages snmp, snmpd, snmptrapd)", name)
-	}
-	t.Skipf("%s is not installed (Debian packages snmp, snmpd, snmptrapd)", name)
-	return ""
-}
-
-func isExecutable(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode()&0o111 != 0
-}
-
 // netsnmp runs one net-snmp client tool with no MIBs loaded (so that missing MIB files
 // print nothing) and returns its output.
 func netsnmp(t testing.TB, name string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	path := tool(t, name)
+	path := testutil.Tool(t, name)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	full := append([]string{"-M", t.TempDir(), "-m", ""}, args...)
@@ -211,48 +187,6 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// freeUDPPort returns a loopback port that was free a moment ago, for a peer process
-// that must be given its port.
-func freeUDPPort(t testing.TB) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 func target(a *Agent) string {

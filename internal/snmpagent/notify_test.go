@@ -1,6 +1,8 @@
 package snmpagent
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -21,9 +23,9 @@ var trapUser = User{Name: "trapuser", AuthProto: gosnmp.SHA, AuthPass: "trapauth
 
 // startTrapd runs snmptrapd in the foreground with a configuration of its own, logging
 // every notification to its standard output, and returns its address and output.
-func startTrapd(t *testing.T, agentEngineID []byte) (string, *syncBuffer) {
+func startTrapd(t *testing.T, agentEngineID []byte) (string, *testutil.SyncBuffer) {
 	t.Helper()
-	bin := tool(t, "snmptrapd")
+	bin := testutil.Tool(t, "snmptrapd")
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "snmptrapd.conf")
 	u := trapUser
@@ -37,12 +39,12 @@ func startTrapd(t *testing.T, agentEngineID []byte) (string, *syncBuffer) {
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", testutil.FreeUDPPort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", "-Lo", "-n", "-On", "-C", "-c", conf,
 		"-M", dir, "-m", "", "udp:"+addr)
 	cmd.Env = append(os.Environ(), "MIBS=", "SNMP_PERSISTENT_DIR="+filepath.Join(dir, "persist"), "HOME="+dir)
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func startTrapd(t *testing.T, agentEngineID []byte) (string, *syncBuffer) {
 			t.Logf("snmptrapd output:\n%s", out.String())
 		}
 	})
-	waitFor(t, "snmptrapd to start", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "snmptrapd to start", 10*time.Second, func() bool {
 		return strings.Contains(out.String(), "NET-SNMP version")
 	})
 	return addr, out
@@ -86,7 +88,7 @@ func TestNotifySnmptrapd(t *testing.T) {
 			// snmptrapd prints sysUpTime from the tree (424242 ticks), the trap OID, then
 			// the variables, in one record.
 			want := fmt.Sprintf(`.1.3.6.1.2.1.1.3.0 = Timeticks: (424242) 1:10:42.42	.1.3.6.1.6.3.1.1.4.1.0 = OID: %s	.1.3.6.1.4.1.23629.1.5.2.2.1 = STRING: "%s"	.1.3.6.1.4.1.23629.1.5.2.2.9 = INTEGER: 7`, trapOID, marker)
-			waitFor(t, "snmptrapd to log the "+c.name, 10*time.Second, func() bool {
+			testutil.WaitFor(t, "snmptrapd to log the "+c.name, 10*time.Second, func() bool {
 				return strings.Contains(out.String(), want)
 			})
 		})
@@ -108,7 +110,7 @@ func TestNotifySnmptrapd(t *testing.T) {
 	}
 	send(&bad, "forged trap")
 	send(&trapUser, "genuine trap")
-	waitFor(t, "the genuine trap", 10*time.Second, func() bool { return strings.Contains(out.String(), "genuine trap") })
+	testutil.WaitFor(t, "the genuine trap", 10*time.Second, func() bool { return strings.Contains(out.String(), "genuine trap") })
 	if strings.Contains(out.String(), "forged trap") {
 		t.Fatal("snmptrapd accepted a trap with a wrong key: the v3 trap check proves nothing")
 	}

@@ -3,7 +3,8 @@
 package fifo
 
 import (
-	"context"
+	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
+
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,11 +22,9 @@ import (
 const wait = 20 * time.Second
 
 type harness struct {
-	t      *testing.T
-	r      *Reader
-	evs    chan *event.Event
-	cancel context.CancelFunc
-	done   chan error
+	*sourcetest.Runner
+	t *testing.T
+	r *Reader
 }
 
 func start(t *testing.T, cfg Config) *harness {
@@ -38,53 +37,18 @@ func start(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, r: r, evs: make(chan *event.Event, 1<<12), cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		h.done <- r.Run(ctx, func(ctx context.Context, rec pipeline.Record) error {
-			select {
-			case h.evs <- rec.Event:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	t.Cleanup(h.stop)
-	return h
-}
-
-func (h *harness) stop() {
-	h.t.Helper()
-	if h.cancel == nil {
-		return
-	}
-	h.cancel()
-	h.cancel = nil
-	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-	case <-time.After(wait):
-		h.t.Fatal("Run did not return after its context ended")
-	}
+	return &harness{Runner: sourcetest.Start(t, r, 1<<12, wait, nil), t: t, r: r}
 }
 
 func (h *harness) take(n int) []*event.Event {
 	h.t.Helper()
-	out := make([]*event.Event, 0, n)
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for len(out) < n {
-		select {
-		case ev := <-h.evs:
-			out = append(out, ev)
-		case err := <-h.done:
-			h.t.Fatalf("Run returned %v after %d of %d events", err, len(out), n)
-		case <-deadline.C:
-			h.t.Fatalf("got %d of %d events", len(out), n)
-		}
+	return events(h.Take(n))
+}
+
+func events(recs []pipeline.Record) []*event.Event {
+	out := make([]*event.Event, len(recs))
+	for i, r := range recs {
+		out[i] = r.Event
 	}
 	return out
 }
@@ -249,5 +213,5 @@ func TestCancelWhileWaiting(t *testing.T) {
 	defer in.Close()
 	h.take(1)
 	// The reader now waits in a read, not in a poll sleep: closing the pipe must end it.
-	h.stop()
+	h.Stop()
 }

@@ -22,7 +22,7 @@ func TestAppends(t *testing.T) {
 	cfg.Host = "fallback"
 	appendFile(t, cfg.Path, syslogLines(1, 3)+"no header here\n")
 	h := start(t, cfg)
-	rs := h.take(4)
+	rs := h.Take(4)
 	wantLines(t, rs[:3], 1)
 	if ev := rs[0].Event; ev.Host != "hsm1" || ev.Source != event.SourceRFC3164 || ev.Process != "app" ||
 		ev.Input != cfg.Path+":1" {
@@ -35,7 +35,7 @@ func TestAppends(t *testing.T) {
 		t.Error("records carry an Ack without a state folder")
 	}
 	appendFile(t, cfg.Path, syslogLines(5, 6))
-	rs = h.take(2)
+	rs = h.Take(2)
 	wantLines(t, rs, 5)
 	if got := rs[1].Event.Input; got != cfg.Path+":6" {
 		t.Errorf("input %q, want line 6", got)
@@ -46,7 +46,7 @@ func TestAppends(t *testing.T) {
 	if st.Lines != 6 || st.ParseFailures != 1 || st.FilesOpened != 1 || st.OpenFiles != 1 {
 		t.Errorf("stats %+v", st)
 	}
-	h.stop()
+	h.Stop()
 	if st := h.f.Stats(); st.OpenFiles != 0 {
 		t.Errorf("files left open after Run: %d", st.OpenFiles)
 	}
@@ -57,7 +57,7 @@ func TestKeysAreOffsets(t *testing.T) {
 	cfg := testConfig(dir)
 	appendFile(t, cfg.Path, "first\nsecond\n")
 	h := start(t, cfg)
-	rs := h.take(2)
+	rs := h.Take(2)
 	st, err := os.Stat(cfg.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestPartialLine(t *testing.T) {
 	cfg := testConfig(dir)
 	appendFile(t, cfg.Path, "complete\npart")
 	h := start(t, cfg)
-	rs := h.take(1)
+	rs := h.Take(1)
 	if rs[0].Event.Raw != "complete" {
 		t.Fatalf("got %q", rs[0].Event.Raw)
 	}
@@ -90,7 +90,7 @@ func TestPartialLine(t *testing.T) {
 		t.Fatalf("read %d bytes", st.Bytes)
 	}
 	appendFile(t, cfg.Path, "ial line\n")
-	rs = h.take(1)
+	rs = h.Take(1)
 	if ev := rs[0].Event; ev.Raw != "partial line" || ev.Input != cfg.Path+":2" {
 		t.Fatalf("completed line: %+v", ev)
 	}
@@ -105,12 +105,12 @@ func TestPartialTimeout(t *testing.T) {
 	cfg.PartialTimeout = 30 * time.Millisecond
 	appendFile(t, cfg.Path, "a\nno newline")
 	h := start(t, cfg)
-	rs := h.take(2)
+	rs := h.Take(2)
 	if rs[1].Event.Raw != "no newline" || rs[1].Event.Fields.Text("partial") != "true" {
 		t.Fatalf("partial line: %+v", rs[1].Event)
 	}
 	appendFile(t, cfg.Path, " then more\n")
-	rs = h.take(1)
+	rs = h.Take(1)
 	// What followed the timed-out partial line is a line of its own.
 	if rs[0].Event.Raw != " then more" || rs[0].Event.Input != cfg.Path+":3" {
 		t.Fatalf("after the partial line: %+v", rs[0].Event)
@@ -126,7 +126,7 @@ func TestLongLineCut(t *testing.T) {
 	long := strings.Repeat("x", 3<<20)
 	appendFile(t, cfg.Path, "short\n"+long+"\nafter\n")
 	h := start(t, cfg)
-	rs := h.take(3)
+	rs := h.Take(3)
 	if n := len(rs[1].Event.Raw); n != 1<<20 {
 		t.Errorf("long line kept %d bytes, want %d", n, 1<<20)
 	}
@@ -146,7 +146,7 @@ func TestRenameRotation(t *testing.T) {
 	cfg := testConfig(dir)
 	appendFile(t, cfg.Path, syslogLines(1, 3)+"partial at rotation")
 	h := start(t, cfg)
-	wantLines(t, h.take(3), 1)
+	wantLines(t, h.Take(3), 1)
 	rotated := cfg.Path + ".1"
 	if err := os.Rename(cfg.Path, rotated); err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestRenameRotation(t *testing.T) {
 	// The writer has not reopened its log yet: it still appends to the renamed file.
 	appendFile(t, rotated, " done\n"+syslogLines(5, 5)+"tail without newline")
 	appendFile(t, cfg.Path, syslogLines(6, 7))
-	rs := h.take(5)
+	rs := h.Take(5)
 	if rs[0].Event.Raw != "partial at rotation done" {
 		t.Fatalf("line completed after rename: %q", rs[0].Event.Raw)
 	}
@@ -177,13 +177,13 @@ func TestDeleteAndRecreate(t *testing.T) {
 	cfg := testConfig(dir)
 	appendFile(t, cfg.Path, syslogLines(1, 2))
 	h := start(t, cfg)
-	first := h.take(2)
+	first := h.Take(2)
 	if err := os.Remove(cfg.Path); err != nil {
 		t.Fatal(err)
 	}
 	h.until("the deleted file to be closed", func() bool { return h.f.Stats().OpenFiles == 0 })
 	appendFile(t, cfg.Path, syslogLines(3, 4))
-	rs := h.take(2)
+	rs := h.Take(2)
 	wantLines(t, rs, 3)
 	for _, r := range first {
 		if r.Key == rs[0].Key {
@@ -197,7 +197,7 @@ func TestCopyTruncate(t *testing.T) {
 	cfg := testConfig(dir)
 	appendFile(t, cfg.Path, syslogLines(1, 3))
 	h := start(t, cfg)
-	before := h.take(3)
+	before := h.Take(3)
 	data, err := os.ReadFile(cfg.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestCopyTruncate(t *testing.T) {
 	}
 	h.until("the truncation to be seen", func() bool { return h.f.Stats().Truncations == 1 })
 	appendFile(t, cfg.Path, syslogLines(4, 5))
-	rs := h.take(2)
+	rs := h.Take(2)
 	wantLines(t, rs, 4)
 	if rs[0].Event.Input != cfg.Path+":1" {
 		t.Errorf("line numbers do not restart: %q", rs[0].Event.Input)
@@ -228,12 +228,12 @@ func TestTruncateRefilled(t *testing.T) {
 	cfg := testConfig(dir)
 	appendFile(t, cfg.Path, "old 1\nold 2\n")
 	h := start(t, cfg)
-	h.take(2)
+	h.Take(2)
 	fresh := "new content, longer than before 1\nnew content 2\n"
 	if err := os.WriteFile(cfg.Path, []byte(fresh), 0o644); err != nil { // O_TRUNC and write
 		t.Fatal(err)
 	}
-	rs := h.take(2)
+	rs := h.Take(2)
 	if rs[0].Event.Raw != "new content, longer than before 1" || rs[1].Event.Raw != "new content 2" {
 		t.Fatalf("after refill: %q", raws(rs))
 	}
@@ -249,7 +249,7 @@ func TestStartEnd(t *testing.T) {
 	h.settle()
 	h.empty()
 	appendFile(t, cfg.Path, " a line\n"+syslogLines(7, 7))
-	rs := h.take(2)
+	rs := h.Take(2)
 	if ev := rs[0].Event; ev.Raw != "half a line" || ev.Input != cfg.Path+":6" {
 		t.Fatalf("line completed after start at end: %+v", ev)
 	}
@@ -258,13 +258,13 @@ func TestStartEnd(t *testing.T) {
 		t.Errorf("line numbers after start at end: %q", rs[1].Event.Input)
 	}
 	ackAll(rs)
-	h.stop()
+	h.Stop()
 
 	// The next run resumes from the checkpoint, even for lines written while it was down:
 	// "end" only applies to the first run.
 	appendFile(t, cfg.Path, syslogLines(8, 8))
 	h = start(t, cfg)
-	wantLines(t, h.take(1), 8)
+	wantLines(t, h.Take(1), 8)
 }
 
 func TestGlob(t *testing.T) {
@@ -277,16 +277,16 @@ func TestGlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, cfg)
-	if rs := h.take(1); rs[0].Event.Input != a+":1" {
+	if rs := h.Take(1); rs[0].Event.Input != a+":1" {
 		t.Fatalf("got %+v", rs[0].Event)
 	}
 	appendFile(t, b, "b1\n")
 	appendFile(t, filepath.Join(dir, "other.txt"), "not matched\n")
-	if rs := h.take(1); rs[0].Event.Input != b+":1" {
+	if rs := h.Take(1); rs[0].Event.Input != b+":1" {
 		t.Fatalf("got %+v", rs[0].Event)
 	}
 	appendFile(t, a, "a2\n")
-	if rs := h.take(1); rs[0].Event.Input != a+":2" {
+	if rs := h.Take(1); rs[0].Event.Input != a+":2" {
 		t.Fatalf("got %+v", rs[0].Event)
 	}
 	h.settle()
@@ -302,7 +302,7 @@ func TestResumeAfterCrash(t *testing.T) {
 	cfg.StateDir = filepath.Join(dir, "state")
 	appendFile(t, cfg.Path, syslogLines(1, 10))
 	h := start(t, cfg)
-	first := h.take(10)
+	first := h.Take(10)
 	ackAll(first[:6])
 	h.until("a commit of the acked lines", func() bool {
 		e := readCheckpoint(t, cfg)
@@ -314,14 +314,14 @@ func TestResumeAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	if err := os.WriteFile(h.f.ckptPath, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	appendFile(t, cfg.Path, syslogLines(11, 11))
 	h2 := start(t, cfg)
-	again := h2.take(5)
+	again := h2.Take(5)
 	wantLines(t, again, 7)
 	for i, r := range again[:4] {
 		if r.Key != first[6+i].Key {
@@ -332,7 +332,7 @@ func TestResumeAfterCrash(t *testing.T) {
 		}
 	}
 	ackAll(again)
-	h2.stop()
+	h2.Stop()
 	if e := readCheckpoint(t, cfg); len(e) != 1 || e[0].Line != 11 {
 		t.Fatalf("checkpoint after the last stop: %+v", e)
 	}
@@ -349,9 +349,9 @@ func TestResumeRotatedWhileDown(t *testing.T) {
 	cfg.StateDir = filepath.Join(dir, "state")
 	appendFile(t, cfg.Path, syslogLines(1, 5))
 	h := start(t, cfg)
-	first := h.take(5)
+	first := h.Take(5)
 	ackAll(first[:3])
-	h.stop()
+	h.Stop()
 
 	if err := os.Rename(cfg.Path, cfg.Path+".1"); err != nil {
 		t.Fatal(err)
@@ -359,7 +359,7 @@ func TestResumeRotatedWhileDown(t *testing.T) {
 	appendFile(t, cfg.Path+".1", syslogLines(6, 6))
 	appendFile(t, cfg.Path, syslogLines(7, 8))
 	h2 := start(t, cfg)
-	rs := h2.take(5)
+	rs := h2.Take(5)
 	wantLines(t, rs, 4)
 	if rs[0].Key != first[3].Key || rs[1].Key != first[4].Key {
 		t.Errorf("keys changed across the restart: %s %s, were %s %s", rs[0].Key, rs[1].Key, first[3].Key, first[4].Key)
@@ -385,18 +385,18 @@ func TestRotatedTwiceWhileDown(t *testing.T) {
 	cfg.CommitInterval, cfg.CommitEvery = time.Hour, 1<<30 // no periodic commit
 	appendFile(t, cfg.Path, syslogLines(1, 2))
 	h := start(t, cfg)
-	ackAll(h.take(2))
+	ackAll(h.Take(2))
 	if err := os.Rename(cfg.Path, cfg.Path+".1"); err != nil {
 		t.Fatal(err)
 	}
 	appendFile(t, cfg.Path, syslogLines(3, 4))
-	before := h.take(2) // not acked
+	before := h.Take(2) // not acked
 	wantLines(t, before, 3)
 	saved, err := os.ReadFile(h.f.ckptPath) // what a kill -9 now would leave
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	if err := os.WriteFile(h.f.ckptPath, saved, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestRotatedTwiceWhileDown(t *testing.T) {
 	}
 	appendFile(t, cfg.Path, syslogLines(5, 5))
 	h2 := start(t, cfg)
-	rs := h2.take(3)
+	rs := h2.Take(3)
 	wantLines(t, rs, 3)
 	if rs[0].Key != before[0].Key || rs[1].Key != before[1].Key {
 		t.Errorf("keys changed: %s %s, were %s %s", rs[0].Key, rs[1].Key, before[0].Key, before[1].Key)
@@ -420,14 +420,14 @@ func TestReplacedWhileDown(t *testing.T) {
 	cfg.StateDir = filepath.Join(dir, "state")
 	appendFile(t, cfg.Path, syslogLines(1, 3))
 	h := start(t, cfg)
-	ackAll(h.take(3))
-	h.stop()
+	ackAll(h.Take(3))
+	h.Stop()
 	// Same inode, new content longer than the checkpointed offset.
 	if err := os.WriteFile(cfg.Path, []byte(strings.Repeat("replacement line\n", 20)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h2 := start(t, cfg)
-	rs := h2.take(20)
+	rs := h2.Take(20)
 	if rs[0].Event.Input != cfg.Path+":1" || rs[0].Event.Raw != "replacement line" {
 		t.Fatalf("first record %+v", rs[0].Event)
 	}
@@ -451,7 +451,7 @@ func TestDamagedCheckpoint(t *testing.T) {
 	}
 	// Not a first run: "end" does not apply, the lines are read again.
 	h := start(t, cfg)
-	wantLines(t, h.take(2), 1)
+	wantLines(t, h.Take(2), 1)
 }
 
 func TestConfigErrors(t *testing.T) {

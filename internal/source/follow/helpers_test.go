@@ -3,6 +3,8 @@
 package follow
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -22,12 +24,10 @@ const wait = 20 * time.Second
 
 // harness runs one Follower and collects what it emits.
 type harness struct {
-	t      *testing.T
-	f      *Follower
-	recs   chan pipeline.Record
-	cancel context.CancelFunc
-	done   chan error
-	scans  chan struct{}
+	*sourcetest.Runner
+	t     *testing.T
+	f     *Follower
+	scans chan struct{}
 }
 
 // testConfig is a Config with the short intervals the tests want.
@@ -45,71 +45,23 @@ func start(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, f: f, recs: make(chan pipeline.Record, 1<<17), cancel: cancel, done: make(chan error, 1),
-		scans: make(chan struct{})}
+	h := &harness{t: t, f: f, scans: make(chan struct{})}
 	f.afterScan = func() {
 		select {
 		case h.scans <- struct{}{}: // only when a test waits for it
 		default:
 		}
 	}
-	go func() {
-		h.done <- f.Run(ctx, func(ctx context.Context, r pipeline.Record) error {
-			select {
-			case h.recs <- r:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	t.Cleanup(h.stop)
+	h.Runner = sourcetest.Start(t, f, 1<<17, wait, nil)
+	h.Describe = func(recs []pipeline.Record) string { return fmt.Sprint(raws(recs)) }
 	return h
-}
-
-// stop ends Run and checks that it returned nil, promptly. Calling it twice is harmless.
-func (h *harness) stop() {
-	h.t.Helper()
-	if h.cancel == nil {
-		return
-	}
-	h.cancel()
-	h.cancel = nil
-	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-	case <-time.After(wait):
-		h.t.Fatal("Run did not return after its context ended")
-	}
-}
-
-// take returns the next n records, failing the test when they do not come in time.
-func (h *harness) take(n int) []pipeline.Record {
-	h.t.Helper()
-	out := make([]pipeline.Record, 0, n)
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for len(out) < n {
-		select {
-		case r := <-h.recs:
-			out = append(out, r)
-		case err := <-h.done:
-			h.t.Fatalf("Run returned %v after %d of %d records", err, len(out), n)
-		case <-deadline.C:
-			h.t.Fatalf("got %d of %d records in %v: %v", len(out), n, wait, raws(out))
-		}
-	}
-	return out
 }
 
 // empty fails when a record is waiting.
 func (h *harness) empty() {
 	h.t.Helper()
 	select {
-	case r := <-h.recs:
+	case r := <-h.Recs:
 		h.t.Fatalf("unexpected record %q (%s)", r.Event.Raw, r.Key)
 	default:
 	}
@@ -127,7 +79,7 @@ func (h *harness) scan() {
 	h.t.Helper()
 	select {
 	case <-h.scans:
-	case err := <-h.done:
+	case err := <-h.Done:
 		h.t.Fatalf("Run returned %v", err)
 	case <-time.After(wait):
 		h.t.Fatal("the follower stopped scanning")

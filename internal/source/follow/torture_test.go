@@ -99,7 +99,7 @@ type store struct {
 func (s *store) receive(h *harness) {
 	for {
 		select {
-		case r := <-h.recs:
+		case r := <-h.Recs:
 			s.queue = append(s.queue, r)
 		default:
 			return
@@ -124,7 +124,7 @@ func (s *store) commit(all bool) {
 // written lines is not stored yet: a crash then has something to lose.
 func (s *store) holdSome(h *harness, written int) {
 	if len(s.queue) == 0 && len(s.l.byLine) < written {
-		s.queue = append(s.queue, h.take(1)...)
+		s.queue = append(s.queue, h.Take(1)...)
 	}
 }
 
@@ -137,23 +137,23 @@ func (s *store) crash(h *harness) {
 	if err != nil && !os.IsNotExist(err) {
 		s.l.t.Fatal(err)
 	}
-	h.stop()
+	h.Stop()
 	if saved != nil {
 		if err := os.WriteFile(h.f.ckptPath, saved, 0o600); err != nil {
 			s.l.t.Fatal(err)
 		}
 	}
-	s.lost += len(s.queue) + len(h.recs)
+	s.lost += len(s.queue) + len(h.Recs)
 	s.queue = s.queue[:0]
-	for len(h.recs) > 0 {
-		<-h.recs
+	for len(h.Recs) > 0 {
+		<-h.Recs
 	}
 }
 
 // catchUp receives and commits until the ledger holds n distinct lines.
 func (s *store) catchUp(h *harness, n int) {
 	for len(s.l.byLine) < n {
-		s.queue = append(s.queue, h.take(1)...)
+		s.queue = append(s.queue, h.Take(1)...)
 		s.receive(h)
 		s.commit(true)
 	}
@@ -236,7 +236,7 @@ func (s *store) receiveLine(h *harness, i int) {
 		}
 	}
 	for {
-		r := h.take(1)[0]
+		r := h.Take(1)[0]
 		s.queue = append(s.queue, r)
 		if r.Event.Raw == want {
 			return

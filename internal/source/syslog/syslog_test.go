@@ -1,6 +1,8 @@
 package syslog
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
+
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -31,12 +33,10 @@ import (
 const wait = 20 * time.Second
 
 type harness struct {
-	t      *testing.T
-	s      *Server
-	evs    chan *event.Event
-	cancel context.CancelFunc
-	done   chan error
-	conns  chan struct{} // one per connection goroutine that ended
+	*sourcetest.Runner
+	t     *testing.T
+	s     *Server
+	conns chan struct{} // one per connection goroutine that ended
 }
 
 func start(t *testing.T, cfg Config) *harness {
@@ -48,58 +48,22 @@ func start(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, s: s, evs: make(chan *event.Event, 1<<14), cancel: cancel, done: make(chan error, 1),
-		conns: make(chan struct{}, 100)}
+	h := &harness{t: t, s: s, conns: make(chan struct{}, 100)}
 	s.connDone = func() { h.conns <- struct{}{} }
-	go func() {
-		h.done <- s.Run(ctx, func(ctx context.Context, r pipeline.Record) error {
-			if r.Key != "" || r.Ack != nil {
-				t.Errorf("network record with a key or an ack: %+v", r)
-			}
-			select {
-			case h.evs <- r.Event:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	t.Cleanup(h.stop)
-	return h
-}
-
-func (h *harness) stop() {
-	h.t.Helper()
-	if h.cancel == nil {
-		return
-	}
-	h.cancel()
-	h.cancel = nil
-	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("Run: %v", err)
+	h.Runner = sourcetest.Start(t, s, 1<<14, wait, func(r pipeline.Record) {
+		if r.Key != "" || r.Ack != nil {
+			t.Errorf("network record with a key or an ack: %+v", r)
 		}
-	case <-time.After(wait):
-		h.t.Fatal("Run did not return after its context ended")
-	}
+	})
+	return h
 }
 
 func (h *harness) take(n int) []*event.Event {
 	h.t.Helper()
-	out := make([]*event.Event, 0, n)
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for len(out) < n {
-		select {
-		case ev := <-h.evs:
-			out = append(out, ev)
-		case err := <-h.done:
-			h.t.Fatalf("Run returned %v after %d of %d events", err, len(out), n)
-		case <-deadline.C:
-			h.t.Fatalf("got %d of %d events", len(out), n)
-		}
+	recs := h.Take(n)
+	out := make([]*event.Event, len(recs))
+	for i, r := range recs {
+		out[i] = r.Event
 	}
 	return out
 }
@@ -151,7 +115,7 @@ func TestUDP(t *testing.T) {
 	if ev := evs[2]; ev.Source != event.SourceUnparsed || ev.Host != "127.0.0.1" || ev.Raw != "no header at all" {
 		t.Errorf("unparsed: %+v", ev)
 	}
-	h.stop() // counters are final once Run has returned
+	h.Stop() // counters are final once Run has returned
 	st := h.s.Stats()
 	if st.Packets != 3 || st.Events != 3 || st.ParseFailures != 1 || st.KernelDrops != 0 || st.UDPBuffer == 0 {
 		t.Errorf("stats %+v", st)
@@ -261,7 +225,8 @@ func TestFloodLimit(t *testing.T) {
 	deadline := time.After(wait)
 	for fromFlood+limited < flood || fromCalm < calm {
 		select {
-		case ev := <-h.evs:
+		case r := <-h.Recs:
+			ev := r.Event
 			switch {
 			case ev.Source == SourceSelf:
 				summaries = append(summaries, ev)
@@ -289,7 +254,7 @@ func TestFloodLimit(t *testing.T) {
 	if fromCalm != calm {
 		t.Errorf("the calm sender lost messages: %d of %d", fromCalm, calm)
 	}
-	h.stop()
+	h.Stop()
 	st := h.s.Stats()
 	if int(st.Limited) != limited || st.LimitReports != uint64(len(summaries)) || st.KernelDrops != 0 {
 		t.Errorf("stats %+v, summaries report %d limited in %d events", st, limited, len(summaries))
@@ -385,7 +350,7 @@ func TestShutdown(t *testing.T) {
 	defer c.Close()
 	fmt.Fprintf(c, "%s\n", msg3164)
 	h.take(1)
-	h.stop()
+	h.Stop()
 	_ = c.SetReadDeadline(time.Now().Add(wait))
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) && !isReset(err) {
 		t.Fatalf("connection after shutdown: %v", err)
