@@ -110,6 +110,7 @@ func (a *app) trapd(cmd *cobra.Command, f trapdFlags) error {
 		return fmt.Errorf("rules: %w", err)
 	}
 	cfg.Logger = a.log
+	cfg.Prepare = func(ev *event.Event) { cat.Classify(ev) } // in the workers, in parallel
 	r, err := snmptrap.New(cfg)
 	if err != nil {
 		return err
@@ -123,16 +124,20 @@ func (a *app) trapd(cmd *cobra.Command, f trapdFlags) error {
 	defer stop()
 	var writeErr error
 	err = r.Run(ctx, func(ev *event.Event) {
-		cat.Classify(ev)
 		if writeErr == nil {
-			if writeErr = out.Write(ev); writeErr == nil {
-				writeErr = out.Flush() // one line per trap, as it comes
+			// One write(2) per burst, not per trap: the line goes out at once when no
+			// other datagram waits, and with the next ones (or a full buffer) in a burst.
+			if writeErr = out.Write(ev); writeErr == nil && !r.Pending() {
+				writeErr = out.Flush()
 			}
 			if writeErr != nil {
 				stop()
 			}
 		}
 	})
+	if writeErr == nil {
+		writeErr = out.Flush()
+	}
 	printTrapdStats(a.stderr, r.Stats())
 	return errors.Join(err, writeErr)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
@@ -113,6 +114,10 @@ type Config struct {
 	// ReadBuffer is the socket receive buffer asked for (default 8 MiB); the kernel may
 	// grant less (net.core.rmem_max), which is logged.
 	ReadBuffer int
+	// Prepare, when set, is called by the workers, concurrently, on each accepted event
+	// before it is emitted: work that needs no order (classification) then runs in
+	// parallel instead of under the lock that serialises emit.
+	Prepare func(*event.Event)
 	// Logger receives at most one line per misbehaving peer per minute.
 	Logger *slog.Logger
 }

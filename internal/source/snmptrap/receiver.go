@@ -55,6 +55,7 @@ type Receiver struct {
 	replay      *replayWindow
 	count       counters
 	queued      atomic.Int64 // bytes waiting in the queue
+	prepare     func(*event.Event)
 	running     atomic.Bool
 }
 
@@ -72,7 +73,7 @@ func New(cfg Config) (*Receiver, error) {
 		return nil, fmt.Errorf("snmptrap: %w", err)
 	}
 	r := &Receiver{minLevel: cfg.MinLevel, workers: cfg.Workers, queue: cfg.Queue, log: cfg.Logger,
-		replay: newReplayWindow(), start: time.Now()}
+		replay: newReplayWindow(), start: time.Now(), prepare: cfg.Prepare}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -199,6 +200,9 @@ func (r *Receiver) Run(ctx context.Context, emit func(*event.Event)) error {
 			for p := range queue {
 				r.queued.Add(-int64(len(p.data)))
 				r.process(p, func(ev *event.Event) {
+					if r.prepare != nil {
+						r.prepare(ev)
+					}
 					emitMu.Lock()
 					defer emitMu.Unlock()
 					emit(ev)
@@ -211,6 +215,10 @@ func (r *Receiver) Run(ctx context.Context, emit func(*event.Event)) error {
 	wg.Wait()
 	return err
 }
+
+// Pending reports whether datagrams wait in the queue for a worker: an emit that sees
+// none is the last of a burst (for now), and a writer can flush then.
+func (r *Receiver) Pending() bool { return r.queued.Load() > 0 }
 
 // read is the receive loop: it does nothing but copy each datagram into the queue, so
 // that the socket is drained as fast as the kernel fills it.
