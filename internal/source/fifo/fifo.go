@@ -10,6 +10,10 @@
 // with its last reader); keeping it open avoids that, and also lets a writer that opens
 // without blocking (O_NONBLOCK) always find a reader. The pipe is reopened when the path
 // is replaced (deleted and made again).
+//
+// Reconfigure applies a reloaded configuration without closing the pipe: closing the
+// read end would make the writers' next write fail (EPIPE), and what sat in the pipe's
+// buffer would be lost.
 package fifo
 
 import (
@@ -21,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,10 +59,19 @@ type Config struct {
 
 // Reader reads one named pipe. It is a pipeline.Source.
 type Reader struct {
-	cfg   Config
-	log   *slog.Logger
-	count counters
-	ran   atomic.Bool
+	name, path string // Config.Name and Path, fixed for the reader's life
+	// cur is the Config in force, defaults filled in. Reconfigure replaces it whole and
+	// never changes a Config once stored: a line is handled with one consistent set.
+	cur      atomic.Pointer[Config]
+	reconfMu sync.Mutex    // one Reconfigure at a time
+	wake     chan struct{} // ends a poll wait after a Reconfigure (capacity 1)
+	log      *slog.Logger
+	count    counters
+	ran      atomic.Bool
+
+	// polling, when set (by tests), is called before each wait for a writer with its
+	// length, so that a test can act while the reader waits rather than sleep.
+	polling func(time.Duration)
 }
 
 var _ pipeline.Source = (*Reader)(nil)
@@ -65,11 +79,28 @@ var _ pipeline.Source = (*Reader)(nil)
 // New checks cfg and makes the pipe if it does not exist, so that writers can open it
 // as soon as New returns (they wait for Run to open the read end).
 func New(cfg Config) (*Reader, error) {
+	if err := fill(&cfg); err != nil {
+		return nil, err
+	}
+	r := &Reader{name: cfg.Name, path: cfg.Path, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.log = r.log.With("source", cfg.Name)
+	r.cur.Store(&cfg)
+	if err := r.ensure(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// fill checks cfg and sets its defaults.
+func fill(cfg *Config) error {
 	if cfg.Path == "" {
-		return nil, errors.New("fifo: no path")
+		return errors.New("fifo: no path")
 	}
 	if _, err := liveparse.New(cfg.Format, cfg.Location); err != nil {
-		return nil, fmt.Errorf("fifo %s: %w", cfg.Path, err)
+		return fmt.Errorf("fifo %s: %w", cfg.Path, err)
 	}
 	if cfg.Name == "" {
 		cfg.Name = "fifo:" + cfg.Path
@@ -80,28 +111,23 @@ func New(cfg Config) (*Reader, error) {
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultPoll
 	}
-	r := &Reader{cfg: cfg, log: cfg.Logger}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.log = r.log.With("source", cfg.Name)
-	if err := r.ensure(); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return nil
 }
 
+// config returns the settings in force; callers must not change what it points to.
+func (r *Reader) config() *Config { return r.cur.Load() }
+
 // Name identifies the source.
-func (r *Reader) Name() string { return r.cfg.Name }
+func (r *Reader) Name() string { return r.name }
 
 // Run reads until ctx ends (then it returns nil, with the pipe closed) or a fatal error.
 func (r *Reader) Run(ctx context.Context, emit pipeline.Emit) error {
 	if !r.ran.CompareAndSwap(false, true) {
-		return fmt.Errorf("%s: Run called twice", r.cfg.Name)
+		return fmt.Errorf("%s: Run called twice", r.name)
 	}
-	p, err := liveparse.New(r.cfg.Format, r.cfg.Location)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.cfg.Name, err)
+	p := &parser{}
+	if err := p.follow(r.config()); err != nil {
+		return fmt.Errorf("%s: %w", r.name, err)
 	}
 	var line int64 // lines since Run began: a pipe has no offsets to name them by
 	for ctx.Err() == nil {
@@ -117,28 +143,47 @@ func (r *Reader) Run(ctx context.Context, emit pipeline.Emit) error {
 	return nil
 }
 
+// parser is Run's parser and the settings it was made with.
+type parser struct {
+	cfg *Config
+	p   *liveparse.Parser
+}
+
+// follow makes the parser of cfg when cfg is not the one it has.
+func (p *parser) follow(cfg *Config) error {
+	if cfg == p.cfg {
+		return nil
+	}
+	lp, err := liveparse.New(cfg.Format, cfg.Location)
+	if err != nil {
+		return err
+	}
+	p.cfg, p.p = cfg, lp
+	return nil
+}
+
 // follow reads the pipe now at the path until ctx ends or the path names another pipe.
-func (r *Reader) follow(ctx context.Context, p *liveparse.Parser, emit pipeline.Emit, line *int64) error {
+func (r *Reader) follow(ctx context.Context, p *parser, emit pipeline.Emit, line *int64) error {
 	if err := r.ensure(); err != nil {
 		return err
 	}
-	f, err := openPipe(r.cfg.Path)
+	f, err := openPipe(r.path)
 	if err != nil {
 		return fmt.Errorf("fifo: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("fifo %s: %w", r.cfg.Path, err)
+		return fmt.Errorf("fifo %s: %w", r.path, err)
 	}
 	if st.Mode()&fs.ModeNamedPipe == 0 {
-		return fmt.Errorf("fifo %s: replaced by something that is not a named pipe", r.cfg.Path)
+		return fmt.Errorf("fifo %s: replaced by something that is not a named pipe", r.path)
 	}
 	stop := context.AfterFunc(ctx, func() { f.Close() }) // unblocks a read waiting for data
 	defer stop()
-	r.log.Info("reading the named pipe", "path", r.cfg.Path)
+	r.log.Info("reading the named pipe", "path", r.path)
 	br := bufio.NewReaderSize(f, 64<<10)
-	name := r.cfg.Path + ":"
+	name := r.path + ":"
 	for {
 		var got bool
 		err := source.ReadLines(ctx, br, func(l source.Line) error {
@@ -150,32 +195,39 @@ func (r *Reader) follow(ctx context.Context, p *liveparse.Parser, emit pipeline.
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("fifo %s: %w", r.cfg.Path, err)
+			return fmt.Errorf("fifo %s: %w", r.path, err)
 		}
 		// End of file: no writer has the pipe open now.
 		if got {
 			r.count.writers.Add(1)
 		}
-		if !sleep(ctx, r.cfg.Poll) {
+		poll := r.config().Poll
+		if r.polling != nil {
+			r.polling(poll)
+		}
+		if !sleep(ctx, poll, r.wake) {
 			return nil
 		}
-		if now, err := os.Stat(r.cfg.Path); err != nil || !os.SameFile(now, st) {
-			r.log.Info("the named pipe was replaced: opening the new one", "path", r.cfg.Path)
+		if now, err := os.Stat(r.path); err != nil || !os.SameFile(now, st) {
+			r.log.Info("the named pipe was replaced: opening the new one", "path", r.path)
 			return nil
 		}
 	}
 }
 
-func (r *Reader) emitLine(ctx context.Context, p *liveparse.Parser, emit pipeline.Emit, l source.Line, input string) error {
+// emitLine parses one line with the settings in force (a Reconfigure applies from the
+// next line) and emits it.
+func (r *Reader) emitLine(ctx context.Context, p *parser, emit pipeline.Emit, l source.Line, input string) error {
 	r.count.lines.Add(1)
 	r.count.bytes.Add(uint64(len(l.Text)) + 1)
+	_ = p.follow(r.config()) // the format was checked by New or Reconfigure: it cannot fail
 	ev := &event.Event{}
-	if !p.Into(string(l.Text), ev) {
+	if !p.p.Into(string(l.Text), ev) {
 		r.count.parseFailures.Add(1)
 	}
 	ev.Input = input
 	if ev.Host == "" {
-		ev.Host = r.cfg.Host
+		ev.Host = p.cfg.Host
 	}
 	if l.Truncated > 0 {
 		ev.Fields.SetInt("truncated_bytes", l.Truncated)
@@ -184,11 +236,14 @@ func (r *Reader) emitLine(ctx context.Context, p *liveparse.Parser, emit pipelin
 	return emit(ctx, pipeline.Record{Event: ev})
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d, or less when wake says so; false when ctx ended.
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-wake:
 		return true
 	case <-ctx.Done():
 		return false

@@ -12,18 +12,18 @@ import (
 
 // ensure makes the pipe when the path does not exist, and refuses anything else there.
 func (r *Reader) ensure() error {
-	st, err := os.Stat(r.cfg.Path)
+	st, err := os.Stat(r.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := syscall.Mkfifo(r.cfg.Path, uint32(r.cfg.Mode.Perm())); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("fifo %s: mkfifo: %w", r.cfg.Path, err)
+		if err := syscall.Mkfifo(r.path, uint32(r.config().Mode.Perm())); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("fifo %s: mkfifo: %w", r.path, err)
 		}
-		r.log.Info("made the named pipe", "path", r.cfg.Path)
+		r.log.Info("made the named pipe", "path", r.path)
 		return nil
 	case err != nil:
 		return fmt.Errorf("fifo: %w", err)
 	case st.Mode()&fs.ModeNamedPipe == 0:
-		return fmt.Errorf("fifo %s: exists and is not a named pipe (%s)", r.cfg.Path, st.Mode().Type())
+		return fmt.Errorf("fifo %s: exists and is not a named pipe (%s)", r.path, st.Mode().Type())
 	}
 	return nil
 }

@@ -197,7 +197,7 @@ func BenchmarkHandle(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				k := i % len(set.packets)
 				pkt := append([]byte(nil), set.packets[k]...)
-				res := r.handle(pkt, peer, time.Now())
+				res := r.handle(r.set.Load(), pkt, peer, time.Now())
 				if res.ev == nil {
 					b.Fatalf("packet %d refused: %+v", k, r.Stats())
 				}

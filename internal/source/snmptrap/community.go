@@ -41,9 +41,9 @@ func compileCommunities(rules []CommunityRule) []communityRule {
 // communityAllowed reports whether some rule admits community c from addr in version v.
 // Communities are compared in constant time: a timing difference must not reveal how
 // much of a guess was right.
-func (r *Receiver) communityAllowed(addr netip.Addr, v gosnmp.SnmpVersion, c []byte) bool {
+func (st *settings) communityAllowed(addr netip.Addr, v gosnmp.SnmpVersion, c []byte) bool {
 	addr = addr.Unmap()
-	for _, rule := range r.communities {
+	for _, rule := range st.communities {
 		if (v == gosnmp.Version1 && !rule.v1) || (v == gosnmp.Version2c && !rule.v2c) {
 			continue
 		}
@@ -72,7 +72,7 @@ func containsAddr(nets []netip.Prefix, a netip.Addr) bool {
 
 // handleCommunity handles SNMPv1 traps and SNMPv2c traps and informs. A refused
 // community gets no answer, as with net-snmp, and is never logged.
-func (r *Receiver) handleCommunity(msg []byte, version gosnmp.SnmpVersion, peer netip.AddrPort, now time.Time) result {
+func (r *Receiver) handleCommunity(st *settings, msg []byte, version gosnmp.SnmpVersion, peer netip.AddrPort, now time.Time) result {
 	rd := usm.NewReader(msg)
 	top, _ := rd.Next() // checked by handle
 	in := rd.Enter(top)
@@ -83,7 +83,7 @@ func (r *Receiver) handleCommunity(msg []byte, version gosnmp.SnmpVersion, peer 
 	if err != nil {
 		return r.reject(ReasonMalformed, peer, err)
 	}
-	if !r.communityAllowed(peer.Addr(), version, community.Content) {
+	if !st.communityAllowed(peer.Addr(), version, community.Content) {
 		return r.reject(ReasonBadCommunity, peer, fmt.Errorf("%s community not allowed from this source", versionName(version)))
 	}
 	pkt, err := decodePDU(msg)
@@ -104,7 +104,7 @@ func (r *Receiver) handleCommunity(msg []byte, version gosnmp.SnmpVersion, peer 
 	default:
 		return r.reject(ReasonUnexpectedPDU, peer, fmt.Errorf("%s %v is not a notification", versionName(version), pkt.PDUType))
 	}
-	res := result{ev: r.names.toEvent(&n, now)}
+	res := result{ev: st.names.toEvent(&n, now)}
 	if n.inform {
 		res.reply = r.ackV2c(community.Content, pkt)
 	}

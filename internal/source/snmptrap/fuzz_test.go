@@ -37,7 +37,7 @@ func FuzzDecodeTrap(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		// handle authenticates in place (the MAC field is zeroed); the fuzzer's input
 		// must stay as it was given.
-		res := r.handle(append([]byte(nil), pkt...), peer, now)
+		res := r.handle(r.set.Load(), append([]byte(nil), pkt...), peer, now)
 		if res.ev != nil {
 			if b := res.ev.AppendJSON(nil); !json.Valid(b) {
 				t.Fatalf("invalid JSON: %s", b)

@@ -18,9 +18,9 @@ type result struct {
 	reply []byte
 }
 
-// handle decodes one datagram received at now. It is the whole decoding path, without
-// the recover of handleSafely, so that the fuzz target sees panics.
-func (r *Receiver) handle(pkt []byte, peer netip.AddrPort, now time.Time) result {
+// handle decodes one datagram received at now, under the settings st. It is the whole
+// decoding path, without the recover of handleSafely, so that the fuzz target sees panics.
+func (r *Receiver) handle(st *settings, pkt []byte, peer netip.AddrPort, now time.Time) result {
 	rd := usm.NewReader(pkt)
 	top, err := rd.Expect(usm.TagSequence, "message")
 	if err != nil {
@@ -35,9 +35,9 @@ func (r *Receiver) handle(pkt []byte, peer netip.AddrPort, now time.Time) result
 	}
 	switch version {
 	case int64(gosnmp.Version1), int64(gosnmp.Version2c):
-		return r.handleCommunity(msg, gosnmp.SnmpVersion(version), peer, now)
+		return r.handleCommunity(st, msg, gosnmp.SnmpVersion(version), peer, now)
 	case int64(gosnmp.Version3):
-		return r.handleV3(msg, peer, now)
+		return r.handleV3(st, msg, peer, now)
 	}
 	return r.reject(ReasonBadVersion, peer, fmt.Errorf("SNMP version field %d", version))
 }

@@ -7,6 +7,9 @@
 // engine-ID allow-lists, a minimum security level and a replay window; informs are
 // acknowledged; every refused datagram is counted by reason and logged at most once per
 // peer per minute; a panic costs one datagram, never the receiver.
+//
+// Reconfigure (reconfigure.go) applies a reloaded configuration to the running socket:
+// closing and binding it again would lose the notifications that arrive in between.
 package snmptrap
 
 import (
@@ -38,25 +41,62 @@ const (
 
 // Receiver reads SNMP notifications from one UDP socket.
 type Receiver struct {
-	conn        net.PacketConn
+	conn net.PacketConn
+	// set is what decides about a datagram; Reconfigure swaps it whole. A worker loads it
+	// once per datagram, so each is handled under one set of settings, and the hot path
+	// costs one atomic load.
+	set      atomic.Pointer[settings]
+	reconfMu sync.Mutex // one Reconfigure at a time
+	started  startedWith
+	engineID []byte
+	boots    uint32
+	start    time.Time
+	salt     usm.Salter
+	workers  int
+	queue    int
+	log      *slog.Logger
+	peers    *peerlog.Limiter
+	replay   *replayWindow
+	count    counters
+	queued   atomic.Int64 // bytes waiting in the queue
+	running  atomic.Bool
+}
+
+// settings is the part of a Config a Reconfigure changes, ready for use. It is never
+// modified once stored.
+type settings struct {
 	communities []communityRule
 	users       map[string]*userKeys
 	engines     map[string]bool // every sender engine ID some user allows
 	minLevel    Level
-	engineID    []byte
-	boots       uint32
-	start       time.Time
-	salt        usm.Salter
 	names       *namer
-	workers     int
-	queue       int
-	log         *slog.Logger
-	peers       *peerlog.Limiter
-	replay      *replayWindow
-	count       counters
-	queued      atomic.Int64 // bytes waiting in the queue
 	prepare     func(*event.Event)
-	running     atomic.Bool
+}
+
+// startedWith is what New was given of the settings a Reconfigure may not change, as
+// written in the Config (zero values included), to compare a new Config with.
+type startedWith struct {
+	addr        string
+	conn        net.PacketConn // the adopted Config.Conn, or nil
+	readBuffer  int
+	engineID    []byte
+	engineBoots uint32
+}
+
+// newSettings derives what cfg (checked by checkConfig) says about admitting and naming
+// notifications; the v3 keys are localized to ownEngine and to the senders' engine IDs.
+func newSettings(cfg Config, ownEngine []byte) (*settings, error) {
+	st := &settings{minLevel: cfg.MinLevel, prepare: cfg.Prepare, communities: compileCommunities(cfg.Communities)}
+	table := cfg.MIB
+	if table == nil {
+		table = mib.Builtin()
+	}
+	st.names = newNamer(table)
+	var err error
+	if st.users, st.engines, err = localizeUsers(cfg.Users, ownEngine); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // packet is one datagram waiting for a worker.
@@ -72,8 +112,9 @@ func New(cfg Config) (*Receiver, error) {
 	if err := checkConfig(&cfg); err != nil {
 		return nil, fmt.Errorf("snmptrap: %w", err)
 	}
-	r := &Receiver{minLevel: cfg.MinLevel, workers: cfg.Workers, queue: cfg.Queue, log: cfg.Logger,
-		replay: newReplayWindow(), start: time.Now(), prepare: cfg.Prepare}
+	r := &Receiver{workers: cfg.Workers, queue: cfg.Queue, log: cfg.Logger, replay: newReplayWindow(), start: time.Now(),
+		started: startedWith{addr: cfg.Addr, conn: cfg.Conn, readBuffer: cfg.ReadBuffer,
+			engineID: append([]byte(nil), cfg.EngineID...), engineBoots: cfg.EngineBoots}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -84,12 +125,6 @@ func New(cfg Config) (*Receiver, error) {
 		r.queue = defaultQueue
 	}
 	r.peers = peerlog.New(r.log, "snmptrap: ", peerlog.DefaultEvery)
-	table := cfg.MIB
-	if table == nil {
-		table = mib.Builtin()
-	}
-	r.names = newNamer(table)
-	r.communities = compileCommunities(cfg.Communities)
 	if err := r.listen(cfg); err != nil {
 		return nil, err
 	}
@@ -101,11 +136,12 @@ func New(cfg Config) (*Receiver, error) {
 	if r.boots == 0 {
 		r.boots = bootsFromClock(r.start)
 	}
-	var err error
-	if r.users, r.engines, err = localizeUsers(cfg.Users, r.engineID); err != nil {
+	st, err := newSettings(cfg, r.engineID)
+	if err != nil {
 		r.conn.Close()
 		return nil, fmt.Errorf("snmptrap: %w", err)
 	}
+	r.set.Store(st)
 	r.salt.Seed()
 	return r, nil
 }
@@ -200,9 +236,6 @@ func (r *Receiver) Run(ctx context.Context, emit func(*event.Event)) error {
 			for p := range queue {
 				r.queued.Add(-int64(len(p.data)))
 				r.process(p, func(ev *event.Event) {
-					if r.prepare != nil {
-						r.prepare(ev)
-					}
 					emitMu.Lock()
 					defer emitMu.Unlock()
 					emit(ev)
@@ -281,9 +314,11 @@ func addrPort(a net.Addr) netip.AddrPort {
 }
 
 // process handles one datagram: the answer (an inform's Response, a Report) goes back
-// to the peer, the event to emit. A panic while decoding costs this datagram only.
+// to the peer, the event (prepared by the settings' Prepare) to emit. A panic while
+// decoding costs this datagram only.
 func (r *Receiver) process(p packet, emit func(*event.Event)) {
-	res, ok := r.handleSafely(p)
+	st := r.set.Load()
+	res, ok := r.handleSafely(st, p)
 	if !ok {
 		return
 	}
@@ -294,18 +329,21 @@ func (r *Receiver) process(p packet, emit func(*event.Event)) {
 	}
 	if res.ev != nil {
 		r.count.events.Add(1)
+		if st.prepare != nil {
+			st.prepare(res.ev)
+		}
 		emit(res.ev)
 	}
 }
 
-func (r *Receiver) handleSafely(p packet) (res result, ok bool) {
+func (r *Receiver) handleSafely(st *settings, p packet) (res result, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.reject(ReasonPanic, p.peer, fmt.Errorf("panic: %v", v))
 			ok = false
 		}
 	}()
-	return r.handle(p.data, p.peer, p.at), true
+	return r.handle(st, p.data, p.peer, p.at), true
 }
 
 // reject counts a refused datagram and logs it, at most once per peer per minute. err

@@ -50,7 +50,7 @@ func localizeUsers(users []User, ownEngine []byte) (map[string]*userKeys, map[st
 // engine's ID, boots and time, and an accepted inform a Response at its own level.
 // Refusals of messages that asked for one (the reportable flag: informs and probes,
 // never traps) are answered with the Report that says why.
-func (r *Receiver) handleV3(msg []byte, peer netip.AddrPort, now time.Time) result {
+func (r *Receiver) handleV3(st *settings, msg []byte, peer netip.AddrPort, now time.Time) result {
 	m, err := usm.ParseMessage(msg)
 	if err != nil {
 		return r.reject(ReasonMalformed, peer, err)
@@ -59,7 +59,7 @@ func (r *Receiver) handleV3(msg []byte, peer netip.AddrPort, now time.Time) resu
 		return r.reject(ReasonMalformed, peer, fmt.Errorf("security model %d, flags %#x: not USM, or privacy without authentication", m.SecModel, m.Flags))
 	}
 	ours := bytes.Equal(m.EngineID, r.engineID)
-	if !ours && !r.engines[string(m.EngineID)] {
+	if !ours && !st.engines[string(m.EngineID)] {
 		if len(m.EngineID) == 0 && m.Reportable() {
 			// Engine discovery (RFC 3414 4): not a refusal.
 			n := r.count.discoveries.Add(1)
@@ -67,7 +67,7 @@ func (r *Receiver) handleV3(msg []byte, peer netip.AddrPort, now time.Time) resu
 		}
 		return r.refuse(&m, nil, 0, ReasonUnknownEngineID, peer, fmt.Errorf("engine ID %x is not allowed", clip32(m.EngineID)))
 	}
-	u := r.users[string(m.User)]
+	u := st.users[string(m.User)]
 	if u == nil {
 		return r.refuse(&m, nil, 0, ReasonUnknownUser, peer, fmt.Errorf("user %q is not configured", clip32(m.User)))
 	}
@@ -79,7 +79,7 @@ func (r *Receiver) handleV3(msg []byte, peer netip.AddrPort, now time.Time) resu
 		return r.refuse(&m, nil, 0, ReasonUnknownEngineID, peer, fmt.Errorf("user %q may not send from engine ID %x", m.User, clip32(m.EngineID)))
 	}
 	level := levelOf(m.Flags)
-	if want := max(r.minLevel, u.minLevel); level < want || m.Level()&^k.Level() != 0 {
+	if want := max(st.minLevel, u.minLevel); level < want || m.Level()&^k.Level() != 0 {
 		return r.refuse(&m, nil, 0, ReasonSecLevel, peer,
 			fmt.Errorf("user %q sent at %v; accepted: %v up to %v", m.User, level, want, levelOf(k.Level())))
 	}
@@ -118,7 +118,7 @@ func (r *Receiver) handleV3(msg []byte, peer netip.AddrPort, now time.Time) resu
 	if err := n.fromV2(pkt.Variables); err != nil {
 		return r.reject(ReasonMalformed, peer, err)
 	}
-	out := result{ev: r.names.toEvent(&n, now)}
+	out := result{ev: st.names.toEvent(&n, now)}
 	if n.inform {
 		out.reply = r.respondV3(&m, k, sc, pkt)
 	}

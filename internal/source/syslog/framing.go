@@ -26,6 +26,10 @@ type frameReader struct {
 	br  *bufio.Reader
 	max int
 	buf []byte // the current message; reused, so memory per connection stays at max
+	// begin, when set, is called when a frame's first byte has arrived, before max is
+	// used: the connection takes the settings of a Reconfigure there, so that a message
+	// that starts after the call is read with them, whole.
+	begin func()
 }
 
 func newFrameReader(br *bufio.Reader, max int) *frameReader {
@@ -48,6 +52,9 @@ func (fr *frameReader) next() (msg []byte, cut int64, octet bool, err error) {
 		}
 		_ = fr.br.UnreadByte() // cannot fail right after ReadByte
 		break
+	}
+	if fr.begin != nil {
+		fr.begin()
 	}
 	n, ok := fr.octetCount()
 	if !ok {

@@ -18,13 +18,13 @@ import (
 // cannot grow the table without bound: senders beyond it share one bucket. Buckets of
 // quiet senders are dropped at each report.
 type limiter struct {
-	rate, burst float64
-	maxSenders  int
-	now         func() time.Time
+	now func() time.Time
 
-	mu       sync.Mutex
-	buckets  map[netip.Addr]*bucket
-	overflow bucket // shared by the senders beyond maxSenders
+	mu          sync.Mutex
+	rate, burst float64 // set changes them
+	maxSenders  int
+	buckets     map[netip.Addr]*bucket
+	overflow    bucket // shared by the senders beyond maxSenders
 }
 
 type bucket struct {
@@ -36,6 +36,21 @@ type bucket struct {
 func newLimiter(rate float64, burst, maxSenders int, now func() time.Time) *limiter {
 	return &limiter{rate: rate, burst: float64(burst), maxSenders: maxSenders, now: now,
 		buckets: map[netip.Addr]*bucket{}, overflow: bucket{tokens: float64(burst), last: now()}}
+}
+
+// set changes the rate, the burst and the size of the sender table (a Reconfigure). The
+// buckets are kept, so a sender in the middle of a flood is not handed a fresh burst by a
+// reload: each keeps its tokens, capped at the new burst, and refills at the new rate.
+// With fewer maxSenders than buckets, the extra buckets stay until the senders go quiet
+// (report forgets them), and new senders share the overflow bucket meanwhile.
+func (l *limiter) set(rate float64, burst, maxSenders int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rate, l.burst, l.maxSenders = rate, float64(burst), maxSenders
+	for _, b := range l.buckets {
+		b.tokens = min(b.tokens, l.burst)
+	}
+	l.overflow.tokens = min(l.overflow.tokens, l.burst)
 }
 
 // allow takes a token for one message from addr, or counts the message as limited.

@@ -20,11 +20,11 @@ type origin struct {
 
 // handle turns one received message into an event and emits it, unless its sender is
 // over its rate (then it is only counted). cut is the number of bytes the message lost
-// to MaxMessage.
-func (s *Server) handle(ctx context.Context, emit pipeline.Emit, p *liveparse.Parser, o *origin, msg []byte, cut int64) error {
+// to MaxMessage; cfg is the settings the caller read the message with (p is its parser).
+func (s *Server) handle(ctx context.Context, emit pipeline.Emit, cfg *Config, p *liveparse.Parser, o *origin, msg []byte, cut int64) error {
 	s.count.messages.Add(1)
 	s.count.bytes.Add(uint64(len(msg)))
-	if s.limit != nil && !s.limit.allow(o.peer.Addr()) {
+	if cfg.Rate >= 0 && !s.limit.allow(o.peer.Addr()) {
 		s.count.limited.Add(1)
 		return nil
 	}

@@ -19,22 +19,32 @@ const SourceSelf = event.SourceSelf
 const reportTop = 5
 
 // reportLimits emits, every LimitReport, one event saying how many messages the rate
-// limit dropped and from whom, when it dropped any.
+// limit dropped and from whom, when it dropped any. It runs while the limit is off too:
+// a Reconfigure may turn it on, and drops counted before it was turned off are still
+// reported. A Reconfigure wakes it, so that a shorter interval applies at once rather
+// than after the old one.
 func (s *Server) reportLimits(ctx context.Context, emit pipeline.Emit, fail func(error)) {
-	tick := time.NewTicker(s.cfg.LimitReport)
+	every := s.config().LimitReport
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	host, _ := os.Hostname()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.reconf:
+			if cfg := s.config(); cfg.LimitReport != every {
+				every = cfg.LimitReport
+				tick.Reset(every)
+			}
+			continue
 		case <-tick.C:
 		}
 		senders := s.limit.report()
 		if len(senders) == 0 {
 			continue
 		}
-		if err := s.send(ctx, emit, s.limitEvent(host, senders)); err != nil {
+		if err := s.send(ctx, emit, s.limitEvent(host, s.config(), senders)); err != nil {
 			if ctx.Err() == nil {
 				fail(err)
 			}
@@ -44,8 +54,8 @@ func (s *Server) reportLimits(ctx context.Context, emit pipeline.Emit, fail func
 	}
 }
 
-// limitEvent is the summary of one interval's drops.
-func (s *Server) limitEvent(host string, senders []limitedSender) *event.Event {
+// limitEvent is the summary of one interval's drops, described with the settings cfg.
+func (s *Server) limitEvent(host string, cfg *Config, senders []limitedSender) *event.Event {
 	var total uint64
 	for _, l := range senders {
 		total += l.Limited
@@ -55,7 +65,11 @@ func (s *Server) limitEvent(host string, senders []limitedSender) *event.Event {
 	if len(senders) > 1 {
 		b.WriteByte('s')
 	}
-	fmt.Fprintf(&b, " in the last %s (over %g/s, burst %d):", s.cfg.LimitReport, s.cfg.Rate, s.cfg.Burst)
+	if cfg.Rate >= 0 {
+		fmt.Fprintf(&b, " in the last %s (over %g/s, burst %d):", cfg.LimitReport, cfg.Rate, cfg.Burst)
+	} else { // drops counted before a Reconfigure turned the limit off
+		fmt.Fprintf(&b, " in the last %s (the limit is off now):", cfg.LimitReport)
+	}
 	for i, l := range senders {
 		if i == reportTop {
 			fmt.Fprintf(&b, " and %d more", len(senders)-reportTop)
@@ -71,7 +85,7 @@ func (s *Server) limitEvent(host string, senders []limitedSender) *event.Event {
 		}
 	}
 	ev := &event.Event{Time: time.Now(), Host: host, Source: SourceSelf, Process: "hsmwatch",
-		Severity: "warning", Level: "warning", Message: b.String(), Input: s.cfg.Name}
+		Severity: "warning", Level: "warning", Message: b.String(), Input: s.name}
 	ev.Raw = ev.Message
 	ev.Fields.SetInt("limited", int64(total))
 	ev.Fields.SetInt("limited_senders", int64(len(senders)))
@@ -79,6 +93,6 @@ func (s *Server) limitEvent(host string, senders []limitedSender) *event.Event {
 		ev.Fields.SetString("peer", a.Unmap().String())
 		ev.Fields.SetInt("peer_limited", int64(senders[0].Limited))
 	}
-	ev.Fields.SetFloat("interval_s", s.cfg.LimitReport.Seconds())
+	ev.Fields.SetFloat("interval_s", cfg.LimitReport.Seconds())
 	return ev
 }

@@ -43,7 +43,7 @@ func (s *Server) Stats() Stats {
 	return Stats{Packets: c.packets.Load(), Frames: c.frames.Load(), Messages: c.messages.Load(),
 		Bytes: c.bytes.Load(), Events: c.events.Load(), ParseFailures: c.parseFailures.Load(),
 		Truncated: c.truncated.Load(), Limited: c.limited.Load(), LimitReports: c.limitReports.Load(),
-		KernelDrops: c.kernelDrops.Load(), UDPBuffer: s.udpBuf, ConnsAccepted: c.connsAccepted.Load(),
+		KernelDrops: c.kernelDrops.Load(), UDPBuffer: int(s.udpBuf.Load()), ConnsAccepted: c.connsAccepted.Load(),
 		ConnsRejected: c.connsRejected.Load(), ConnsOpen: c.connsOpen.Load(), TLSFailures: c.tlsFailures.Load(),
 		IdleTimeouts: c.idleTimeouts.Load(), ReadErrors: c.readErrors.Load(), AcceptErrors: c.acceptErrors.Load()}
 }

@@ -12,6 +12,9 @@
 // overflows the kernel reports and Stats counts.
 //
 // Network input cannot be read twice: records carry no Key and no Ack.
+//
+// Reconfigure applies a reloaded configuration to the running sockets (reconfigure.go):
+// closing and binding a UDP socket again would lose the datagrams that arrive in between.
 package syslog
 
 import (
@@ -88,18 +91,28 @@ type Config struct {
 
 // Server is a pipeline.Source: the listeners of one Config.
 type Server struct {
-	cfg     Config
+	name string // Config.Name, fixed for the server's life: it labels metrics
+	// cur is the Config in force, defaults filled in. Reconfigure replaces it whole and
+	// never changes a Config once stored, so a reader loads it once per message and
+	// sees one consistent set of settings.
+	cur      atomic.Pointer[Config]
+	reconfMu sync.Mutex    // one Reconfigure at a time
+	reconf   chan struct{} // wakes reportLimits after a Reconfigure (capacity 1)
+	// tlsConf is what new TLS handshakes use (certificate, client CAs): the listener
+	// asks for it per handshake, so a Reconfigure rotates the certificate without
+	// touching the listener or the connections already open.
+	tlsConf atomic.Pointer[tls.Config]
 	log     *slog.Logger
 	udp     *net.UDPConn
 	tcp     net.Listener
 	tls     net.Listener
-	limit   *limiter // nil when off
+	limit   *limiter // always there; used while the Config's Rate is not negative
 	conns   connLimit
 	count   counters
 	emitMu  sync.Mutex // Emit is called from every connection: one at a time
 	ran     atomic.Bool
-	udpBuf  int
-	warnAt  sync.Map // kind -> time.Time: throttles repeated warnings
+	udpBuf  atomic.Int64 // receive buffer the kernel granted
+	warnAt  sync.Map     // kind -> time.Time: throttles repeated warnings
 	closeMu sync.Once
 
 	// connDone, when set (by tests), is called when a connection's goroutine ends, so a
@@ -115,23 +128,24 @@ func New(cfg Config) (*Server, error) {
 	if err := fill(&cfg); err != nil {
 		return nil, fmt.Errorf("syslog: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{name: cfg.Name, log: cfg.Logger, reconf: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.log = s.log.With("source", cfg.Name)
 	s.conns = connLimit{max: cfg.MaxConns, maxPerIP: cfg.MaxConnsPerIP, perIP: map[string]int{}}
-	if cfg.Rate >= 0 {
-		s.limit = newLimiter(cfg.Rate, cfg.Burst, cfg.MaxSenders, time.Now)
-	}
-	var tlsConf *tls.Config
+	// The limiter exists even while the limit is off, so that a Reconfigure can turn it
+	// on; with the limit off nothing calls allow, and it holds no bucket.
+	s.limit = newLimiter(max(cfg.Rate, 0), cfg.Burst, cfg.MaxSenders, time.Now)
 	if cfg.TLS != "" {
-		var err error
-		if tlsConf, err = serverTLS(cfg); err != nil {
+		tc, err := serverTLS(cfg)
+		if err != nil {
 			return nil, fmt.Errorf("syslog: tls %s: %w", cfg.TLS, err)
 		}
+		s.tlsConf.Store(tc)
 	}
-	if err := s.listen(tlsConf); err != nil {
+	s.cur.Store(&cfg)
+	if err := s.listen(); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -191,8 +205,12 @@ func serverTLS(cfg Config) (*tls.Config, error) {
 	return tc, nil
 }
 
-func (s *Server) listen(tlsConf *tls.Config) error {
-	if a := s.cfg.UDP; a != "" {
+// config returns the settings in force; callers must not change what it points to.
+func (s *Server) config() *Config { return s.cur.Load() }
+
+func (s *Server) listen() error {
+	cfg := s.config()
+	if a := cfg.UDP; a != "" {
 		ua, err := net.ResolveUDPAddr("udp", a)
 		if err != nil {
 			return fmt.Errorf("syslog: udp %s: %w", a, err)
@@ -200,32 +218,40 @@ func (s *Server) listen(tlsConf *tls.Config) error {
 		if s.udp, err = net.ListenUDP("udp", ua); err != nil {
 			return fmt.Errorf("syslog: udp %s: %w", a, err)
 		}
-		got, err := tuneUDP(s.udp, s.cfg.UDPBuffer)
-		s.udpBuf = got
-		if err != nil || got < s.cfg.UDPBuffer {
-			s.log.Warn("UDP receive buffer smaller than asked (raise net.core.rmem_max)",
-				"asked", s.cfg.UDPBuffer, "granted", got, "error", err)
-		}
+		s.setUDPBuffer(cfg.UDPBuffer)
 	}
-	if a := s.cfg.TCP; a != "" {
+	if a := cfg.TCP; a != "" {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("syslog: tcp %s: %w", a, err)
 		}
 		s.tcp = ln
 	}
-	if a := s.cfg.TLS; a != "" {
+	if a := cfg.TLS; a != "" {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("syslog: tls %s: %w", a, err)
 		}
-		s.tls = tls.NewListener(ln, tlsConf)
+		s.tls = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12,
+			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return s.tlsConf.Load(), nil }})
 	}
 	return nil
 }
 
+// setUDPBuffer asks the kernel for a UDP receive buffer of size bytes and notes what it
+// granted. Less than asked is logged, not an error: the socket works, with less room for
+// bursts.
+func (s *Server) setUDPBuffer(size int) {
+	got, err := tuneUDP(s.udp, size)
+	s.udpBuf.Store(int64(got))
+	if err != nil || got < size {
+		s.log.Warn("UDP receive buffer smaller than asked (raise net.core.rmem_max)",
+			"asked", size, "granted", got, "error", err)
+	}
+}
+
 // Name identifies the source.
-func (s *Server) Name() string { return s.cfg.Name }
+func (s *Server) Name() string { return s.name }
 
 // UDPAddr, TCPAddr and TLSAddr return the bound addresses (nil when not listening):
 // with port 0 in the Config, the port the system chose.
@@ -271,7 +297,7 @@ func (s *Server) Close() {
 // connection closed) or the pipeline fails an emit for another reason.
 func (s *Server) Run(ctx context.Context, emit pipeline.Emit) error {
 	if !s.ran.CompareAndSwap(false, true) {
-		return fmt.Errorf("%s: Run called twice", s.cfg.Name)
+		return fmt.Errorf("%s: Run called twice", s.name)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -289,14 +315,12 @@ func (s *Server) Run(ctx context.Context, emit pipeline.Emit) error {
 	if s.tls != nil {
 		wg.Go(func() { s.serveStream(ctx, s.tls, "tls", emit, fail, &wg) })
 	}
-	if s.limit != nil {
-		wg.Go(func() { s.reportLimits(ctx, emit, fail) })
-	}
+	wg.Go(func() { s.reportLimits(ctx, emit, fail) })
 	<-ctx.Done()
 	s.Close()
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", s.cfg.Name, err)
+		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	return nil
 }

@@ -39,6 +39,14 @@ func (l *connLimit) admit(ip string) bool {
 	return true
 }
 
+// set changes the limits (a Reconfigure). Connections already open stay open when they
+// are over a lowered limit; new ones are refused until enough have closed.
+func (l *connLimit) set(max, maxPerIP int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.max, l.maxPerIP = max, maxPerIP
+}
+
 func (l *connLimit) release(ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -69,8 +77,9 @@ func (s *Server) serveStream(ctx context.Context, ln net.Listener, proto string,
 		ip := peer.Addr().String()
 		if !s.conns.admit(ip) {
 			s.count.connsRejected.Add(1)
+			cfg := s.config()
 			s.warn("conn-limit", "connection refused: too many open connections", "peer", peer.String(),
-				"max", s.cfg.MaxConns, "max_per_ip", s.cfg.MaxConnsPerIP)
+				"max", cfg.MaxConns, "max_per_ip", cfg.MaxConnsPerIP)
 			c.Close()
 			continue
 		}
@@ -123,17 +132,23 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, proto string, peer n
 		}
 	}
 	log.Debug("connection opened")
-	p, _ := liveparse.New(s.cfg.Format, s.cfg.Location) // the format was checked by New
-	r := io.Reader(c)
-	if s.cfg.IdleTimeout > 0 {
-		r = &idleReader{c: c, idle: s.cfg.IdleTimeout}
+	cfg := s.config()
+	p, _ := liveparse.New(cfg.Format, cfg.Location) // the format was checked by New or Reconfigure
+	fr := newFrameReader(bufio.NewReaderSize(&idleReader{c: c, s: s}, connReadBuf), cfg.MaxMessage)
+	// Each frame is read and parsed with the settings in force when its first byte
+	// arrived: a Reconfigure applies from the next message, on connections already open.
+	fr.begin = func() {
+		if now := s.config(); now != cfg {
+			cfg = now
+			p, _ = liveparse.New(cfg.Format, cfg.Location)
+			fr.max = cfg.MaxMessage
+		}
 	}
-	fr := newFrameReader(bufio.NewReaderSize(r, connReadBuf), s.cfg.MaxMessage)
 	for {
 		msg, cut, _, err := fr.next()
 		if len(msg) > 0 || cut > 0 {
 			s.count.frames.Add(1)
-			if herr := s.handle(ctx, emit, p, o, msg, cut); herr != nil {
+			if herr := s.handle(ctx, emit, cfg, p, o, msg, cut); herr != nil {
 				if ctx.Err() == nil {
 					fail(herr)
 				}
@@ -147,7 +162,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, proto string, peer n
 			log.Debug("connection closed")
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			s.count.idleTimeouts.Add(1)
-			log.Debug("connection idle: closed", "idle_timeout", s.cfg.IdleTimeout)
+			log.Debug("connection idle: closed", "idle_timeout", s.config().IdleTimeout)
 		default:
 			s.count.readErrors.Add(1)
 			log.Debug("connection read failed", "error", err)
@@ -156,15 +171,26 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, proto string, peer n
 	}
 }
 
-// idleReader gives every read of a connection the idle timeout as its deadline.
+// idleReader gives every read of a connection the idle timeout in force as its
+// deadline, or none when the timeout is off (negative). A Reconfigure's timeout applies
+// from each connection's next read; a read already waiting keeps its deadline.
 type idleReader struct {
-	c    net.Conn
-	idle time.Duration
+	c     net.Conn
+	s     *Server
+	armed bool // a deadline is set
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
-	if err := r.c.SetReadDeadline(time.Now().Add(r.idle)); err != nil {
-		return 0, err
+	if idle := r.s.config().IdleTimeout; idle > 0 {
+		if err := r.c.SetReadDeadline(time.Now().Add(idle)); err != nil {
+			return 0, err
+		}
+		r.armed = true
+	} else if r.armed {
+		if err := r.c.SetReadDeadline(time.Time{}); err != nil {
+			return 0, err
+		}
+		r.armed = false
 	}
 	return r.c.Read(p)
 }

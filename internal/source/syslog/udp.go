@@ -18,7 +18,8 @@ const maxDatagram = 65535
 // Messages are handled on this goroutine: while the pipeline pushes back, datagrams wait
 // in the socket buffer, and those that overflow it are counted from SO_RXQ_OVFL.
 func (s *Server) serveUDP(ctx context.Context, emit pipeline.Emit, fail func(error)) {
-	p, _ := liveparse.New(s.cfg.Format, s.cfg.Location) // the format was checked by New
+	cfg := s.config()
+	p, _ := liveparse.New(cfg.Format, cfg.Location) // the format was checked by New
 	buf := make([]byte, maxDatagram)
 	oob := make([]byte, oobSize)
 	var o origin
@@ -43,11 +44,15 @@ func (s *Server) serveUDP(ctx context.Context, emit pipeline.Emit, fail func(err
 		if peer = unmap(peer); o.peer != peer {
 			o.peer, o.input = peer, peerInput("udp", peer.String())
 		}
-		msg, cut := buf[:n], int64(0)
-		if n > s.cfg.MaxMessage {
-			msg, cut = msg[:s.cfg.MaxMessage], int64(n-s.cfg.MaxMessage)
+		if now := s.config(); now != cfg { // a Reconfigure: its settings apply from this datagram
+			cfg = now
+			p, _ = liveparse.New(cfg.Format, cfg.Location) // checked by Reconfigure
 		}
-		if err := s.handle(ctx, emit, p, &o, msg, cut); err != nil {
+		msg, cut := buf[:n], int64(0)
+		if n > cfg.MaxMessage {
+			msg, cut = msg[:cfg.MaxMessage], int64(n-cfg.MaxMessage)
+		}
+		if err := s.handle(ctx, emit, cfg, p, &o, msg, cut); err != nil {
 			if ctx.Err() == nil {
 				fail(err)
 			}
