@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/spf13/cobra"
@@ -117,29 +119,80 @@ func (a *app) trapd(cmd *cobra.Command, f trapdFlags) error {
 	}
 	fmt.Fprintf(a.stderr, "trapd: listening on udp %s; engine ID 0x%x (for informs); %d community rules, %d v3 users, minimum %v\n",
 		r.Addr(), r.EngineID(), len(cfg.Communities), len(cfg.Users), cfg.MinLevel)
-	out := jsonl.New(a.stdout)
 	// Output that cannot be written (a closed pipe) ends trapd: receiving on without
 	// printing would lose every trap silently.
 	ctx, stop := context.WithCancel(cmd.Context())
 	defer stop()
-	var writeErr error
-	err = r.Run(ctx, func(ev *event.Event) {
-		if writeErr == nil {
-			// One write(2) per burst, not per trap: the line goes out at once when no
-			// other datagram waits, and with the next ones (or a full buffer) in a burst.
-			if writeErr = out.Write(ev); writeErr == nil && !r.Pending() {
-				writeErr = out.Flush()
-			}
-			if writeErr != nil {
-				stop()
+	out := &burstWriter{w: jsonl.New(a.stdout), pending: r.Pending, fail: stop}
+	flusherDone := make(chan struct{})
+	go func() { defer close(flusherDone); out.flushEvery(ctx, trapdFlushEvery) }()
+	err = r.Run(ctx, out.write)
+	stop()
+	<-flusherDone
+	printTrapdStats(a.stderr, r.Stats())
+	return errors.Join(err, out.flush())
+}
+
+// trapdFlushEvery bounds how long a printed trap waits in the buffer when the burst it
+// came in ended with a datagram that was refused (no later emit to flush it).
+const trapdFlushEvery = 50 * time.Millisecond
+
+// burstWriter prints events as JSON lines with one write(2) per burst rather than per
+// trap: a line goes out at once when no other datagram waits, with the following ones
+// while a burst is queued, and at the latest after trapdFlushEvery.
+type burstWriter struct {
+	mu      sync.Mutex
+	w       *jsonl.Writer
+	dirty   bool
+	err     error
+	pending func() bool
+	fail    func()
+}
+
+func (b *burstWriter) write(ev *event.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return
+	}
+	if b.err = b.w.Write(ev); b.err == nil {
+		b.dirty = true
+		if !b.pending() {
+			b.flushLocked()
+		}
+	}
+	if b.err != nil {
+		b.fail()
+	}
+}
+
+func (b *burstWriter) flushLocked() {
+	if b.dirty && b.err == nil {
+		b.err = b.w.Flush()
+		b.dirty = false
+	}
+}
+
+func (b *burstWriter) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.flushLocked()
+	return b.err
+}
+
+func (b *burstWriter) flushEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if b.flush() != nil {
+				b.fail()
 			}
 		}
-	})
-	if writeErr == nil {
-		writeErr = out.Flush()
 	}
-	printTrapdStats(a.stderr, r.Stats())
-	return errors.Join(err, writeErr)
 }
 
 func printTrapdStats(w io.Writer, s snmptrap.Stats) {

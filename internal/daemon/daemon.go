@@ -27,10 +27,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
-	"github.com/hsmwatch/hsmwatch/internal/sink/alertmanager"
 	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
-	syslogsink "github.com/hsmwatch/hsmwatch/internal/sink/syslog"
-	"github.com/hsmwatch/hsmwatch/internal/sink/webhook"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/web/live"
@@ -61,36 +58,34 @@ type Options struct {
 
 // Daemon is one running hsmwatch serve.
 type Daemon struct {
-	opts  Options
-	log   *slog.Logger
-	cfg   atomic.Pointer[config.Config]
-	rules *liveRules
+	opts     Options
+	log      *slog.Logger
+	cfg      atomic.Pointer[config.Config]
+	stateDir string
+	rules    *liveRules
 
-	store    store.Store
-	tracker  *state.Tracker
-	pipe     *pipeline.Pipeline
-	reg      *metrics.Registry
-	sources  []pipeline.Source
-	runners  []runner // sources that are not pipeline.Source (traps, polls)
-	webhooks []*webhook.Sink
-	alertmgr []*alertmanager.Sink
-	syslogs  []*syslogsink.Sink
-	hub      *live.Hub
-	traps    *trapSink
-	trapAddr net.Addr
-	ln       net.Listener
-	srv      *http.Server
+	store       store.Store
+	tracker     *state.Tracker
+	pipe        *pipeline.Pipeline
+	reg         *metrics.Registry
+	metricsSink metrics.Sink
+	hub         *live.Hub
+	gen         generations
+	ln          net.Listener
+	srv         *http.Server
+
+	// The configured sources and sinks. A reload replaces the lists (under unitsMu, read
+	// by the address getters) and the units in them.
+	unitsMu     sync.Mutex
+	sourceUnits []*unit
+	sinkUnits   []*unit
+	// srcCtx and sinkCtx are what Run starts sources and sinks under; a reload starts
+	// its new units under them (nil before Run: Run starts them).
+	srcCtx, sinkCtx context.Context
 
 	reloadMu       sync.Mutex
 	reloads        atomic.Int64
 	reloadFailures atomic.Int64
-}
-
-// runner is a source with a Run of its own shape, adapted to the pipeline.
-type runner struct {
-	name string
-	run  func(ctx context.Context) error
-	stop func() // releases what New opened when Run is never called
 }
 
 // New builds everything and binds every socket (so that a port in use is reported at
@@ -121,6 +116,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, err
 	}
+	d.stateDir = stateDir
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
@@ -136,67 +132,29 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 
-	sinks := []pipeline.Sink{metrics.Sink{Registry: d.reg, State: d.tracker}}
-	for i, w := range cfg.Sinks.Webhooks {
-		s, err := webhook.New(webhook.Config{URL: w.URL, MinLevel: w.MinLevel,
-			SpoolDir: filepath.Join(stateDir, "spool", fmt.Sprintf("webhook-%d", i)), Logger: d.log})
-		if err != nil {
-			return nil, fmt.Errorf("sinks.webhooks[%d]: %w", i, err)
-		}
-		d.webhooks = append(d.webhooks, s)
-		sinks = append(sinks, s)
-	}
-	for i, a := range cfg.Sinks.Alertmanager {
-		s, err := alertmanager.New(alertmanager.Config{URL: a.URL, Logger: d.log})
-		if err != nil {
-			return nil, fmt.Errorf("sinks.alertmanager[%d]: %w", i, err)
-		}
-		d.alertmgr = append(d.alertmgr, s)
-		sinks = append(sinks, s)
-	}
-	for i, t := range cfg.Sinks.Syslog {
-		s, err := syslogsink.New(syslogsink.Config{Address: t.Address})
-		if err != nil {
-			return nil, fmt.Errorf("sinks.syslog[%d]: %w", i, err)
-		}
-		d.syslogs = append(d.syslogs, s)
-		sinks = append(sinks, s)
-		d.reg.Func("syslog_forwarded_total", "Events forwarded as RFC 5424 syslog.", true,
-			map[string]string{"target": t.Address}, func() float64 { return float64(s.Sent()) })
-	}
-	if len(cfg.Sinks.SNMPTraps) > 0 {
-		table := mib.Builtin()
-		if len(cfg.MIBs) > 0 {
-			if err := table.Load(cfg.MIBs...); err != nil {
-				d.log.Warn("some MIB definitions did not load", "err", err)
-			}
-		}
-		if d.traps, err = d.buildTrapSink(cfg.Sinks.SNMPTraps, table); err != nil {
-			return nil, err
-		}
-		sinks = append(sinks, d.traps)
-		d.reg.Func("snmp_notifications_skipped_total", "SNMP notifications skipped because the send queue was full.", true, nil,
-			func() float64 { return float64(d.traps.skipped.Load()) })
-		d.reg.Func("snmp_notifications_sent_total", "SNMP notifications delivered, per target.", true, nil,
-			func() float64 { return float64(d.traps.s.Stats().Sent) })
-		d.reg.Func("snmp_notifications_failed_total", "SNMP notifications that failed, per target.", true, nil,
-			func() float64 { return float64(d.traps.s.Stats().Failed) })
-	}
-	if cfg.Sinks.Stdout {
-		sinks = append(sinks, newStdoutSink(opts.Stdout))
-	}
+	d.metricsSink = metrics.Sink{Registry: d.reg, State: d.tracker}
 	// The live hub streams every stored batch to the dashboard (GET /api/stream).
 	d.hub = live.New(live.Options{Site: d.store.Site(), Logger: d.log})
-	sinks = append(sinks, d.hub)
+	table := d.mibTable(cfg)
+	for _, p := range d.sinkPlans(cfg, stateDir, table) {
+		u, err := d.gen.build(p)
+		if err != nil {
+			return nil, fmt.Errorf("sinks: %w", err)
+		}
+		d.sinkUnits = append(d.sinkUnits, u)
+	}
 	d.pipe, err = pipeline.New(pipeline.Config{Catalog: catalog, State: d.tracker,
-		Durable: []pipeline.Sink{storeSink{d.store}}, Sinks: sinks, Logger: d.log})
+		Durable: []pipeline.Sink{storeSink{d.store}}, Sinks: d.pipelineSinks(d.sinkUnits), Logger: d.log})
 	if err != nil {
 		return nil, err
 	}
-	if err := d.buildSources(cfg, stateDir); err != nil {
-		return nil, err
+	for _, p := range d.sourcePlans(cfg, stateDir, table) {
+		u, err := d.gen.build(p)
+		if err != nil {
+			return nil, fmt.Errorf("sources: %w", err)
+		}
+		d.sourceUnits = append(d.sourceUnits, u)
 	}
-	d.sources = append(d.sources, opts.Extra...)
 	d.registerMetrics()
 	if err := d.listen(cfg); err != nil {
 		return nil, err
@@ -259,24 +217,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	pipeDone := make(chan error, 1)
 	go func() { pipeDone <- d.pipe.Run(pipeCtx) }()
 
-	sinkCtx, sinkCancel := context.WithCancel(context.WithoutCancel(ctx))
-	var sinkWG sync.WaitGroup
-	for _, w := range d.webhooks {
-		sinkWG.Go(func() {
-			if err := w.Run(sinkCtx); err != nil && !errors.Is(err, context.Canceled) {
-				d.log.Error("webhook stopped", "sink", w.Name(), "err", err)
-			}
-		})
-	}
-	for _, a := range d.alertmgr {
-		sinkWG.Go(func() { a.Run(sinkCtx) })
-	}
-	defer func() {
-		for _, s := range d.syslogs {
-			s.Close()
-		}
-	}()
-
 	hubCtx, hubCancel := context.WithCancel(context.WithoutCancel(ctx))
 	hubDone := make(chan struct{})
 	go func() {
@@ -286,35 +226,29 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 
-	if d.traps != nil {
-		sinkWG.Go(func() { d.traps.Run(sinkCtx) })
+	sinkCtx, sinkCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer sinkCancel()
+	srcCtx, srcCancel := context.WithCancel(ctx)
+	defer srcCancel()
+	// Held while starting, so that a reload arriving now (SIGHUP at start-up) waits.
+	d.reloadMu.Lock()
+	d.srcCtx, d.sinkCtx = srcCtx, sinkCtx
+	for _, u := range d.sinks() {
+		u.start(sinkCtx, nil, d.log)
 	}
+	for _, u := range d.units() {
+		u.start(srcCtx, d.pipe.Emit, d.log)
+	}
+	d.reloadMu.Unlock()
 
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- d.srv.Serve(d.ln) }()
-	d.log.Info("hsmwatch serving", "http", d.ln.Addr().String(), "sources", len(d.sources)+len(d.runners))
+	d.log.Info("hsmwatch serving", "http", d.ln.Addr().String(), "sources", len(d.units()))
 	for _, a := range d.SyslogAddrs() {
 		d.log.Info("syslog listening", "network", a.Network(), "addr", a.String())
 	}
-	if d.trapAddr != nil {
-		d.log.Info("trap receiver listening", "addr", d.trapAddr.String())
-	}
-
-	srcCtx, srcCancel := context.WithCancel(ctx)
-	var srcWG sync.WaitGroup
-	for _, s := range d.sources {
-		srcWG.Go(func() {
-			if err := s.Run(srcCtx, d.pipe.Emit); err != nil && srcCtx.Err() == nil {
-				d.log.Error("source stopped", "source", s.Name(), "err", err)
-			}
-		})
-	}
-	for _, r := range d.runners {
-		srcWG.Go(func() {
-			if err := r.run(srcCtx); err != nil && srcCtx.Err() == nil {
-				d.log.Error("source stopped", "source", r.name, "err", err)
-			}
-		})
+	if a := d.TrapAddr(); a != nil {
+		d.log.Info("trap receiver listening", "addr", a.String())
 	}
 	retainDone := make(chan struct{})
 	go func() { defer close(retainDone); d.retain(srcCtx) }()
@@ -326,8 +260,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Error("http server stopped", "err", httpErr)
 	}
 	d.log.Info("stopping: sources first, then the pipeline drains")
+	// No reload from here on: it would start units under contexts that are ending.
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
 	srcCancel()
-	srcWG.Wait()
+	for _, u := range d.units() {
+		u.stop()
+	}
 	<-retainDone
 	d.pipe.Close()
 	drain := time.AfterFunc(DrainTimeout, pipeCancel)
@@ -336,8 +275,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if pipeErr != nil {
 		d.log.Error("pipeline did not drain; unacknowledged records are read again at the next start", "err", pipeErr)
 	}
+	// The drain acknowledged the last records: their offsets are committed now, so the
+	// next start does not read them again.
+	for _, u := range d.units() {
+		if u.flushed != nil {
+			u.flushed()
+		}
+	}
 	sinkCancel()
-	sinkWG.Wait()
+	for _, u := range d.sinks() {
+		u.stop()
+	}
 	// Streams never go idle: end them before the HTTP server waits for its handlers.
 	hubCancel()
 	<-hubDone
@@ -363,18 +311,49 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return nil
 }
 
+// units are the sources, sinks the configured outputs, as the last reload left them.
+func (d *Daemon) units() []*unit {
+	d.unitsMu.Lock()
+	defer d.unitsMu.Unlock()
+	return d.sourceUnits
+}
+
+func (d *Daemon) sinks() []*unit {
+	d.unitsMu.Lock()
+	defer d.unitsMu.Unlock()
+	return d.sinkUnits
+}
+
+func (d *Daemon) setSourceUnits(us []*unit) {
+	d.unitsMu.Lock()
+	d.sourceUnits = us
+	d.unitsMu.Unlock()
+}
+
+func (d *Daemon) setSinkUnits(us []*unit) {
+	d.unitsMu.Lock()
+	d.sinkUnits = us
+	d.unitsMu.Unlock()
+}
+
+// mibTable is the built-in table of Luna OIDs plus the configured MIB files.
+func (d *Daemon) mibTable(cfg *config.Config) *mib.Table {
+	table := mib.Builtin()
+	if len(cfg.MIBs) > 0 {
+		if err := table.Load(cfg.MIBs...); err != nil {
+			d.log.Warn("some MIB definitions did not load", "err", err)
+		}
+	}
+	return table
+}
+
 // Close releases a daemon whose Run was never called.
 func (d *Daemon) Close() { d.release() }
 
 func (d *Daemon) release() {
-	for _, r := range d.runners {
-		if r.stop != nil {
-			r.stop()
-		}
-	}
-	for _, s := range d.sources {
-		if c, ok := s.(interface{ Close() }); ok {
-			c.Close()
+	for _, u := range append(d.units(), d.sinks()...) {
+		if u.release != nil {
+			u.release()
 		}
 	}
 	if d.ln != nil {

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/sim"
+	"github.com/hsmwatch/hsmwatch/mibs"
 )
 
 // Demo is a simulated fleet (one Dinamo, two Luna HSMs on loopback) and a daemon fed by
@@ -82,9 +84,16 @@ func NewDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	}
 	trapUser := *user()
 	trapUser.EngineIDs = engines
+	// The shipped MIBs name the simulated Dinamo's objects and traps; without them its
+	// health items would be raw OIDs, and unknown.
+	mibDir, err := mibs.Extract(filepath.Join(dir, "mibs"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
 	cfg := &config.Config{
 		File:     "(demo)",
 		StateDir: dir,
+		MIBs:     []string{mibDir},
 		HTTP:     config.HTTP{Listen: o.Listen},
 		Sources: config.Sources{
 			Syslog: []config.SyslogSource{{Listen: "udp://127.0.0.1:0"}},

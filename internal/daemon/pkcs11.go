@@ -15,11 +15,17 @@ import (
 // defaultPKCS11Interval is how often a library is probed when no interval is given.
 const defaultPKCS11Interval = time.Minute
 
-// buildPKCS11 probes one PKCS#11 library on a schedule: each token's figures (sessions,
+// pkcs11Plan probes one PKCS#11 library on a schedule: each token's figures (sessions,
 // memory) go to /metrics as hsmwatch_hsm_pkcs11_* and to the store as samples, the
 // token's label (else its serial) naming the host. A failed or stuck probe is counted
 // and logged; the library is loaded at each probe, never kept open in between.
-func (d *Daemon) buildPKCS11(p config.PKCS11Probe) {
+func (d *Daemon) pkcs11Plan(p config.PKCS11Probe) plan {
+	return plan{id: "pkcs11:" + p.Library, spec: spec(p), build: func(owner string) (*unit, error) {
+		return d.buildPKCS11(owner, p), nil
+	}}
+}
+
+func (d *Daemon) buildPKCS11(owner string, p config.PKCS11Probe) *unit {
 	interval := time.Duration(p.Interval)
 	if interval <= 0 {
 		interval = defaultPKCS11Interval
@@ -43,7 +49,10 @@ func (d *Daemon) buildPKCS11(p config.PKCS11Probe) {
 			d.tokenSamples(ctx, p.Library, t)
 		}
 	}
-	d.runners = append(d.runners, runner{name: name, run: func(ctx context.Context) error {
+	l := map[string]string{"source": name}
+	d.reg.FuncOf(owner, "pkcs11_probes_total", "PKCS#11 probes done.", true, l, probes.value)
+	d.reg.FuncOf(owner, "pkcs11_probe_failures_total", "PKCS#11 probes that failed or found the library stuck.", true, l, failures.value)
+	return &unit{name: name, run: func(ctx context.Context) error {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
@@ -54,10 +63,7 @@ func (d *Daemon) buildPKCS11(p config.PKCS11Probe) {
 			case <-tick.C:
 			}
 		}
-	}})
-	l := map[string]string{"source": name}
-	d.reg.Func("pkcs11_probes_total", "PKCS#11 probes done.", true, l, probes.value)
-	d.reg.Func("pkcs11_probe_failures_total", "PKCS#11 probes that failed or found the library stuck.", true, l, failures.value)
+	}}
 }
 
 func (d *Daemon) tokenSamples(ctx context.Context, lib string, t pkcs11probe.Token) {

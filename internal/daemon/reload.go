@@ -1,26 +1,41 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/config"
 )
 
-// Reload reads the configuration again (SIGHUP, POST /-/reload). What it changes: the rule
-// catalog (the shipped rules plus the files of "rules", read again), swapped between two
-// records so that no record is lost or classified twice. Everything else (sources, sinks,
-// store, state settings, HTTP address) keeps running as started: a changed setting there
-// is logged as needing a restart. A file that does not load, or rules that do not load,
-// leave the running configuration as it was; the error is returned and logged.
+// Reload reads the configuration again (SIGHUP, POST /-/reload) and applies it without
+// losing an event:
+//
+//   - the rule catalog is swapped between two records;
+//   - the state settings change on the pipeline's goroutine between two records, and
+//     open alarms, repeats and sessions are kept;
+//   - outputs are compared entry by entry; changed ones are replaced between two
+//     batches (a webhook's spool and the SNMP sender's queue pass to the successor);
+//   - sources are compared entry by entry: unchanged ones run on untouched, listeners
+//     (syslog, named pipes, the trap receiver) take new settings on their open socket,
+//     a changed file, poll or PKCS#11 entry is replaced (a follower only after the
+//     pipeline stored its last lines and its offsets were committed), new ones start
+//     and dropped ones stop the same way.
+//
+// The store, site, state_dir and HTTP address are what a reload cannot move: a change
+// there is logged as needing a restart. A file that does not load, rules or state
+// settings that are not valid leave everything as it runs; an entry whose new settings
+// cannot be applied keeps its running unit, and the reload reports it (and counts a
+// failure) after applying the rest.
 func (d *Daemon) Reload() error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	err := d.reload()
 	if err != nil {
 		d.reloadFailures.Add(1)
-		d.log.Error("reload refused; the running configuration stays", "err", err)
+		d.log.Error("reload: not everything applied", "err", err)
 		return err
 	}
 	d.reloads.Add(1)
@@ -31,6 +46,10 @@ func (d *Daemon) reload() error {
 	if d.opts.Load == nil {
 		return errors.New("reload: this daemon has no configuration file to read again")
 	}
+	ctx := d.srcCtx
+	if ctx == nil || ctx.Err() != nil {
+		return errors.New("reload: the daemon is not running")
+	}
 	next, err := d.opts.Load()
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
@@ -39,27 +58,70 @@ func (d *Daemon) reload() error {
 	if err != nil {
 		return fmt.Errorf("reload: rules: %w", err)
 	}
+	if err := next.State.Validate(); err != nil {
+		return fmt.Errorf("reload: state: %w", err)
+	}
 	prev := d.cfg.Load()
+	if restart := needsRestart(prev, next); len(restart) > 0 {
+		d.log.Warn("reload: these settings take effect at the next restart", "keys", restart)
+	}
 	// The tracker's rules first: it then finds every rule the new catalog can set.
 	d.rules.c.Store(catalog)
 	d.pipe.SetCatalog(catalog)
+	var stateErr error
+	if err := d.pipe.Do(ctx, func() { stateErr = d.tracker.Reconfigure(next.State) }); err != nil {
+		return fmt.Errorf("reload: state: %w", err)
+	}
 	d.cfg.Store(next)
-	var restart []string
+	table := d.mibTable(next)
+	sinks, sinkErr := d.applySinks(ctx, d.sinkPlans(next, d.stateDir, table))
+	sources, srcErr := d.applySources(ctx, d.sourcePlans(next, d.stateDir, table))
+	d.log.Info("configuration reloaded",
+		"sources_kept", len(sources.next)-len(sources.started)-sources.inPlace, "sources_changed_in_place", sources.inPlace,
+		"sources_started", names(sources.started), "sources_stopped", names(sources.stopped),
+		"sinks_started", names(sinks.started), "sinks_stopped", names(sinks.stopped))
+	return errors.Join(stateErr, sinkErr, srcErr)
+}
+
+// needsRestart names the changed settings a reload cannot apply.
+func needsRestart(prev, next *config.Config) []string {
+	var keys []string
 	for _, c := range []struct {
 		key       string
 		old, next any
 	}{
-		{"site", prev.Site, next.Site}, {"state_dir", prev.StateDir, next.StateDir}, {"store", prev.Store, next.Store},
-		{"http", prev.HTTP, next.HTTP}, {"mibs", prev.MIBs, next.MIBs}, {"state", prev.State, next.State},
-		{"sources", prev.Sources, next.Sources}, {"sinks", prev.Sinks, next.Sinks},
+		{"site", prev.Site, next.Site}, {"state_dir", prev.StateDir, next.StateDir},
+		{"store", prev.Store, next.Store}, {"http", prev.HTTP, next.HTTP},
 	} {
 		if !reflect.DeepEqual(c.old, c.next) {
-			restart = append(restart, c.key)
+			keys = append(keys, c.key)
 		}
 	}
-	d.log.Info("configuration reloaded: rule catalog replaced", "rules_files", len(next.Rules))
-	if len(restart) > 0 {
-		d.log.Warn("reload applies the rules only; these changed settings take effect at the next restart", "keys", restart)
+	return keys
+}
+
+// applySources starts the new and replacing sources after the ones they replace have
+// stopped and the pipeline has flushed their records (a follower's successor then reads
+// on from the offsets its predecessor committed).
+func (d *Daemon) applySources(ctx context.Context, plans []plan) (change, error) {
+	c := d.gen.diff(d.units(), plans)
+	for _, u := range c.stopped {
+		u.stop()
+		d.reg.Forget(u.owner)
 	}
-	return nil
+	if len(c.stopped) > 0 {
+		if err := d.pipe.Do(ctx, func() {}); err != nil {
+			c.failures = append(c.failures, fmt.Errorf("waiting for the stopped sources' records: %w", err))
+		}
+		for _, u := range c.stopped {
+			if u.flushed != nil {
+				u.flushed()
+			}
+		}
+	}
+	for _, u := range c.started {
+		u.start(d.srcCtx, d.pipe.Emit, d.log)
+	}
+	d.setSourceUnits(c.next)
+	return c, errors.Join(c.failures...)
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // storeSink is the pipeline's durable sink: it writes the batch's records (the store
-// skips a Key it already holds, so a line re-read after a crash is kept once) and the
-// alarm changes the state tracker decided, in that order. The pipeline acknowledges the
+// skips a Key it already holds, so a line re-read after a crash is kept once, and marks
+// it replayed so that the other sinks do not get it twice) and the alarm changes the
+// state tracker decided, in that order. The pipeline acknowledges the
 // records to their sources only after Write returned nil.
 type storeSink struct{ st store.Store }
 
@@ -19,9 +20,11 @@ func (s storeSink) Name() string { return "store" }
 
 func (s storeSink) Write(ctx context.Context, batch []pipeline.Item) error {
 	recs := make([]pipeline.Record, len(batch))
+	keyed := false
 	var alarms []state.Alarm
 	for i, it := range batch {
 		recs[i] = it.Record
+		keyed = keyed || it.Record.Key != ""
 		d := it.Decision
 		if d.Alarm != nil {
 			alarms = append(alarms, *d.Alarm)
@@ -29,8 +32,14 @@ func (s storeSink) Write(ctx context.Context, batch []pipeline.Item) error {
 		alarms = append(alarms, d.AlsoCleared...)
 		alarms = append(alarms, d.Matured...)
 	}
-	if err := s.st.Write(ctx, recs); err != nil {
+	replayed, err := s.st.Write(ctx, recs)
+	if err != nil {
 		return fmt.Errorf("store events: %w", err)
+	}
+	if keyed { // only a keyed record (a file's line) can be read twice
+		for i := range batch {
+			batch[i].Replayed = replayed[i]
+		}
 	}
 	if len(alarms) > 0 {
 		if err := s.st.PutAlarms(ctx, alarms); err != nil {

@@ -81,6 +81,22 @@ func (t *trapSink) Write(_ context.Context, batch []pipeline.Item) error {
 	return nil
 }
 
+// adopt takes the notifications still queued in prev, a sink a reload replaced.
+func (t *trapSink) adopt(prev *trapSink) {
+	for {
+		select {
+		case ev := <-prev.ch:
+			select {
+			case t.ch <- ev:
+			default:
+				t.skipped.Add(1)
+			}
+		default:
+			return
+		}
+	}
+}
+
 // Run sends until ctx ends.
 func (t *trapSink) Run(ctx context.Context) {
 	for {

@@ -22,6 +22,11 @@ type Record struct {
 	// A source commits its checkpoint then. Acks of one source are called in the order
 	// its records were emitted.
 	Ack func()
+
+	// do, on a record the pipeline makes itself (Do), runs on the pipeline's goroutine
+	// once every record queued before it has been flushed; done is closed then.
+	do   func()
+	done chan struct{}
 }
 
 // Emit hands one record to the pipeline. It blocks while the pipeline's queue is full

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,10 @@ import (
 type Item struct {
 	Record   Record
 	Decision state.Decision
+	// Replayed is set by a durable sink for a record it already held (a line read again
+	// after a crash, under the same Key): the other sinks had it before and do not get it
+	// again.
+	Replayed bool
 }
 
 // Sink receives the classified events in batches, in the order they were emitted.
@@ -26,7 +31,8 @@ type Sink interface {
 	// Write handles one batch. A durable sink (the store) has committed the batch when
 	// Write returns nil; the pipeline acknowledges the records to their sources only
 	// then. A failing durable Write is retried, with back-off, until it succeeds or the
-	// pipeline stops: nothing is dropped, the queue fills and sources slow down.
+	// pipeline stops: nothing is dropped, the queue fills and sources slow down. A
+	// durable sink sets Replayed on the items it already held.
 	Write(ctx context.Context, batch []Item) error
 }
 
@@ -47,7 +53,13 @@ type Config struct {
 	// own spool or retry policy.
 	Durable []Sink
 	Sinks   []Sink
-	Logger  *slog.Logger
+	// Tick is how often the state's clock is advanced without an event (default 1s;
+	// negative: never), so that a held clear of a flapping alarm closes when its
+	// hold-down ends rather than at the next event. Now reads the clock (default
+	// time.Now).
+	Tick   time.Duration
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Stats counts what the pipeline did.
@@ -63,6 +75,7 @@ type Stats struct {
 // Pipeline classifies, tracks state and fans out records from many sources.
 type Pipeline struct {
 	cfg     Config
+	sinks   []Sink // owned by Run's goroutine; SetSinks changes it through Do
 	queue   chan Record
 	catalog atomic.Pointer[classify.Catalog]
 	closing chan struct{}
@@ -89,7 +102,13 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pipeline{cfg: cfg, queue: make(chan Record, cfg.QueueSize), closing: make(chan struct{})}
+	if cfg.Tick == 0 {
+		cfg.Tick = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	p := &Pipeline{cfg: cfg, sinks: cfg.Sinks, queue: make(chan Record, cfg.QueueSize), closing: make(chan struct{})}
 	p.catalog.Store(cfg.Catalog)
 	return p, nil
 }
@@ -122,6 +141,42 @@ func (p *Pipeline) Emit(ctx context.Context, r Record) error {
 // SetCatalog swaps the rule catalog (a reload); records already in a batch keep the old.
 func (p *Pipeline) SetCatalog(c *classify.Catalog) { p.catalog.Store(c) }
 
+// Do runs fn on the pipeline's goroutine once every record emitted before the call has
+// been flushed (stored, acknowledged, handed to the sinks), and returns after fn. It is
+// how a reload changes what only that goroutine may touch (the state tracker, the sinks)
+// between two records, and with a no-op fn it is a barrier: a replaced source's records
+// are through before its successor starts. Like Emit, it waits while the queue is full.
+func (p *Pipeline) Do(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	select {
+	case <-p.closing:
+		return ErrClosed
+	default:
+	}
+	select {
+	case p.queue <- Record{do: fn, done: done}:
+	case <-p.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// SetSinks replaces the non-durable sinks (a reload) between two batches: every batch
+// flushed before it went to the old ones, every later one goes to the ones next returns.
+// next runs on the pipeline's goroutine while no batch is written, so it may also stop
+// the sinks it replaces and start their successors (a webhook's spool changes hands with
+// no batch in between).
+func (p *Pipeline) SetSinks(ctx context.Context, next func(old []Sink) []Sink) error {
+	return p.Do(ctx, func() { p.sinks = slices.Clone(next(slices.Clone(p.sinks))) })
+}
+
 // Close stops accepting records; Run then drains what is queued and returns. Call it
 // after the sources have stopped, so that no emitted record is refused.
 func (p *Pipeline) Close() { p.once.Do(func() { close(p.closing) }) }
@@ -139,18 +194,40 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	batch := make([]Item, 0, p.cfg.BatchSize)
 	timer := time.NewTimer(p.cfg.FlushInterval)
 	defer timer.Stop()
+	var tick <-chan time.Time
+	if p.cfg.Tick > 0 {
+		t := time.NewTicker(p.cfg.Tick)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case r := <-p.queue:
+			if r.do != nil {
+				if err := p.control(ctx, batch, r); err != nil {
+					return err
+				}
+				batch = batch[:0]
+				continue
+			}
 			batch = append(batch, p.process(r))
 			if len(batch) < p.cfg.BatchSize {
 				continue
 			}
 		case <-timer.C:
 			timer.Reset(p.cfg.FlushInterval)
+		case <-tick:
+			batch = p.advance(batch)
 		case <-p.closing:
 			if len(p.queue) > 0 {
 				r := <-p.queue
+				if r.do != nil {
+					if err := p.control(ctx, batch, r); err != nil {
+						return err
+					}
+					batch = batch[:0]
+					continue
+				}
 				batch = append(batch, p.process(r))
 				if len(batch) < p.cfg.BatchSize {
 					continue
@@ -166,6 +243,35 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		batch = batch[:0]
 	}
+}
+
+// control flushes what is batched, then runs a Do's function.
+func (p *Pipeline) control(ctx context.Context, batch []Item, r Record) error {
+	if err := p.flush(ctx, batch); err != nil {
+		return err
+	}
+	r.do()
+	close(r.done)
+	return nil
+}
+
+// advance moves the state's clock to now; the held clears that matured become one event
+// each, made by hsmwatch, whose decision carries the cleared alarm to the store and the
+// sinks (Alertmanager resolves it, the dashboard closes it).
+func (p *Pipeline) advance(batch []Item) []Item {
+	now := p.cfg.Now()
+	for _, a := range p.cfg.State.Advance(now) {
+		ev := &event.Event{Time: now, Host: a.Host, Source: event.SourceSelf, Process: "hsmwatch",
+			Component: a.Component, Level: "info", Severity: "info", Title: "Alarm cleared after its hold-down",
+			Message: fmt.Sprintf("alarm %s cleared: the clear held since %s (the alarm was flapping) was not followed by a new assert",
+				a.Key, a.ClearHeld.UTC().Format(time.RFC3339)),
+			Input: "hold-down"}
+		ev.Raw = ev.Message
+		ev.Fields.SetString("alarm_key", a.Key)
+		ev.Fields.SetString("alarm_rule", a.Rule)
+		batch = append(batch, Item{Record: Record{Event: ev}, Decision: state.Decision{Change: state.Cleared, Matured: []state.Alarm{a}}})
+	}
+	return batch
 }
 
 // process classifies one record and lets the state decide about it.
@@ -188,13 +294,25 @@ func (p *Pipeline) flush(ctx context.Context, batch []Item) error {
 			return err
 		}
 	}
-	for _, it := range batch {
+	fresh, replays := batch, false
+	for i, it := range batch {
 		if it.Record.Ack != nil {
 			it.Record.Ack()
 		}
+		switch {
+		case it.Replayed && !replays: // the first replay: keep what came before it
+			fresh, replays = slices.Clone(batch[:i]), true
+		case !it.Replayed && replays:
+			fresh = append(fresh, it)
+		}
 	}
-	for _, s := range p.cfg.Sinks {
-		if err := s.Write(ctx, batch); err != nil {
+	if len(fresh) == 0 {
+		p.processed.Add(int64(len(batch)))
+		p.batches.Add(1)
+		return nil
+	}
+	for _, s := range p.sinks {
+		if err := s.Write(ctx, fresh); err != nil {
 			p.sinkErrors.Add(1)
 			p.cfg.Logger.Warn("sink failed", "sink", s.Name(), "events", len(batch), "err", err)
 		}

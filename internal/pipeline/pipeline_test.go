@@ -203,3 +203,168 @@ func TestPipelineStopLeavesUnackedQueued(t *testing.T) {
 		t.Fatalf("acked %d, stored %d after a hard stop before the store answered", acked, store.len())
 	}
 }
+
+// keySink is a durable sink that, like the store, keeps a key once and marks a record
+// it already held as replayed.
+type keySink struct {
+	memSink
+	held map[string]bool
+}
+
+func (k *keySink) Write(ctx context.Context, batch []Item) error {
+	for i := range batch {
+		if key := batch[i].Record.Key; key != "" {
+			batch[i].Replayed = k.held[key]
+			k.held[key] = true
+		}
+	}
+	return k.memSink.Write(ctx, batch)
+}
+
+func lunashLine(i int) string {
+	return fmt.Sprintf("2026 Nov 22 10:00:00 lunaA local5 info lunash [3442]: info : 0 : Command: hsm show : admin : 192.168.0.111/%d", i)
+}
+
+// Records read again after a crash (keys the store already held) are acknowledged but
+// do not reach the other sinks a second time; the fresh ones around them do, in order.
+func TestPipelineReplayedRecordsSkipSinks(t *testing.T) {
+	store := &keySink{memSink: memSink{name: "store"}, held: map[string]bool{"k1": true, "k2": true, "k5": true}}
+	other := &memSink{name: "webhook"}
+	p := newPipeline(t, Config{BatchSize: 100, FlushInterval: time.Hour, Tick: -1, Durable: []Sink{store}, Sinks: []Sink{other}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	acks := 0
+	for i := range 7 {
+		err := p.Emit(ctx, Record{Event: parsed(t, lunashLine(i)), Key: fmt.Sprintf("k%d", i), Ack: func() { acks++ }})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range other.items {
+		got = append(got, it.Record.Key)
+	}
+	if want := []string{"k0", "k3", "k4", "k6"}; fmt.Sprint(got) != fmt.Sprint(want) || acks != 7 || store.len() != 7 {
+		t.Fatalf("other sink got %v (want %v), %d acks, store %d", got, want, acks, store.len())
+	}
+}
+
+// Do runs between two records, after everything emitted before it is flushed: it is
+// the barrier a reload uses, and SetSinks hands later batches to the new sinks only.
+func TestPipelineDoAndSetSinks(t *testing.T) {
+	store := &memSink{name: "store"}
+	before, after := &memSink{name: "before"}, &memSink{name: "after"}
+	p := newPipeline(t, Config{BatchSize: 1000, FlushInterval: time.Hour, Tick: -1, Durable: []Sink{store}, Sinks: []Sink{before}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	for i := range 5 {
+		if err := p.Emit(ctx, Record{Event: parsed(t, lunashLine(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The batch is far from full and the flush interval an hour away: only Do flushes it.
+	storedAtDo := -1
+	if err := p.Do(ctx, func() { storedAtDo = store.len() }); err != nil {
+		t.Fatal(err)
+	}
+	if storedAtDo != 5 {
+		t.Fatalf("Do ran with %d of the 5 earlier records stored", storedAtDo)
+	}
+	var old []Sink
+	if err := p.SetSinks(ctx, func(o []Sink) []Sink { old = o; return []Sink{after} }); err != nil {
+		t.Fatal(err)
+	}
+	if len(old) != 1 || old[0] != Sink(before) {
+		t.Fatalf("SetSinks was handed %v as the old sinks", old)
+	}
+	if err := p.Do(ctx, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := p.Emit(ctx, Record{Event: parsed(t, lunashLine(10+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if before.len() != 5 || after.len() != 3 || store.len() != 8 {
+		t.Fatalf("old sinks %d (want 5), new sinks %d (want 3), store %d (want 8)", before.len(), after.len(), store.len())
+	}
+	if err := p.Do(ctx, func() {}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Do after Close: %v", err)
+	}
+}
+
+// The tick advances the state's clock without events: a held clear of a flapping alarm
+// closes when its hold-down ends, as an event of hsmwatch's own whose decision carries
+// the cleared alarm to the store and the sinks.
+func TestPipelineTickMaturesHeldClear(t *testing.T) {
+	cat, err := classify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := state.New(state.Config{DedupWindow: -1, StormLimit: -1, FlapCount: 2, FlapWindow: time.Hour, HoldDown: time.Minute}, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := base
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	store, other := &memSink{name: "store"}, &memSink{name: "alertmanager"}
+	p, err := New(Config{Catalog: cat, State: tr, BatchSize: 1, Tick: time.Millisecond, Now: clock,
+		Durable: []Sink{store}, Sinks: []Sink{other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	const fail = "2026 Nov 22 10:00:0%d lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted"
+	const ok = "2026 Nov 22 10:00:0%d lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Deasserted"
+	for i, line := range []string{fail, ok, fail, ok} {
+		if err := p.Emit(ctx, Record{Event: parsed(t, fmt.Sprintf(line, i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Do(ctx, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if last := store.items[len(store.items)-1]; last.Decision.Change != state.ClearHeld {
+		t.Fatalf("the second clear: %v, want it held (flapping)", last.Decision.Change)
+	}
+	mu.Lock()
+	now = base.Add(90 * time.Second) // past the hold-down
+	mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for store.len() < 5 && time.Now().Before(deadline) {
+		if err := p.Do(ctx, func() {}); err != nil { // waits for the tick's batch to flush
+			t.Fatal(err)
+		}
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if store.len() != 5 || other.len() != 5 {
+		t.Fatalf("store %d, other sink %d items; want the 4 lines and one matured clear", store.len(), other.len())
+	}
+	m := store.items[4]
+	if ev := m.Record.Event; ev.Source != event.SourceSelf || ev.Host != "lunaA" || len(m.Decision.Matured) != 1 || m.Decision.Matured[0].Cleared.IsZero() {
+		t.Fatalf("matured item: event %+v decision %+v", ev, m.Decision)
+	}
+	if got := tr.Active(); len(got) != 0 {
+		t.Fatalf("alarm still open after maturing: %+v", got)
+	}
+}

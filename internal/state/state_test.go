@@ -352,3 +352,45 @@ func TestTrapTestChangesNothing(t *testing.T) {
 		t.Fatal("a test clear closed a real alarm")
 	}
 }
+
+// A reload's new settings apply to the next events and keep what the tracker knew: the
+// open alarm stays open, and the repeat window and hold-down are the new ones.
+func TestReconfigureKeepsState(t *testing.T) {
+	f := newFeeder(t, Config{DedupWindow: 5 * time.Minute, FlapCount: -1})
+	m := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	if d := f.feed(psuFail, m(0)); d.Change != Opened {
+		t.Fatalf("assert: %v", d.Change)
+	}
+	if d := f.feed(lunash, m(0)); d.Duplicate {
+		t.Fatal("first lunash line counted as a repeat")
+	}
+	if err := f.tr.Reconfigure(Config{FlapCount: 1}); err == nil {
+		t.Fatal("flap_count 1 accepted")
+	}
+	if err := f.tr.Reconfigure(Config{DedupWindow: -1, FlapCount: 2, FlapWindow: time.Hour, HoldDown: 3 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.tr.Active(); len(got) != 1 {
+		t.Fatalf("open alarm lost by the reload: %+v", got)
+	}
+	if d := f.feed(lunash, m(1)); d.Duplicate {
+		t.Fatal("repeat window still applies after it was turned off")
+	}
+	// Flap detection was off before: the history starts at the reload. Two changes
+	// within the hour now make the alarm flap, and its next clear is held.
+	for i, want := range []Change{Cleared, Opened, ClearHeld} {
+		line := psuOK
+		if want == Opened {
+			line = psuFail
+		}
+		if d := f.feed(line, m(2+i)); d.Change != want {
+			t.Fatalf("change %d after the reload: %v, want %v", i, d.Change, want)
+		}
+	}
+	if got := f.tr.Advance(m(6)); len(got) != 0 {
+		t.Fatalf("matured before the new hold-down: %+v", got)
+	}
+	if got := f.tr.Advance(m(7)); len(got) != 1 {
+		t.Fatalf("held clear did not mature after the new 3-minute hold-down: %+v", got)
+	}
+}

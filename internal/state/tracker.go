@@ -1,6 +1,7 @@
 package state
 
 import (
+	"slices"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -141,4 +142,25 @@ func (ig Ignore) reason() string {
 		return ig.Reason
 	}
 	return "ignore list"
+}
+
+// Reconfigure applies new settings (a configuration reload) and keeps what the tracker
+// knows: open alarms, their flap history, repeats, storms, Dinamo counters and sessions.
+// The new windows and limits apply from the next event. The ignore counts restart when
+// the ignore list changes, because they are kept by position in the list. Like every
+// method, it must be called from the goroutine that owns the tracker.
+func (t *Tracker) Reconfigure(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	if !slices.Equal(cfg.Ignore, t.cfg.Ignore) {
+		t.ignored = map[int]int64{}
+	}
+	t.cfg = cfg
+	t.alarms.cfg = cfg
+	t.dedup.window = cfg.DedupWindow
+	t.storms.limit, t.storms.window = cfg.StormLimit, cfg.StormWindow
+	t.dinamo.maxSessions, t.dinamo.maxFindings = cfg.MaxSessions, cfg.MaxFindings
+	return nil
 }

@@ -23,8 +23,8 @@ type querier interface {
 	exec(ctx context.Context, sql string, args ...any) (int64, error)
 	query(ctx context.Context, sql string, args ...any) (rows, error)
 	// execMany runs one statement once per argument list, prepared once (SQLite) or
-	// pipelined in one round trip (PostgreSQL), and returns the rows affected in all.
-	execMany(ctx context.Context, sql string, argLists [][]any) (int64, error)
+	// pipelined in one round trip (PostgreSQL), and returns the rows each one affected.
+	execMany(ctx context.Context, sql string, argLists [][]any) ([]int64, error)
 }
 
 // rows iterates over a result; Close is safe to call twice.

@@ -44,7 +44,7 @@ func BenchmarkWriteSQLite(b *testing.B) {
 			recs[i] = pipeline.Record{Event: &evs[i], Key: fmt.Sprintf("file:/var/log/hsm.log:%d", seq)}
 		}
 		b.StartTimer()
-		if err := st.Write(ctx, recs); err != nil {
+		if _, err := st.Write(ctx, recs); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,21 +88,27 @@ func write(t *testing.T, st Store, evs ...*event.Event) {
 	for i, e := range evs {
 		recs[i] = pipeline.Record{Event: e}
 	}
-	if err := st.Write(context.Background(), recs); err != nil {
+	if _, err := st.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func writeKeyed(t *testing.T, st Store, keys ...string) {
+// writeKeyed stores one record per key and returns which ones the store already held.
+func writeKeyed(t *testing.T, st Store, keys ...string) []bool {
 	t.Helper()
 	recs := make([]pipeline.Record, len(keys))
 	for i, k := range keys {
 		recs[i] = pipeline.Record{Key: k, Event: &event.Event{Time: base, Host: "h", Source: event.SourceLunaSyslog,
 			Message: "record " + k, Raw: "raw " + k}}
 	}
-	if err := st.Write(context.Background(), recs); err != nil {
+	replayed, err := st.Write(context.Background(), recs)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if len(replayed) != len(recs) {
+		t.Fatalf("Write reported %d replay flags for %d records", len(replayed), len(recs))
+	}
+	return replayed
 }
 
 // all walks every page of f.
@@ -179,7 +186,7 @@ func (c conformance) testRoundTrip(t *testing.T) {
 	unparsed := &event.Event{Time: base.In(time.FixedZone("", 5*3600+30*60)), Source: event.SourceUnparsed,
 		Reason: "auto: no parser", Raw: "???"}
 	before := time.Now()
-	if err := st.Write(context.Background(), []pipeline.Record{
+	if _, err := st.Write(context.Background(), []pipeline.Record{
 		{Event: full, Key: "file:/var/log/messages:100"}, {Event: clear}, {Event: noTime}, {Event: unparsed},
 	}); err != nil {
 		t.Fatal(err)
@@ -252,12 +259,22 @@ func (c conformance) testIdempotent(t *testing.T) {
 		}
 		return ks
 	}
-	writeKeyed(t, st, keys(0, 10)...)
+	if r := writeKeyed(t, st, keys(0, 10)...); slices.Contains(r, true) {
+		t.Fatalf("first write reported replays: %v", r)
+	}
 	// A crash after the commit and before the checkpoint: the source reads 5..9 again,
-	// then goes on to 10..14.
-	writeKeyed(t, st, keys(5, 15)...)
-	// The same key twice in one batch is stored once too.
-	writeKeyed(t, st, "dup", "dup")
+	// then goes on to 10..14. The store reports 5..9 as replayed, so that the pipeline
+	// keeps them from the sinks that had them before the crash.
+	r := writeKeyed(t, st, keys(5, 15)...)
+	for i, replayed := range r {
+		if want := i < 5; replayed != want {
+			t.Fatalf("record %d of the re-read: replayed %v, want %v", 5+i, replayed, want)
+		}
+	}
+	// The same key twice in one batch is stored once too; the second is the replay.
+	if r := writeKeyed(t, st, "dup", "dup"); !slices.Equal(r, []bool{false, true}) {
+		t.Fatalf("same key twice in a batch: replayed %v, want [false true]", r)
+	}
 	got := all(t, st, EventFilter{})
 	if len(got) != 16 {
 		t.Fatalf("%d events stored, want 16 (15 keys and one duplicate pair)", len(got))
@@ -279,7 +296,7 @@ func (c conformance) testIdempotent(t *testing.T) {
 		t.Errorf("%d keyless events, want 3", n)
 	}
 	// A refused batch stores nothing, not even its valid records.
-	err := st.Write(context.Background(), []pipeline.Record{{Key: "new", Event: &event.Event{Raw: "refused-batch"}}, {Key: "nil"}})
+	_, err := st.Write(context.Background(), []pipeline.Record{{Key: "new", Event: &event.Event{Raw: "refused-batch"}}, {Key: "nil"}})
 	if err == nil {
 		t.Fatal("a record without an event was accepted")
 	}
@@ -732,7 +749,7 @@ func (c conformance) testRetentionBySize(t *testing.T) {
 		recs = append(recs, pipeline.Record{Key: fmt.Sprint(i), Event: &event.Event{
 			Time: base.Add(time.Duration(i) * time.Second), Host: "h", Raw: fmt.Sprint(i, line)}})
 	}
-	if err := st.Write(ctx, recs); err != nil {
+	if _, err := st.Write(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
 	put(t, st, alarm("h", "open", base.Add(-time.Hour), 1))
@@ -901,7 +918,7 @@ func (c conformance) testConcurrentUse(t *testing.T) {
 				}
 				// Every batch twice: the second must add nothing.
 				for range 2 {
-					if err := st.Write(ctx, recs); err != nil {
+					if _, err := st.Write(ctx, recs); err != nil {
 						errs <- err
 						return
 					}

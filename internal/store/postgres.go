@@ -118,23 +118,23 @@ func (p pgQuerier) query(ctx context.Context, sql string, args ...any) (rows, er
 }
 
 // execMany queues every statement in one batch: one round trip for the whole list.
-func (p pgQuerier) execMany(ctx context.Context, sql string, argLists [][]any) (int64, error) {
+func (p pgQuerier) execMany(ctx context.Context, sql string, argLists [][]any) ([]int64, error) {
 	if len(argLists) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	var batch pgx.Batch
 	for _, args := range argLists {
 		batch.Queue(sql, args...)
 	}
 	br := p.q.SendBatch(ctx, &batch)
-	var n int64
+	affected := make([]int64, 0, len(argLists))
 	for range argLists {
 		tag, err := br.Exec()
 		if err != nil {
 			br.Close()
-			return n, err
+			return affected, err
 		}
-		n += tag.RowsAffected()
+		affected = append(affected, tag.RowsAffected())
 	}
-	return n, br.Close()
+	return affected, br.Close()
 }

@@ -178,25 +178,25 @@ func (s sqlQuerier) query(ctx context.Context, q string, args ...any) (rows, err
 	return sqlRows{r}, nil
 }
 
-func (s sqlQuerier) execMany(ctx context.Context, q string, argLists [][]any) (int64, error) {
+func (s sqlQuerier) execMany(ctx context.Context, q string, argLists [][]any) ([]int64, error) {
 	stmt, err := s.q.PrepareContext(ctx, q)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer stmt.Close()
-	var n int64
+	affected := make([]int64, 0, len(argLists))
 	for _, args := range argLists {
 		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {
-			return n, err
+			return affected, err
 		}
 		k, err := res.RowsAffected()
 		if err != nil {
-			return n, err
+			return affected, err
 		}
-		n += k
+		affected = append(affected, k)
 	}
-	return n, nil
+	return affected, nil
 }
 
 type sqlRows struct{ *sql.Rows }

@@ -31,8 +31,10 @@ type Store interface {
 	// Write stores the records' events in one transaction and returns once it is
 	// committed; the caller acks the records then (Write never calls Ack). A record whose
 	// Key was stored before for this site is skipped, so a record re-read after a crash
-	// is stored exactly once. Records without a key are always stored.
-	Write(ctx context.Context, recs []pipeline.Record) error
+	// is stored exactly once, and replayed reports it (replayed[i] for recs[i]): the
+	// pipeline then keeps it from the other sinks, which had it before the crash.
+	// Records without a key are always stored.
+	Write(ctx context.Context, recs []pipeline.Record) (replayed []bool, err error)
 	// PutAlarms records alarm changes from the state tracker in one transaction: an open
 	// alarm is inserted or merged into the open row of its host and key, a cleared alarm
 	// closes that row; a replayed change is a no-op. See alarms.go for the rules.

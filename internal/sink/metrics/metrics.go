@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,7 +31,13 @@ type Registry struct {
 	mu      sync.Mutex
 	samples map[string]map[string]Sample // host -> series key -> latest sample
 	alarms  map[[2]string]float64        // host, level -> open alarms
-	funcs   []func(ch chan<- prometheus.Metric)
+	funcs   []registered
+}
+
+// registered is one figure of a source or sink, read at each scrape.
+type registered struct {
+	owner string // Forget(owner) removes it
+	emit  func(ch chan<- prometheus.Metric)
 }
 
 // New returns a registry with the event counters and the Go runtime and process
@@ -75,6 +82,12 @@ func (r *Registry) SetSamples(host string, samples []Sample) {
 // Func registers figures read at each scrape: a source's or sink's counters. name is
 // exported as hsmwatch_<name>; labels name the instance ({source="file:/var/log/x"}).
 func (r *Registry) Func(name, help string, counter bool, labels map[string]string, read func() float64) {
+	r.FuncOf("", name, help, counter, labels, read)
+}
+
+// FuncOf is Func for a figure of owner (a source or sink that a reload may drop or
+// replace): Forget(owner) then removes all of its figures at once.
+func (r *Registry) FuncOf(owner, name, help string, counter bool, labels map[string]string, read func() float64) {
 	keys := sortedKeys(labels)
 	vals := make([]string, len(keys))
 	for i, k := range keys {
@@ -86,9 +99,23 @@ func (r *Registry) Func(name, help string, counter bool, labels map[string]strin
 	}
 	desc := prometheus.NewDesc("hsmwatch_"+name, help, keys, nil)
 	r.mu.Lock()
-	r.funcs = append(r.funcs, func(ch chan<- prometheus.Metric) {
+	r.funcs = append(r.funcs, registered{owner: owner, emit: func(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(desc, t, read(), vals...)
-	})
+	}})
+	r.mu.Unlock()
+}
+
+// Forget removes the figures FuncOf registered for owner.
+func (r *Registry) Forget(owner string) {
+	r.mu.Lock()
+	r.funcs = slices.DeleteFunc(r.funcs, func(f registered) bool { return f.owner == owner && owner != "" })
+	r.mu.Unlock()
+}
+
+// ForgetSamples removes the latest figures of host (an HSM no longer polled).
+func (r *Registry) ForgetSamples(host string) {
+	r.mu.Lock()
+	delete(r.samples, host)
 	r.mu.Unlock()
 }
 
@@ -125,7 +152,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, f := range r.funcs {
-		f(ch)
+		f.emit(ch)
 	}
 }
 

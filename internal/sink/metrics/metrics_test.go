@@ -86,3 +86,20 @@ func TestMetricsExposition(t *testing.T) {
 		t.Error("a host's samples must be replaced, not accumulated")
 	}
 }
+
+// A source a reload drops takes its figures with it; the others stay.
+func TestForget(t *testing.T) {
+	r := New()
+	r.FuncOf("file:/a", "lines_read_total", "Lines read.", true, map[string]string{"source": "file:/a"}, func() float64 { return 3 })
+	r.FuncOf("file:/b", "lines_read_total", "Lines read.", true, map[string]string{"source": "file:/b"}, func() float64 { return 5 })
+	r.SetSamples("luna1", []Sample{{Name: "sessions", Value: 2}})
+	r.Forget("file:/a")
+	r.ForgetSamples("luna1")
+	out := scrape(t, r)
+	if strings.Contains(out, `source="file:/a"`) || !strings.Contains(out, `hsmwatch_lines_read_total{source="file:/b"} 5`) {
+		t.Fatalf("after Forget(file:/a):\n%s", out)
+	}
+	if strings.Contains(out, "hsmwatch_hsm_sessions") {
+		t.Fatal("samples of a forgotten host still exported")
+	}
+}

@@ -220,7 +220,10 @@ func (s *Sink) deliver(ctx context.Context, name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	// A stop lets the post in flight finish (within Timeout): cut short, the target may
+	// have taken the batch while the file stays in the spool, and the batch would be
+	// posted twice (by the next start, or by the sink a reload puts in this one's place).
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.cfg.URL, bytes.NewReader(data))
 	if err != nil {

@@ -142,6 +142,16 @@ func (f *Follower) commit() {
 	f.count.commits.Add(1)
 }
 
+// Commit writes the checkpoint now. Run commits a last time when it returns, but the
+// records it emitted last are acknowledged later, when the pipeline has stored them: a
+// daemon calls Commit after its pipeline drained (a stop, or a reload that replaces this
+// follower), so that the next start does not read those lines again.
+func (f *Follower) Commit() {
+	if f.ckptPath != "" {
+		f.commit()
+	}
+}
+
 // commitLoop commits every CommitInterval when something moved, or early when
 // CommitEvery acks have come, and a last time when stop closes.
 func (f *Follower) commitLoop(stop <-chan struct{}) {

@@ -623,3 +623,28 @@ func readCheckpoint(t *testing.T, cfg Config) []entry {
 	}
 	return c.Files
 }
+
+// Records acknowledged after Run returned (the pipeline drains after its sources stop)
+// reach the checkpoint through Commit, so the next start does not read them again.
+func TestCommitAfterStop(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.StateDir = filepath.Join(dir, "state")
+	appendFile(t, cfg.Path, syslogLines(1, 8))
+	h := start(t, cfg)
+	recs := h.Take(8)
+	ackAll(recs[:3])
+	h.Stop()
+	if e := readCheckpoint(t, cfg); len(e) != 1 || e[0].Line != 3 {
+		t.Fatalf("checkpoint at the stop: %+v", e)
+	}
+	ackAll(recs[3:]) // the drain, after the source stopped
+	h.f.Commit()
+	if e := readCheckpoint(t, cfg); len(e) != 1 || e[0].Line != 8 {
+		t.Fatalf("checkpoint after Commit: %+v, want line 8", e)
+	}
+	appendFile(t, cfg.Path, syslogLines(9, 9))
+	h2 := start(t, cfg)
+	wantLines(t, h2.Take(1), 9)
+	h2.Stop()
+}

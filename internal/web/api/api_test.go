@@ -65,10 +65,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	recs[7].Event.Message = "Percent 100% done_now"
 	recs[8].Event.Message = "donexnow"
-	if err := paris.Write(ctx, recs); err != nil {
+	if _, err := paris.Write(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	if err := lyon.Write(ctx, []pipeline.Record{{Event: &event.Event{Time: base, Host: "dinamo1", Level: "critical", Raw: "lyon's"}}}); err != nil {
+	if _, err := lyon.Write(ctx, []pipeline.Record{{Event: &event.Event{Time: base, Host: "dinamo1", Level: "critical", Raw: "lyon's"}}}); err != nil {
 		t.Fatal(err)
 	}
 	open := state.Alarm{Host: "luna1", Key: "fan", Rule: "ipmi.fan", Level: "critical", Opened: base, LastSeen: base, Asserts: 2}

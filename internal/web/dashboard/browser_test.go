@@ -293,7 +293,7 @@ func TestDashboardInChromium(t *testing.T) {
 			Host: "bulk1", Source: event.SourceLunaSyslog, Level: "info", Message: fmt.Sprintf("bulk message %d", i),
 			Raw: fmt.Sprintf("raw bulk %d", i)}})
 	}
-	if err := d.store.Write(context.Background(), bulk); err != nil {
+	if _, err := d.store.Write(context.Background(), bulk); err != nil {
 		t.Fatal(err)
 	}
 	b.do(t, "filter one host", chromedp.Evaluate[chromedp.Void](`location.hash = '#/events?host=bulk1'`))

@@ -124,7 +124,7 @@ func (d *daemon) ingest(t *testing.T, input string, lines ...string) []pipeline.
 		alarms = append(alarms, changedAlarms(dec)...)
 	}
 	ctx := context.Background()
-	if err := d.store.Write(ctx, recs); err != nil {
+	if _, err := d.store.Write(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.store.PutAlarms(ctx, alarms); err != nil {
