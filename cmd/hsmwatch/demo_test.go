@@ -50,6 +50,37 @@ func TestDemo(t *testing.T) {
 			strings.Contains(strings.Join(hosts, " "), "luna-demo-2") && len(hosts) >= 3
 	}, func() string { return strings.Join(hosts, ",") + "\n" + errb.String() })
 	t.Logf("hosts: %v", hosts)
+	// The simulated Dinamo's health comes through the shipped stand-in MIB: without it
+	// the poller cannot name its objects and every health item is unknown.
+	var dinamo []string
+	waitFor(t, 45*time.Second, "the Dinamo's battery and disk health figures", func() bool {
+		_, body := getBody(t, base+"/api/hsms")
+		var r struct {
+			HSMs []struct {
+				Host    string `json:"host"`
+				Samples []struct {
+					Metric string `json:"metric"`
+				} `json:"samples"`
+			} `json:"hsms"`
+		}
+		if json.Unmarshal([]byte(body), &r) != nil {
+			return false
+		}
+		for _, h := range r.HSMs {
+			if strings.HasPrefix(h.Host, "luna-") {
+				continue
+			}
+			dinamo = dinamo[:0]
+			for _, s := range h.Samples {
+				dinamo = append(dinamo, s.Metric)
+			}
+			m := " " + strings.Join(dinamo, " ") + " "
+			if strings.Contains(m, " health_battery ") && strings.Contains(m, " health_disk_used ") {
+				return true
+			}
+		}
+		return false
+	}, func() string { return strings.Join(dinamo, ",") })
 	if c, page := getBody(t, base+"/"); c != 200 || !strings.Contains(page, "<html") {
 		t.Errorf("dashboard: %d %.200s", c, page)
 	}

@@ -70,6 +70,7 @@ type Daemon struct {
 	reg         *metrics.Registry
 	metricsSink metrics.Sink
 	hub         *live.Hub
+	names       *hostNames
 	gen         generations
 	ln          net.Listener
 	srv         *http.Server
@@ -104,7 +105,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		opts.Getenv = os.Getenv
 	}
 	cfg := opts.Config
-	d := &Daemon{opts: opts, log: opts.Logger, rules: &liveRules{}, reg: metrics.New()}
+	d := &Daemon{opts: opts, log: opts.Logger, rules: &liveRules{}, reg: metrics.New(), names: newHostNames()}
 	d.cfg.Store(cfg)
 	defer func() {
 		if err != nil {

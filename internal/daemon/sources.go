@@ -161,6 +161,7 @@ func (d *Daemon) trapPlan(t *config.TrapSource, table *mib.Table, mibs []string)
 			return &unit{name: name, obj: rcv, release: func() { _ = rcv.Close() },
 				run: func(ctx context.Context) error {
 					return rcv.Run(ctx, func(ev *event.Event) {
+						d.names.name(ev)
 						// Blocks while the pipeline's queue is full: back-pressure, not loss.
 						if err := d.pipe.Emit(ctx, pipeline.Record{Event: ev}); err != nil && ctx.Err() == nil {
 							d.log.Warn("trap not queued", "err", err)
@@ -279,6 +280,7 @@ func (d *Daemon) buildPoller(owner string, p config.PollTarget, table *mib.Table
 				}
 				if r.Host != "" {
 					host.Store(&r.Host)
+					d.names.learn(p.Host, r.Profile, r.Host)
 				}
 				d.samples(ctx, r)
 			})

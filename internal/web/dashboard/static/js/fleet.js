@@ -3,7 +3,7 @@
 // 24 hours.
 
 import {el, replace, hostLink} from './dom.js';
-import {LEVELS, levelRank, worstLevel, fmtTime, age, fmtValue, figureRank, seriesKey, seriesName} from './format.js';
+import {LEVELS, levelRank, worstLevel, fmtTime, age, fmtValue, figureRank, isKeyFigure, seriesKey, seriesName} from './format.js';
 import {sparkline} from './charts.js';
 import {levelBadge} from './alarms.js';
 
@@ -26,13 +26,24 @@ export function groupSeries(samples) {
   return out;
 }
 
-// keyFigures picks the latest samples to show on a card: memory, storage, sessions,
-// temperatures first; never the health_state codes.
+// keyFigures picks the latest samples to show on a card: one series per kind (memory,
+// storage, sessions, temperature, battery, load), the poller's derived health figure of
+// that kind (a percentage with thresholds) before the raw counters it comes from; never
+// the health_state codes.
 export function keyFigures(latest) {
-  return (latest || [])
-    .filter((s) => s.metric !== 'health_state')
-    .sort((a, b) => figureRank(a.metric) - figureRank(b.metric) || seriesName(a).localeCompare(seriesName(b)))
-    .slice(0, MAX_FIGURES);
+  const best = new Map();
+  const sorted = (latest || [])
+    .filter((s) => s.metric !== 'health_state' && isKeyFigure(s.metric))
+    .sort((a, b) => derivedFirst(a) - derivedFirst(b) || seriesName(a).localeCompare(seriesName(b)));
+  for (const s of sorted) {
+    const kind = figureRank(s.metric);
+    if (!best.has(kind)) best.set(kind, s);
+  }
+  return [...best.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s).slice(0, MAX_FIGURES);
+}
+
+function derivedFirst(s) {
+  return s.metric.startsWith('health_') ? 0 : 1;
 }
 
 function card(h, alarms, history, now) {

@@ -83,9 +83,10 @@ export function seriesName(s) {
   return l ? `${s.metric} (${l})` : s.metric;
 }
 
-// The figures an operator looks at first, in this order: memory, storage, sessions,
-// temperatures, then load. Anything else a poll reads comes after them.
-const KEY_FIGURES = [/mem/i, /stor|disk/i, /session/i, /temp/i, /cpu|load/i];
+// The figures an operator looks at first, in this order: memory, storage, sessions (or
+// a Luna appliance's NTLS clients), temperatures, battery, then load. Anything else a
+// poll reads comes after them.
+const KEY_FIGURES = [/mem/i, /stor|disk/i, /session|client/i, /temp/i, /batter/i, /cpu|load/i];
 
 // figureRank orders metrics for display; health_state (a state code, not a figure) last.
 export function figureRank(metric) {

@@ -64,9 +64,13 @@ export function renderHeader(host, state) {
     el('td', {text: fmtValue(s.value, s.metric)}), el('td', {class: 'time', text: fmtTime(s.time)}))));
 }
 
-// renderCharts draws one chart per metric, a line per label set.
+// renderCharts draws one chart per metric, a line per label set. The time axis starts
+// at the range's start or at the first sample held, whichever is later: an HSM polled
+// for ten minutes is not drawn as a line squeezed against the right edge of a day.
 function renderCharts(body, from, to) {
   const byMetric = new Map();
+  const first = Math.min(...body.samples.map((s) => Date.parse(s.time)));
+  if (Number.isFinite(first) && first > from && first < to) from = first;
   for (const s of body.samples) {
     if (!byMetric.has(s.metric)) byMetric.set(s.metric, new Map());
     const series = byMetric.get(s.metric);
@@ -74,7 +78,8 @@ function renderCharts(body, from, to) {
     if (!series.has(k)) series.set(k, {name: labelText(s.labels) || s.metric, points: []});
     series.get(k).points.push({t: Date.parse(s.time), v: s.value});
   }
-  const metrics = [...byMetric.keys()].sort((a, b) => figureRank(a) - figureRank(b) || a.localeCompare(b));
+  const derived = (m) => (m.startsWith('health_') ? 0 : 1);
+  const metrics = [...byMetric.keys()].sort((a, b) => figureRank(a) - figureRank(b) || derived(a) - derived(b) || a.localeCompare(b));
   const figures = metrics.map((m) => {
     const series = [...byMetric.get(m).values()].sort((a, b) => a.name.localeCompare(b.name));
     return el('div', {class: 'chart-wrap', 'data-metric': m}, lineChart(m, series, {from, to, metric: m}));
