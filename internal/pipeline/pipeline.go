@@ -257,12 +257,15 @@ func (p *Pipeline) control(ctx context.Context, batch []Item, r Record) error {
 
 // advance moves the state's clock to now; the held clears that matured become one event
 // each, made by hsmwatch, whose decision carries the cleared alarm to the store and the
-// sinks (Alertmanager resolves it, the dashboard closes it).
+// sinks (Alertmanager resolves it, the dashboard closes it). The event is a clear (a
+// de-assert of the alarm's notification): the held clear itself was kept from the sinks,
+// so webhooks and the NMS learn here that the alarm is over.
 func (p *Pipeline) advance(batch []Item) []Item {
 	now := p.cfg.Now()
 	for _, a := range p.cfg.State.Advance(now) {
 		ev := &event.Event{Time: now, Host: a.Host, Source: event.SourceSelf, Process: "hsmwatch",
 			Component: a.Component, Level: "info", Severity: "info", Title: "Alarm cleared after its hold-down",
+			Notification: a.Notification, Assert: event.False,
 			Message: fmt.Sprintf("alarm %s cleared: the clear held since %s (the alarm was flapping) was not followed by a new assert",
 				a.Key, a.ClearHeld.UTC().Format(time.RFC3339)),
 			Input: "hold-down"}

@@ -361,7 +361,8 @@ func TestPipelineTickMaturesHeldClear(t *testing.T) {
 		t.Fatalf("store %d, other sink %d items; want the 4 lines and one matured clear", store.len(), other.len())
 	}
 	m := store.items[4]
-	if ev := m.Record.Event; ev.Source != event.SourceSelf || ev.Host != "lunaA" || len(m.Decision.Matured) != 1 || m.Decision.Matured[0].Cleared.IsZero() {
+	if ev := m.Record.Event; ev.Source != event.SourceSelf || ev.Host != "lunaA" || ev.Assert != event.False || !m.Decision.Emit() ||
+		len(m.Decision.Matured) != 1 || m.Decision.Matured[0].Cleared.IsZero() {
 		t.Fatalf("matured item: event %+v decision %+v", ev, m.Decision)
 	}
 	if got := tr.Active(); len(got) != 0 {

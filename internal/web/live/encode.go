@@ -35,15 +35,6 @@ func encodeBatch(site string, batch []pipeline.Item) []byte {
 	return append(b, "]}"...)
 }
 
-// encodeAlarms writes {"events":[],"alarms":[...]}.
-func encodeAlarms(site string, alarms []state.Alarm) []byte {
-	b := append(make([]byte, 0, 256*len(alarms)+32), `{"events":[],"alarms":[`...)
-	for i := range alarms {
-		b = appendAlarm(b, site, &alarms[i], i == 0)
-	}
-	return append(b, "]}"...)
-}
-
 // decisionAlarms lists the alarms a decision changed, in the order they changed: held
 // clears that matured before the event, the event's own alarm, the alarms its rule
 // clears.

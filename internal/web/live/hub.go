@@ -38,7 +38,6 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
-	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Options configure a Hub. Zero fields take their defaults.
@@ -141,15 +140,6 @@ func (h *Hub) Write(_ context.Context, batch []pipeline.Item) error {
 	}
 	h.publish(encodeBatch(h.opts.Site, batch))
 	return nil
-}
-
-// PublishAlarms publishes alarm changes that no event carried: the held clears that
-// matured when the daemon's timer advanced the tracker (state.Tracker.Advance).
-func (h *Hub) PublishAlarms(alarms []state.Alarm) {
-	if len(alarms) == 0 || !h.listened() {
-		return
-	}
-	h.publish(encodeAlarms(h.opts.Site, alarms))
 }
 
 func (h *Hub) listened() bool {
