@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/hsmwatch/hsmwatch"
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/sim"
-	"github.com/hsmwatch/hsmwatch/mibs"
 )
 
 // Demo is a simulated fleet (one Dinamo, two Luna HSMs on loopback) and a daemon fed by
@@ -86,7 +86,7 @@ func NewDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	trapUser.EngineIDs = engines
 	// The shipped MIBs name the simulated Dinamo's objects and traps; without them its
 	// health items would be raw OIDs, and unknown.
-	mibDir, err := mibs.Extract(filepath.Join(dir, "mibs"))
+	mibDir, err := hsmwatch.ExtractMIBs(filepath.Join(dir, "mibs"))
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

@@ -19,11 +19,11 @@ func TestHostNames(t *testing.T) {
 	h.learn("127.0.0.1:1612", "luna-network", "luna-lab")
 	h.learn("10.0.0.9", "generic", "router")
 	for _, c := range []struct{ peer, host, oid, want string }{
-		{"10.0.0.5:40000", "10.0.0.5", ".1.3.6.1.4.1.41054.3.0.17", "TCA5822466"},       // the Dinamo polled there
-		{"127.0.0.1:40000", "127.0.0.1", ".1.3.6.1.4.1.41054.3.0.1", "dinamo-lab"},      // two HSMs share the address: by vendor
-		{"10.0.0.9:162", "10.0.0.9", ".1.3.6.1.6.3.1.1.5.3", "router"},                  // the only one there
-		{"10.0.0.7:162", "10.0.0.7", ".1.3.6.1.4.1.41054.3.0.1", "10.0.0.7"},            // nobody polled there
-		{"127.0.0.1:40000", "myLuna", ".1.3.6.1.4.1.12383.3.1.2.0.1", "myLuna"},        // ssLogReference named it
+		{"10.0.0.5:40000", "10.0.0.5", ".1.3.6.1.4.1.41054.3.0.17", "TCA5822466"},                // the Dinamo polled there
+		{"127.0.0.1:40000", "127.0.0.1", ".1.3.6.1.4.1.41054.3.0.1", "dinamo-lab"},               // two HSMs share the address: by vendor
+		{"10.0.0.9:162", "10.0.0.9", ".1.3.6.1.6.3.1.1.5.3", "router"},                           // the only one there
+		{"10.0.0.7:162", "10.0.0.7", ".1.3.6.1.4.1.41054.3.0.1", "10.0.0.7"},                     // nobody polled there
+		{"127.0.0.1:40000", "myLuna", ".1.3.6.1.4.1.12383.3.1.2.0.1", "myLuna"},                  // ssLogReference named it
 		{"[::ffff:10.0.0.5]:40000", "::ffff:10.0.0.5", ".1.3.6.1.4.1.41054.3.0.2", "TCA5822466"}, // IPv4-mapped sender
 	} {
 		ev := trapFrom(c.peer, c.host, c.oid)

@@ -1,4 +1,4 @@
-package mibs
+package hsmwatch
 
 import (
 	"os"
@@ -11,11 +11,11 @@ import (
 // The extracted folder loads with the SMI parser and names the Dinamo objects that the
 // built-in table leaves raw.
 func TestExtractLoads(t *testing.T) {
-	dir, err := Extract(filepath.Join(t.TempDir(), "mibs"))
+	dir, err := ExtractMIBs(filepath.Join(t.TempDir(), "mibs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := filepath.Glob("*.txt")
+	want, err := filepath.Glob("mibs/*.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
