@@ -33,7 +33,27 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) 
 		return nil, err
 	}
 	opts.Logger.Debug("store: opened", "dialect", "postgres", "host", cfg.Host, "database", cfg.Database, "site", opts.Site)
-	return &sqlStore{site: opts.Site, db: b, d: d, opts: opts, now: time.Now}, nil
+	s := &sqlStore{site: opts.Site, db: b, d: d, opts: opts, now: time.Now}
+	s.usedBytes = s.siteBytes
+	return s, nil
+}
+
+// siteBytes is the size of this site's rows (pg_column_size of each event and sample
+// row; indexes and dead rows not counted): a database shared by sites is bounded per
+// site, each by its own max_size_mb. It reads every row of the site, once per
+// retention round (every ten minutes in the daemon).
+func (s *sqlStore) siteBytes(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.read(ctx, func(q querier) error {
+		return eachRow(ctx, q, `SELECT
+			(SELECT COALESCE(SUM(pg_column_size(e.*)), 0) FROM events e WHERE e.site = $1) +
+			(SELECT COALESCE(SUM(pg_column_size(m.*)), 0) FROM samples m WHERE m.site = $1)`,
+			args{s.site}, func(r rows) error { return r.Scan(&n) })
+	})
+	if err != nil {
+		return 0, fmt.Errorf("site size: %w", err)
+	}
+	return n, nil
 }
 
 type pgBackend struct {

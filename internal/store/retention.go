@@ -17,8 +17,6 @@ const retainChunk = 5000
 const maxSizeRounds = 50
 
 // errSizeUnsupported refuses retention by size on PostgreSQL.
-var errSizeUnsupported = errors.New("store: retention by size (max bytes) needs SQLite: a PostgreSQL database shared by sites is bounded per site by max events and max samples")
-
 // Retain applies the policy to the store's own site; rows of other sites sharing the
 // database are never touched, nor are open alarms. Deletes run in chunks of their own
 // transactions, oldest rows (by time, then id) first.
@@ -28,7 +26,7 @@ func (s *sqlStore) Retain(ctx context.Context, r Retention, now time.Time) (Prun
 		return p, fmt.Errorf("%w: negative retention limit", ErrBadFilter)
 	}
 	if r.MaxBytes > 0 && s.usedBytes == nil {
-		return p, errSizeUnsupported
+		return p, errors.New("store: this backend cannot measure its size: retention by size is not available")
 	}
 	err := s.retain(ctx, r, now, &p)
 	if p != (Pruned{}) {

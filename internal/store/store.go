@@ -256,8 +256,8 @@ type Retention struct {
 	// MaxEvents and MaxSamples bound the rows of the store's site.
 	MaxEvents  int64
 	MaxSamples int64
-	// MaxBytes bounds the size of a SQLite database (pages in use); PostgreSQL stores
-	// shared by several sites are bounded by row counts instead, and Retain refuses it.
+	// MaxBytes bounds the size of a SQLite database (pages in use), or of the store's
+	// site's rows in PostgreSQL (a database shared by sites is bounded site by site).
 	MaxBytes int64
 }
 
