@@ -365,27 +365,32 @@ func (d *Daemon) release() {
 	}
 }
 
-// retain applies store.max_age and store.max_size_mb every 10 minutes.
+// retain applies store.max_age and store.max_size_mb every 10 minutes, as the last
+// reload left them.
 func (d *Daemon) retain(ctx context.Context) {
-	cfg := d.cfg.Load()
-	r := store.Retention{MaxAge: time.Duration(cfg.Store.MaxAge), MaxBytes: cfg.Store.MaxSizeMB << 20}
-	if r.MaxAge == 0 && r.MaxBytes == 0 {
-		return
-	}
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		if p, err := d.store.Retain(ctx, r, time.Now()); err != nil {
-			if ctx.Err() == nil {
-				d.log.Warn("retention", "err", err)
-			}
-		} else if p.Events+p.Samples+p.Alarms > 0 {
-			d.log.Info("retention", "events", p.Events, "samples", p.Samples, "alarms", p.Alarms)
-		}
+		d.retainOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func (d *Daemon) retainOnce(ctx context.Context) {
+	cfg := d.cfg.Load()
+	r := store.Retention{MaxAge: time.Duration(cfg.Store.MaxAge), MaxBytes: cfg.Store.MaxSizeMB << 20}
+	if r.MaxAge == 0 && r.MaxBytes == 0 {
+		return
+	}
+	p, err := d.store.Retain(ctx, r, time.Now())
+	switch {
+	case err != nil && ctx.Err() == nil:
+		d.log.Warn("retention", "err", err)
+	case err == nil && p.Events+p.Samples+p.Alarms > 0:
+		d.log.Info("retention", "events", p.Events, "samples", p.Samples, "alarms", p.Alarms)
 	}
 }

@@ -24,8 +24,8 @@ import (
 //     pipeline stored its last lines and its offsets were committed), new ones start
 //     and dropped ones stop the same way.
 //
-// The store, site, state_dir and HTTP address are what a reload cannot move: a change
-// there is logged as needing a restart. A file that does not load, rules or state
+// The store's DSN, site, state_dir and HTTP address are what a reload cannot move: a
+// change there is logged as needing a restart (retention limits apply at the next round). A file that does not load, rules or state
 // settings that are not valid leave everything as it runs; an entry whose new settings
 // cannot be applied keeps its running unit, and the reload reports it (and counts a
 // failure) after applying the rest.
@@ -91,7 +91,7 @@ func needsRestart(prev, next *config.Config) []string {
 		old, next any
 	}{
 		{"site", prev.Site, next.Site}, {"state_dir", prev.StateDir, next.StateDir},
-		{"store", prev.Store, next.Store}, {"http", prev.HTTP, next.HTTP},
+		{"store.dsn", prev.Store.DSN, next.Store.DSN}, {"http", prev.HTTP, next.HTTP},
 	} {
 		if !reflect.DeepEqual(c.old, c.next) {
 			keys = append(keys, c.key)
