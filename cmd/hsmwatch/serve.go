@@ -21,10 +21,12 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `serve runs hsmwatch as a daemon with the configuration FILE (YAML; see README,
 "hsmwatch serve"). A configuration error names the file, the line and the key and exits 2.
 
-SIGHUP or POST /-/reload reads the file again: a valid file replaces the rule catalog; an
-invalid one is refused (logged) and the running configuration stays. Other changed settings
-take effect at the next restart. SIGTERM or SIGINT stops the sources, drains the pipeline
-into the store and the sinks, and exits 0.`,
+SIGHUP or POST /-/reload reads the file again and applies it without losing an event:
+rules and state settings between two records, sources and sinks entry by entry (listeners
+keep their sockets, a replaced file follower hands on its committed offsets, a replaced
+webhook its spool). An invalid file is refused (logged) and the running configuration
+stays; store.dsn, site, state_dir and http take effect at the next restart. SIGTERM or
+SIGINT stops the sources, drains the pipeline into the store and the sinks, and exits 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), file, storeDSN) },
 	}
