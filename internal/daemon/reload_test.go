@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
+
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
@@ -363,5 +366,61 @@ func TestRestartDeliversOnce(t *testing.T) {
 	}
 	if got := len(hook.counts()); got != written || twice > 0 {
 		t.Fatalf("%d distinct lines delivered of %d written, %d more than once", got, written, twice)
+	}
+}
+
+// TestReloadTrapCommunities: a reload that adds a community applies on the receiver's
+// open socket: a trap refused before it is received after it, at the same address.
+func TestReloadTrapCommunities(t *testing.T) {
+	dir := t.TempDir()
+	conf := func(communities ...string) *config.Config {
+		return &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
+			Sources: config.Sources{Traps: &config.TrapSource{Listen: "127.0.0.1:0", Communities: communities}}}
+	}
+	next := conf("first", "second")
+	d, err := New(context.Background(), Options{Config: conf("first"), Logger: slog.New(slog.DiscardHandler),
+		Load: func() (*config.Config, error) { return next, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	addr := d.TrapAddr().String()
+	send := func(community, marker string) {
+		tg := notify.Target{Addr: addr, Version: gosnmp.Version2c, Community: community}
+		vars := []gosnmp.SnmpPDU{
+			{Name: ".1.3.6.1.2.1.1.3.0", Type: gosnmp.TimeTicks, Value: uint32(1)},
+			{Name: ".1.3.6.1.6.3.1.1.4.1.0", Type: gosnmp.ObjectIdentifier, Value: ".1.3.6.1.4.1.23629.1.5.2.2.6"},
+			{Name: ".1.3.6.1.4.1.23629.1.5.2.2.1", Type: gosnmp.OctetString,
+				Value: "[myLuna:10.0.0.1 / messages / 2012 Feb 29 12:05:01 / " + marker + "[9] / 1]"},
+		}
+		if err := notify.Send(context.Background(), tg, notify.Engine{}, nil, vars); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func(marker string) bool {
+		page, err := d.Store().Events(context.Background(), store.EventFilter{Text: marker})
+		return err == nil && len(page.Events) > 0
+	}
+	refused := func() bool {
+		return regexp.MustCompile(`(?m)^hsmwatch_parse_failures_total\{source="traps:[^"]+"\} 1$`).MatchString(scrapeMetrics(t, d))
+	}
+	send("second", "before")
+	testutil.WaitFor(t, "the refusal to be counted", 10*time.Second, refused)
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.TrapAddr().String(); got != addr {
+		t.Fatalf("the receiver moved from %s to %s", addr, got)
+	}
+	send("second", "after")
+	testutil.WaitFor(t, "the trap sent with the new community", 10*time.Second, func() bool { return stored("after") })
+	if stored("before") {
+		t.Error("the trap refused before the reload was stored")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
