@@ -43,14 +43,8 @@ func TestReloadSwapsRules(t *testing.T) {
 			Sources: config.Sources{Files: []config.FileSource{{Path: logFile}}}}
 	}
 	var next *config.Config
-	d, err := New(context.Background(), Options{Config: base(), Logger: slog.New(slog.DiscardHandler),
+	d, stop := runDaemon(t, Options{Config: base(), Logger: slog.New(slog.DiscardHandler),
 		Load: func() (*config.Config, error) { return next, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
 	st := d.Store()
 	rulesOf := func() map[string]string {
 		page, err := st.Events(context.Background(), store.EventFilter{Limit: store.MaxLimit})
@@ -106,10 +100,7 @@ func TestReloadSwapsRules(t *testing.T) {
 	if r := waitRule("daemon-test-token after"); r != "local.daemon-test" {
 		t.Fatalf("after reload: rule %q", r)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if s := d.Stats(); s.Dropped != 0 || s.Received != s.Processed {
 		t.Errorf("stats after stop: %+v", s)
 	}
@@ -135,4 +126,40 @@ func TestStorageDefaults(t *testing.T) {
 			t.Errorf("%+v: got %q %q %v", c, dir, dsn, err)
 		}
 	}
+}
+
+// runDaemon builds and runs a daemon (logging nowhere unless opts says otherwise); stop
+// ends it and fails the test when the stop is not clean. A test that fails before
+// calling stop has it stopped at cleanup.
+func runDaemon(t *testing.T, opts Options) (*Daemon, func()) {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		t.Helper()
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			cancel()
+			<-done
+		}
+	})
+	return d, stop
 }

@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -22,13 +20,7 @@ func TestPKCS11Samples(t *testing.T) {
 	dir := t.TempDir()
 	cfg := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
 		Sources: config.Sources{PKCS11: []config.PKCS11Probe{{Library: fake.Lib, Interval: config.Duration(time.Second)}}}}
-	d, err := New(context.Background(), Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	d, stop := runDaemon(t, Options{Config: cfg})
 	base := "http://" + d.Addr().String()
 	get := func(path string) string {
 		resp, err := http.Get(base + path)
@@ -51,8 +43,5 @@ func TestPKCS11Samples(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }

@@ -109,15 +109,8 @@ func TestReloadWithoutLoss(t *testing.T) {
 	}
 	var mu sync.Mutex
 	step := 0
-	d, err := New(context.Background(), Options{Config: conf(0), Logger: slog.New(slog.DiscardHandler),
+	d, stop := runDaemon(t, Options{Config: conf(0), Logger: slog.New(slog.DiscardHandler),
 		Load: func() (*config.Config, error) { mu.Lock(); defer mu.Unlock(); return conf(step), nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
 
 	// The writers: numbered lines into a.log and over UDP all along, into b.log while
 	// it is configured. Each waits a little between lines so that the reloads fall
@@ -128,14 +121,14 @@ func TestReloadWithoutLoss(t *testing.T) {
 	}
 	defer conn.Close()
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	quit := make(chan struct{})
 	var sentA, sentB, sentU int
 	var bOpen sync.Mutex // held while b.log is written
 	bOn := false
 	wg.Go(func() {
 		for i := 0; ; i++ {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-time.After(time.Millisecond):
 			}
@@ -226,7 +219,7 @@ func TestReloadWithoutLoss(t *testing.T) {
 		t.Fatalf("invalid reload: %d %s", resp.StatusCode, body)
 	}
 	waitStored(len(messages()) + 50)
-	close(stop)
+	close(quit)
 	wg.Wait()
 
 	total := sentA + sentB + sentU
@@ -234,10 +227,7 @@ func TestReloadWithoutLoss(t *testing.T) {
 	testutil.WaitFor(t, "the webhook to have every line", 30*time.Second, func() bool { return len(hook.counts()) >= total })
 	metrics := scrapeMetrics(t, d)
 	stored, delivered := messages(), hook.counts()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 
 	check := func(prefix string, n int) {
 		for i := range n {
@@ -325,36 +315,18 @@ func TestRestartDeliversOnce(t *testing.T) {
 			written++
 		}
 	}
-	for round := range 3 {
-		d, err := New(context.Background(), Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- d.Run(ctx) }()
+	for range 3 {
+		d, stop := runDaemon(t, Options{Config: cfg})
 		before := d.Stats().Received
 		write(2000)
 		// Stop as soon as the follower reads: most lines are still to be read, queued or
 		// in a batch, and the drain acknowledges them after the follower's last commit.
 		testutil.WaitFor(t, "the follower to read", 20*time.Second, func() bool { return d.Stats().Received > before })
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatalf("round %d: %v", round, err)
-		}
+		stop()
 	}
-	d, err := New(context.Background(), Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	_, stop := runDaemon(t, Options{Config: cfg})
 	testutil.WaitFor(t, "every line at the webhook", 30*time.Second, func() bool { return len(hook.counts()) >= written })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	twice := 0
 	for m, n := range hook.counts() {
 		if n != 1 {
@@ -378,14 +350,8 @@ func TestReloadTrapCommunities(t *testing.T) {
 			Sources: config.Sources{Traps: &config.TrapSource{Listen: "127.0.0.1:0", Communities: communities}}}
 	}
 	next := conf("first", "second")
-	d, err := New(context.Background(), Options{Config: conf("first"), Logger: slog.New(slog.DiscardHandler),
+	d, stop := runDaemon(t, Options{Config: conf("first"), Logger: slog.New(slog.DiscardHandler),
 		Load: func() (*config.Config, error) { return next, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
 	addr := d.TrapAddr().String()
 	send := func(community, marker string) {
 		tg := notify.Target{Addr: addr, Version: gosnmp.Version2c, Community: community}
@@ -419,8 +385,5 @@ func TestReloadTrapCommunities(t *testing.T) {
 	if stored("before") {
 		t.Error("the trap refused before the reload was stored")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }

@@ -2,9 +2,7 @@ package daemon
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -60,13 +58,7 @@ func TestAlertmanagerAndSyslogSinks(t *testing.T) {
 		Sources: config.Sources{Files: []config.FileSource{{Path: logFile}}},
 		Sinks: config.Sinks{Alertmanager: []config.Alertmanager{{URL: am.URL}},
 			Syslog: []config.SyslogTarget{{Address: "tcp://" + ln.Addr().String()}}}}
-	d, err := New(context.Background(), Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	_, stop := runDaemon(t, Options{Config: cfg})
 	appendTo := func(line string) {
 		f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
@@ -104,8 +96,5 @@ func TestAlertmanagerAndSyslogSinks(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no syslog message forwarded")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 }
