@@ -3,20 +3,17 @@
 package fifo
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/testutil"
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
 )
 
@@ -55,130 +52,39 @@ func TestReconfigureWhileWriting(t *testing.T) {
 	}
 	t.Cleanup(func() { w.Close() })
 
-	var started, written atomic.Int64
-	window := make(chan struct{}, 64) // at most this many lines not yet emitted
-	var mu sync.Mutex
-	got := map[int][]*event.Event{}
-	prefix := 0 // every line below it has arrived
-	arrived := func(n int) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return prefix >= n
-	}
-	quit := make(chan struct{})
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		take := func(ev *event.Event) {
-			f := strings.Fields(ev.Raw)
-			n, err := strconv.Atoi(f[len(f)-1])
-			if err != nil {
-				t.Errorf("a line of no number: %q", ev.Raw)
-				return
-			}
-			mu.Lock()
-			got[n] = append(got[n], ev)
-			for len(got[prefix]) > 0 {
-				prefix++
-			}
-			mu.Unlock()
-			<-window
-		}
-		for {
-			select {
-			case r := <-h.Recs:
-				take(r.Event)
-			case <-quit:
-				for {
-					select {
-					case r := <-h.Recs:
-						take(r.Event)
-					default:
-						return
-					}
-				}
-			}
-		}
-	}()
-	stop := make(chan struct{})
-	var writer sync.WaitGroup
-	writer.Go(func() {
-		for n := 0; ; n++ {
-			select {
-			case <-stop:
-				return
-			case window <- struct{}{}:
-			case <-time.After(wait):
-				t.Errorf("line %d: the window did not open (lines lost?)", n)
-				return
-			}
-			started.Add(1)
-			if _, err := fmt.Fprintf(w, "<13>Nov 22 05:31:30 myhost app: line %d\n", n); err != nil {
-				t.Errorf("line %d: %v", n, err)
-				return
-			}
-			written.Add(1)
-		}
+	line := sourcetest.NewStream("line", 64, wait, func(n int) error {
+		_, err := fmt.Fprintf(w, "<13>Nov 22 05:31:30 myhost app: line %d\n", n)
+		return err
 	})
-	finish := sync.OnceFunc(func() {
-		close(stop)
-		writer.Wait()
-	})
-	t.Cleanup(func() {
-		finish()
-		select {
-		case <-quit:
-		default:
-			close(quit)
+	collect := sourcetest.Collect(t, h.Recs, func(r pipeline.Record) {
+		f := strings.Fields(r.Event.Raw)
+		n, err := strconv.Atoi(f[len(f)-1])
+		if err != nil {
+			t.Errorf("a line of no number: %q", r.Event.Raw)
+			return
 		}
+		line.Add(n, r.Event)
 	})
+	send := sourcetest.Send(t, line)
 
-	// lo[i]: the first line written after call i returned; hi[i]: every line below it had
-	// arrived before call i+1 began.
 	const calls = 4
-	lo, hi := make([]int, calls+1), make([]int, calls+1)
-	end := func(i int) {
-		t.Helper()
-		testutil.WaitFor(t, "lines after the call", wait, func() bool { return written.Load() >= int64(lo[i]+30) })
-		hi[i] = int(written.Load())
-		testutil.WaitFor(t, "the lines of the phase", wait, func() bool { return arrived(hi[i]) })
-	}
-	end(0)
+	line.Settle(t, 30)
 	for i := 1; i <= calls; i++ {
 		if err := h.r.Reconfigure(phaseConfig(path, i)); err != nil {
 			t.Fatalf("Reconfigure %d: %v", i, err)
 		}
-		lo[i] = int(started.Load())
-		end(i)
+		line.NextPhase()
+		line.Settle(t, 30)
 	}
-	finish()
-	total := int(written.Load())
-	testutil.WaitFor(t, "every line", wait, func() bool { return arrived(total) })
+	send()
+	total := line.WaitAll(t)
 	h.Stop()
-	close(quit)
-	<-collected
+	collect()
 
-	for n, evs := range got {
-		if n >= total || len(evs) != 1 {
-			t.Errorf("line %d: %d events (%d written)", n, len(evs), total)
-		}
-	}
-	hi[calls] = total
-	for i := range calls + 1 {
-		next := total
-		if i < calls {
-			next = lo[i+1]
-		}
-		for n := lo[i]; n < next; n++ {
-			if ev := got[n][0]; !fits(i, ev) && (n < hi[i] || !fits(i+1, ev)) {
-				t.Fatalf("line %d of phase %d (strict below %d) parsed with other settings: %s", n, i, hi[i], ev.AppendJSON(nil))
-			}
-		}
-	}
+	line.Check(t, fits)
 	if st := h.r.Stats(); st.Reopens != 0 || st.Lines != uint64(total) {
 		t.Errorf("stats %+v, %d lines written", st, total)
 	}
-	t.Logf("%d lines, every one once", total)
 }
 
 // TestReconfigurePoll: a reader waiting an hour for a writer takes a new Poll at once.
@@ -233,17 +139,7 @@ func TestReconfigureRefused(t *testing.T) {
 		{"renamed", Config{Path: path, Name: "luna", Format: event.SourceRFC5424}, true, "name"},
 		{"unknown format", Config{Path: path, Format: "nope"}, false, "nope"},
 	} {
-		err := h.r.Reconfigure(tc.cfg)
-		switch {
-		case err == nil:
-			t.Errorf("%s: accepted", tc.name)
-		case errors.Is(err, ErrNotReconfigurable) != tc.inPlace:
-			t.Errorf("%s: errors.Is(ErrNotReconfigurable) = %v: %v", tc.name, !tc.inPlace, err)
-		case !strings.Contains(err.Error(), tc.mentions):
-			t.Errorf("%s: the error does not name %q: %v", tc.name, tc.mentions, err)
-		default:
-			t.Logf("%s: %v", tc.name, err)
-		}
+		sourcetest.Refused(t, tc.name, h.r.Reconfigure(tc.cfg), ErrNotReconfigurable, tc.inPlace, tc.mentions)
 	}
 	finish(t, writer(t, path, `printf '<13>Nov 22 05:31:30 myhost app: parsed\nnot syslog\n'`))
 	evs := h.take(2)

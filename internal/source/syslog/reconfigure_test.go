@@ -11,89 +11,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
+	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
 )
 
-// stream sends numbered messages over one socket, at most window unanswered at a time
-// (a moderate pace for UDP on loopback: the socket buffer never fills), and records
-// what the server emitted for each.
-type stream struct {
-	name    string
-	write   func(n int) error
-	window  chan struct{}
-	started atomic.Int64 // messages whose write has begun
-	written atomic.Int64 // messages whose write returned
-
-	mu     sync.Mutex
-	got    map[int][]*event.Event
-	prefix int // every message below it has arrived
-}
-
-func newStream(name string, write func(n int) error) *stream {
-	return &stream{name: name, write: write, window: make(chan struct{}, 64), got: map[int][]*event.Event{}}
-}
-
-// line is message n of the stream: RFC 3164, with no offset in its timestamp.
-func (st *stream) line(n int) string {
-	return fmt.Sprintf("<13>Nov 22 05:31:30 myhost app: %s %d", st.name, n)
-}
-
-// run sends until stop closes; it fails the test when the server stops answering.
-func (st *stream) run(t *testing.T, stop <-chan struct{}) {
-	for n := 0; ; n++ {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		select {
-		case st.window <- struct{}{}:
-		case <-time.After(wait):
-			t.Errorf("%s: message %d: the window did not open (messages lost?)", st.name, n)
-			return
-		}
-		st.started.Add(1)
-		if err := st.write(n); err != nil {
-			t.Errorf("%s: message %d: %v", st.name, n, err)
-			return
-		}
-		st.written.Add(1)
-	}
-}
-
-// add records an event of this stream.
-func (st *stream) add(n int, ev *event.Event) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.got[n] = append(st.got[n], ev)
-	for len(st.got[st.prefix]) > 0 {
-		st.prefix++
-	}
-	select {
-	case <-st.window:
-	default:
-	}
-}
-
-func (st *stream) arrived(n int) bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.prefix >= n
-}
-
-// phase is one Reconfigure's settings and the messages that must have been read with
-// them: every message from lo (the first whose write began after the call returned) up
-// to hi (messages that had all arrived before the next call began).
-type phase struct {
-	cfg    Config
-	cert   *x509.Certificate
-	lo, hi map[string]int
+// line is message n of stream name: RFC 3164, with no offset in its timestamp.
+func line(name string, n int) string {
+	return fmt.Sprintf("<13>Nov 22 05:31:30 myhost app: %s %d", name, n)
 }
 
 // fits tells whether an event was parsed with phase ph's settings: RFC 3164 in the
@@ -175,139 +105,74 @@ func TestReconfigureWhileSending(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	old := handshake(t, h.s.TLSAddr().String(), cert0) // kept open across every rotation
 	t.Cleanup(func() { old.Close() })
-	var streams []*stream
-	streams = append(streams,
-		newStream("udp", func(n int) error { _, err := u.Write([]byte(streams[0].line(n))); return err }),
-		newStream("tcp", func(n int) error { _, err := fmt.Fprintf(c, "%s\n", streams[1].line(n)); return err }),
-		newStream("tls", func(n int) error {
-			l := streams[2].line(n)
+	// At most 64 messages unanswered a stream: a moderate pace for UDP on loopback, the
+	// socket buffer never fills.
+	streams := []*sourcetest.Stream{
+		sourcetest.NewStream("udp", 64, wait, func(n int) error { _, err := u.Write([]byte(line("udp", n))); return err }),
+		sourcetest.NewStream("tcp", 64, wait, func(n int) error { _, err := fmt.Fprintf(c, "%s\n", line("tcp", n)); return err }),
+		sourcetest.NewStream("tls", 64, wait, func(n int) error {
+			l := line("tls", n)
 			_, err := fmt.Fprintf(old, "%d %s", len(l), l) // octet counting
 			return err
-		}))
-	byName := map[string]*stream{}
+		}),
+	}
+	byName := map[string]*sourcetest.Stream{}
 	for _, st := range streams {
-		byName[st.name] = st
+		byName[st.Name] = st
 	}
 
 	// The collector files each event under its stream and number.
-	collected := make(chan struct{})
-	quit := make(chan struct{})
 	var strays atomic.Int64
-	go func() {
-		defer close(collected)
-		take := func(ev *event.Event) {
-			f := strings.Fields(ev.Raw)
-			if len(f) < 2 {
-				strays.Add(1)
-				return
-			}
-			n, err := strconv.Atoi(f[len(f)-1])
-			st := byName[f[len(f)-2]]
-			if err != nil || st == nil {
-				strays.Add(1)
-				return
-			}
-			st.add(n, ev)
+	collect := sourcetest.Collect(t, h.Recs, func(r pipeline.Record) {
+		f := strings.Fields(r.Event.Raw)
+		if len(f) < 2 {
+			strays.Add(1)
+			return
 		}
-		for {
-			select {
-			case r := <-h.Recs:
-				take(r.Event)
-			case <-quit:
-				for {
-					select {
-					case r := <-h.Recs:
-						take(r.Event)
-					default:
-						return
-					}
-				}
-			}
+		n, err := strconv.Atoi(f[len(f)-1])
+		st := byName[f[len(f)-2]]
+		if err != nil || st == nil {
+			strays.Add(1)
+			return
 		}
-	}()
-
-	stop := make(chan struct{})
-	var senders sync.WaitGroup
-	for _, st := range streams {
-		senders.Go(func() { st.run(t, stop) })
-	}
+		st.Add(n, r.Event)
+	})
 	// On a failure, the senders stop before their sockets close (cleanups run last
 	// first) and the collector goes away.
-	finish := sync.OnceFunc(func() {
-		close(stop)
-		senders.Wait()
-	})
-	t.Cleanup(func() {
-		finish()
-		select {
-		case <-quit:
-		default:
-			close(quit)
-		}
-	})
-	// end waits for the messages of this phase: some sent after the call (at least 30
+	send := sourcetest.Send(t, streams...)
+	// settle waits for the messages of this phase: some sent after the call (at least 30
 	// per stream), all of them arrived.
-	end := func(ph *phase) {
+	settle := func() {
 		t.Helper()
-		ph.hi = map[string]int{}
 		for _, st := range streams {
-			testutil.WaitFor(t, st.name+" messages after the call", wait, func() bool {
-				return st.written.Load() >= int64(ph.lo[st.name]+30)
-			})
-			ph.hi[st.name] = int(st.written.Load())
-			testutil.WaitFor(t, st.name+" messages of the phase", wait, func() bool { return st.arrived(ph.hi[st.name]) })
+			st.Settle(t, 30)
 		}
 	}
-	phases := []*phase{{cfg: phaseConfig(base, 0), cert: cert0, lo: map[string]int{"udp": 0, "tcp": 0, "tls": 0}}}
-	end(phases[0])
+	settle()
 	const calls = 4
 	for i := 1; i <= calls; i++ {
-		ph := &phase{cfg: phaseConfig(base, i), cert: rotate(t, dir, certFile, keyFile, i), lo: map[string]int{}}
-		if err := h.s.Reconfigure(ph.cfg); err != nil {
+		cfg, cert := phaseConfig(base, i), rotate(t, dir, certFile, keyFile, i)
+		if err := h.s.Reconfigure(cfg); err != nil {
 			t.Fatalf("Reconfigure %d: %v", i, err)
 		}
 		for _, st := range streams {
-			ph.lo[st.name] = int(st.started.Load())
+			st.NextPhase()
 		}
-		fresh := handshake(t, h.s.TLSAddr().String(), ph.cert)
+		fresh := handshake(t, h.s.TLSAddr().String(), cert)
 		fresh.Close()
-		phases = append(phases, ph)
-		end(ph)
+		settle()
 	}
-	finish()
+	send()
 	for _, st := range streams {
-		total := int(st.written.Load())
-		testutil.WaitFor(t, "every "+st.name+" message", wait, func() bool { return st.arrived(total) })
+		st.WaitAll(t)
 	}
 	h.Stop() // nothing can be emitted any more: a late duplicate would be in h.Recs now
-	close(quit)
-	<-collected
+	collect()
 
+	// Every message is parsed with the settings of the phase it was sent in or, when it
+	// was sent around a call, with those just before or just after it.
 	for _, st := range streams {
-		total := int(st.written.Load())
-		for n, evs := range st.got {
-			if n >= total || len(evs) != 1 {
-				t.Errorf("%s message %d: %d events (%d sent)", st.name, n, len(evs), total)
-			}
-		}
-		// Every message is parsed with the settings of the phase it was sent in or, when
-		// it was sent around a call (between hi and the next lo), with those just before
-		// or just after it.
-		for i, ph := range phases {
-			hi, next := ph.hi[st.name], total
-			if i+1 < len(phases) {
-				next = phases[i+1].lo[st.name]
-			} else {
-				hi = total // no call after the last phase
-			}
-			for n := ph.lo[st.name]; n < next; n++ {
-				ev := st.got[n][0]
-				if !fits(i, ev) && (n < hi || !fits(i+1, ev)) {
-					t.Fatalf("%s message %d of phase %d (strict below %d) parsed with other settings: %s", st.name, n, i, hi, ev.AppendJSON(nil))
-				}
-			}
-		}
-		t.Logf("%s: %d messages, every one once", st.name, total)
+		st.Check(t, fits)
 	}
 	if n := strays.Load(); n != 0 {
 		t.Errorf("%d events of no stream", n)
@@ -359,17 +224,7 @@ func TestReconfigureRefused(t *testing.T) {
 		{"key of another certificate", change(func(c *Config) { c.CertFile = otherCert }), false, "tls"},
 		{"client CAs not PEM", change(func(c *Config) { c.ClientCAFile = notPEM }), false, "garbage.pem"},
 	} {
-		err := h.s.Reconfigure(tc.cfg)
-		switch {
-		case err == nil:
-			t.Errorf("%s: accepted", tc.name)
-		case errors.Is(err, ErrNotReconfigurable) != tc.inPlace:
-			t.Errorf("%s: errors.Is(ErrNotReconfigurable) = %v: %v", tc.name, !tc.inPlace, err)
-		case !strings.Contains(err.Error(), tc.mentions):
-			t.Errorf("%s: the error does not name %q: %v", tc.name, tc.mentions, err)
-		default:
-			t.Logf("%s: %v", tc.name, err)
-		}
+		sourcetest.Refused(t, tc.name, h.s.Reconfigure(tc.cfg), ErrNotReconfigurable, tc.inPlace, tc.mentions)
 	}
 	// The certificate file is overwritten with garbage (a botched rotation): refused,
 	// and the certificate loaded before stays in use.
