@@ -1,13 +1,11 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/gosnmp/gosnmp"
 	"github.com/spf13/pflag"
 )
 
@@ -61,56 +59,4 @@ func readSecretFile(path, flag string, warn io.Writer) (string, error) {
 		return "", fmt.Errorf("%s %s: the first line is empty", flag, path)
 	}
 	return line, nil
-}
-
-// authProtocol reads an SNMPv3 authentication protocol name.
-func authProtocol(s string) (gosnmp.SnmpV3AuthProtocol, error) {
-	switch strings.ToUpper(strings.ReplaceAll(s, "-", "")) {
-	case "MD5":
-		return gosnmp.MD5, nil
-	case "SHA", "SHA1":
-		return gosnmp.SHA, nil
-	case "SHA224":
-		return gosnmp.SHA224, nil
-	case "SHA256":
-		return gosnmp.SHA256, nil
-	case "SHA384":
-		return gosnmp.SHA384, nil
-	case "SHA512":
-		return gosnmp.SHA512, nil
-	}
-	return 0, fmt.Errorf("authentication protocol %q: use MD5, SHA, SHA224, SHA256, SHA384 or SHA512", s)
-}
-
-// privProtocol reads an SNMPv3 privacy protocol name. AES192 and AES256 extend the key
-// as Blumenthal's draft does, AES192C and AES256C as Reeder's (Cisco's) does: peers
-// differ, check which one yours uses.
-func privProtocol(s string) (gosnmp.SnmpV3PrivProtocol, error) {
-	switch strings.ToUpper(strings.ReplaceAll(s, "-", "")) {
-	case "DES":
-		return gosnmp.DES, nil
-	case "AES", "AES128":
-		return gosnmp.AES, nil
-	case "AES192":
-		return gosnmp.AES192, nil
-	case "AES256":
-		return gosnmp.AES256, nil
-	case "AES192C":
-		return gosnmp.AES192C, nil
-	case "AES256C":
-		return gosnmp.AES256C, nil
-	}
-	return 0, fmt.Errorf("privacy protocol %q: use DES, AES, AES192, AES256, AES192C or AES256C", s)
-}
-
-// engineID reads an SNMPv3 engine ID in hex, with or without 0x (the Luna appliance's
-// "sysconf snmp trap set -engineid" takes it without).
-func engineID(s string) ([]byte, error) {
-	h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	h = strings.ReplaceAll(h, ":", "")
-	b, err := hex.DecodeString(h)
-	if err != nil || len(b) < 5 || len(b) > 32 {
-		return nil, fmt.Errorf("engine ID %q: want 5 to 32 bytes in hex", s)
-	}
-	return b, nil
 }

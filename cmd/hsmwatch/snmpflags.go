@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
 )
 
@@ -66,9 +67,9 @@ func (f *snmpFlags) register(fl *pflag.FlagSet, timeoutFlag string, timeout time
 	fl.StringVar(&f.version, "snmp-version", "", "2c or 3 (default: 3 when --user is given, else 2c)")
 	f.community.register(fl, "community", "HSMWATCH_COMMUNITY", "the SNMP v2c community (default public, the Dinamo's only one)")
 	fl.StringVarP(&f.user, "user", "u", "", "the SNMPv3 user (USM)")
-	fl.StringVar(&f.authProto, "auth-proto", "SHA", "SNMPv3 authentication protocol: "+snmppoll.AuthProtocols)
+	fl.StringVar(&f.authProto, "auth-proto", "SHA", "SNMPv3 authentication protocol: "+usm.AuthProtocolNames)
 	f.authPass.register(fl, "auth-pass", "HSMWATCH_AUTH_PASS", "the SNMPv3 authentication passphrase (none: noAuthNoPriv)")
-	fl.StringVar(&f.privProto, "priv-proto", "AES", "SNMPv3 privacy protocol: "+snmppoll.PrivProtocols)
+	fl.StringVar(&f.privProto, "priv-proto", "AES", "SNMPv3 privacy protocol: "+usm.PrivProtocolNames)
 	f.privPass.register(fl, "priv-pass", "HSMWATCH_PRIV_PASS", "the SNMPv3 privacy passphrase (none: authNoPriv)")
 	fl.StringVar(&f.context, "context", "", "the SNMPv3 context name")
 	fl.StringArrayVar(&f.mibs, "mibs", nil, "load the MIB files of this folder or file (repeatable): the Dinamo objects and the Luna partition table need the vendor's MIBs (or mibs/ of this project for its simulator)")

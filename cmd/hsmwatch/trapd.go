@@ -217,7 +217,7 @@ func (f trapdFlags) config(warn io.Writer) (snmptrap.Config, error) {
 		return cfg, fmt.Errorf("--min-level: %w", err)
 	}
 	if f.localEngine != "" {
-		if cfg.EngineID, err = engineID(f.localEngine); err != nil {
+		if cfg.EngineID, err = usm.ParseEngineID(f.localEngine); err != nil {
 			return cfg, fmt.Errorf("--local-engine-id: %w", err)
 		}
 	}
@@ -270,7 +270,7 @@ func (f trapdFlags) flagUser(warn io.Writer) (snmptrap.User, error) {
 		return u, fmt.Errorf("--user %s: %w", f.user, err)
 	}
 	for _, s := range f.engineIDs {
-		id, err := engineID(s)
+		id, err := usm.ParseEngineID(s)
 		if err != nil {
 			return u, fmt.Errorf("--engine-id: %w", err)
 		}
@@ -283,7 +283,7 @@ func (f trapdFlags) flagUser(warn io.Writer) (snmptrap.User, error) {
 // passphrase is not used.
 func setProtocols(u *usm.User, authProto, auth, privProto, priv string) error {
 	if auth != "" {
-		p, err := authProtocol(authProto)
+		p, err := usm.AuthProtocol(authProto)
 		if err != nil {
 			return err
 		}
@@ -293,7 +293,7 @@ func setProtocols(u *usm.User, authProto, auth, privProto, priv string) error {
 		if auth == "" {
 			return errors.New("a privacy passphrase needs an authentication passphrase")
 		}
-		p, err := privProtocol(privProto)
+		p, err := usm.PrivProtocol(privProto)
 		if err != nil {
 			return err
 		}
@@ -391,7 +391,7 @@ func readUsersFile(path string, warn io.Writer) ([]snmptrap.User, error) {
 			}
 		}
 		for _, s := range y.EngineIDs {
-			id, err := engineID(s)
+			id, err := usm.ParseEngineID(s)
 			if err != nil {
 				return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
 			}

@@ -71,7 +71,7 @@ func (f *trapSendFlags) sink(warn io.Writer) (*snmptrap.Sink, error) {
 		cfg.OIDs[k] = v
 	}
 	if f.engine != "" {
-		if cfg.EngineID, err = engineID(f.engine); err != nil {
+		if cfg.EngineID, err = usm.ParseEngineID(f.engine); err != nil {
 			return nil, fmt.Errorf("--trap-engine-id: %w", err)
 		}
 	}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -199,9 +198,9 @@ func (d *Daemon) trapConfig(t *config.TrapSource, table *mib.Table) (snmptrap.Co
 		}
 		tu := snmptrap.User{User: uu}
 		for _, s := range u.EngineIDs {
-			id, err := hex.DecodeString(strings.TrimPrefix(strings.ToLower(s), "0x"))
+			id, err := usm.ParseEngineID(s)
 			if err != nil {
-				return rc, fmt.Errorf("user %s: engine_ids: %q is not hex", u.Name, s)
+				return rc, fmt.Errorf("user %s: engine_ids: %w", u.Name, err)
 			}
 			tu.EngineIDs = append(tu.EngineIDs, id)
 		}
@@ -320,9 +319,9 @@ func (d *Daemon) user(u config.SNMPUser) (usm.User, error) {
 		return out, fmt.Errorf("user %s: priv pass: %w", u.Name, err)
 	}
 	if auth != "" {
-		p, ok := authProto(protoName(u.AuthProto, "SHA"))
-		if !ok {
-			return out, fmt.Errorf("user %s: unknown auth_proto %q", u.Name, u.AuthProto)
+		p, err := usm.AuthProtocol(protoName(u.AuthProto, "SHA"))
+		if err != nil {
+			return out, fmt.Errorf("user %s: auth_proto: %w", u.Name, err)
 		}
 		out.AuthProto, out.AuthPass = p, auth
 	}
@@ -330,9 +329,9 @@ func (d *Daemon) user(u config.SNMPUser) (usm.User, error) {
 		if auth == "" {
 			return out, fmt.Errorf("user %s: a privacy passphrase needs an authentication passphrase", u.Name)
 		}
-		p, ok := privProto(protoName(u.PrivProto, "AES"))
-		if !ok {
-			return out, fmt.Errorf("user %s: unknown priv_proto %q", u.Name, u.PrivProto)
+		p, err := usm.PrivProtocol(protoName(u.PrivProto, "AES"))
+		if err != nil {
+			return out, fmt.Errorf("user %s: priv_proto: %w", u.Name, err)
 		}
 		out.PrivProto, out.PrivPass = p, priv
 	}
@@ -344,18 +343,6 @@ func protoName(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func authProto(name string) (gosnmp.SnmpV3AuthProtocol, bool) {
-	p, ok := map[string]gosnmp.SnmpV3AuthProtocol{"MD5": gosnmp.MD5, "SHA": gosnmp.SHA, "SHA224": gosnmp.SHA224,
-		"SHA256": gosnmp.SHA256, "SHA384": gosnmp.SHA384, "SHA512": gosnmp.SHA512}[strings.ToUpper(name)]
-	return p, ok
-}
-
-func privProto(name string) (gosnmp.SnmpV3PrivProtocol, bool) {
-	p, ok := map[string]gosnmp.SnmpV3PrivProtocol{"DES": gosnmp.DES, "AES": gosnmp.AES, "AES192": gosnmp.AES192,
-		"AES256": gosnmp.AES256, "AES192C": gosnmp.AES192C, "AES256C": gosnmp.AES256C}[strings.ToUpper(name)]
-	return p, ok
 }
 
 // secret reads a secret from a file (its first line) or an environment variable; "" when

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
 )
 
@@ -137,11 +139,9 @@ func (u UserConfig) User() (snmpagent.User, error) {
 	if len(u.AuthPass) < 8 {
 		return out, fmt.Errorf("user %s: authentication passphrase shorter than 8 characters", u.Name)
 	}
-	auth := map[string]gosnmp.SnmpV3AuthProtocol{"": gosnmp.SHA, "MD5": gosnmp.MD5, "SHA": gosnmp.SHA, "SHA1": gosnmp.SHA,
-		"SHA224": gosnmp.SHA224, "SHA256": gosnmp.SHA256, "SHA384": gosnmp.SHA384, "SHA512": gosnmp.SHA512}
-	a, ok := auth[strings.ToUpper(strings.ReplaceAll(u.Auth, "-", ""))]
-	if !ok {
-		return out, fmt.Errorf("user %s: authentication protocol %q (MD5, SHA, SHA224, SHA256, SHA384, SHA512)", u.Name, u.Auth)
+	a, err := usm.AuthProtocol(cmp.Or(u.Auth, "SHA"))
+	if err != nil {
+		return out, fmt.Errorf("user %s: %w", u.Name, err)
 	}
 	out.AuthProto, out.AuthPass = a, u.AuthPass
 	if u.PrivPass == "" {
@@ -150,11 +150,9 @@ func (u UserConfig) User() (snmpagent.User, error) {
 	if len(u.PrivPass) < 8 {
 		return out, fmt.Errorf("user %s: privacy passphrase shorter than 8 characters", u.Name)
 	}
-	priv := map[string]gosnmp.SnmpV3PrivProtocol{"": gosnmp.AES, "DES": gosnmp.DES, "AES": gosnmp.AES, "AES128": gosnmp.AES,
-		"AES192": gosnmp.AES192, "AES256": gosnmp.AES256, "AES192C": gosnmp.AES192C, "AES256C": gosnmp.AES256C}
-	p, ok := priv[strings.ToUpper(strings.ReplaceAll(u.Priv, "-", ""))]
-	if !ok {
-		return out, fmt.Errorf("user %s: privacy protocol %q (DES, AES, AES192, AES256, AES192C, AES256C)", u.Name, u.Priv)
+	p, err := usm.PrivProtocol(cmp.Or(u.Priv, "AES"))
+	if err != nil {
+		return out, fmt.Errorf("user %s: %w", u.Name, err)
 	}
 	out.PrivProto, out.PrivPass = p, u.PrivPass
 	return out, nil
@@ -386,9 +384,8 @@ func (f *Fleet) member(cfg *FleetConfig, h HSMConfig, hi, i, count int, n uint64
 		}
 		var engine []byte
 		if h.EngineID != "" {
-			engine, err = hex.DecodeString(strings.TrimPrefix(strings.ToLower(h.EngineID), "0x"))
-			if err != nil {
-				return nil, fmt.Errorf("engine_id %q: %w", h.EngineID, err)
+			if engine, err = usm.ParseEngineID(h.EngineID); err != nil {
+				return nil, fmt.Errorf("engine_id: %w", err)
 			}
 		}
 		hostname := h.Hostname

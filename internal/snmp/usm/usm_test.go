@@ -3,6 +3,7 @@ package usm
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
@@ -196,4 +197,36 @@ func FuzzParseMessage(f *testing.F) {
 		PeekRequest(&m)
 		ParseScoped(m.Data.Raw(b))
 	})
+}
+
+func TestProtocolNames(t *testing.T) {
+	for name, want := range map[string]gosnmp.SnmpV3AuthProtocol{"sha": gosnmp.SHA, "SHA1": gosnmp.SHA, " sha-256 ": gosnmp.SHA256, "MD5": gosnmp.MD5} {
+		if got, err := AuthProtocol(name); err != nil || got != want {
+			t.Errorf("AuthProtocol(%q) = %v, %v", name, got, err)
+		}
+	}
+	for name, want := range map[string]gosnmp.SnmpV3PrivProtocol{"aes": gosnmp.AES, "AES128": gosnmp.AES, "aes-256c": gosnmp.AES256C, "DES": gosnmp.DES} {
+		if got, err := PrivProtocol(name); err != nil || got != want {
+			t.Errorf("PrivProtocol(%q) = %v, %v", name, got, err)
+		}
+	}
+	if _, err := AuthProtocol("CRC"); err == nil || !strings.Contains(err.Error(), AuthProtocolNames) {
+		t.Errorf("unknown auth protocol: %v", err)
+	}
+	if _, err := PrivProtocol(""); err == nil {
+		t.Error("an empty privacy protocol name was accepted")
+	}
+}
+
+func TestParseEngineID(t *testing.T) {
+	for _, s := range []string{"0x80001f8804616263", "80001F8804616263", " 80:00:1f:88:04:61:62:63 "} {
+		if b, err := ParseEngineID(s); err != nil || len(b) != 8 || b[0] != 0x80 {
+			t.Errorf("ParseEngineID(%q) = %x, %v", s, b, err)
+		}
+	}
+	for _, s := range []string{"", "0x8000", "zz00112233", "0x" + strings.Repeat("00", 33)} {
+		if _, err := ParseEngineID(s); err == nil {
+			t.Errorf("ParseEngineID(%q) accepted", s)
+		}
+	}
 }

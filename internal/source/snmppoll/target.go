@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
 // Target is one HSM's SNMP agent and the credentials to ask it. Passphrases and the
@@ -50,22 +52,7 @@ const (
 	DefaultMaxRepetitions = 25
 )
 
-var authProtocols = map[string]gosnmp.SnmpV3AuthProtocol{
-	"MD5": gosnmp.MD5, "SHA": gosnmp.SHA, "SHA1": gosnmp.SHA, "SHA224": gosnmp.SHA224,
-	"SHA256": gosnmp.SHA256, "SHA384": gosnmp.SHA384, "SHA512": gosnmp.SHA512,
-}
-
-var privProtocols = map[string]gosnmp.SnmpV3PrivProtocol{
-	"DES": gosnmp.DES, "AES": gosnmp.AES, "AES128": gosnmp.AES, "AES192": gosnmp.AES192,
-	"AES256": gosnmp.AES256, "AES192C": gosnmp.AES192C, "AES256C": gosnmp.AES256C,
-}
-
-// AuthProtocols and PrivProtocols list the accepted protocol names, for help texts.
-const (
-	AuthProtocols = "MD5, SHA, SHA224, SHA256, SHA384, SHA512"
-	PrivProtocols = "DES, AES, AES192, AES256, AES192C, AES256C"
-)
-
+// protoKey is how a protocol name is shown in messages ("sha-256" as SHA256).
 func protoKey(s string) string {
 	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), "-", ""))
 }
@@ -127,16 +114,16 @@ func (t *Target) Validate() error {
 			return fmt.Errorf("user %s: a privacy passphrase needs an authentication passphrase", t.User)
 		}
 		if t.AuthPass != "" {
-			if _, ok := authProtocols[protoKey(t.AuthProto)]; !ok && t.AuthProto != "" {
-				return fmt.Errorf("authentication protocol %q: use %s", t.AuthProto, AuthProtocols)
+			if _, err := usm.AuthProtocol(t.authName()); err != nil {
+				return err
 			}
 			if len(t.AuthPass) < 8 {
 				return fmt.Errorf("user %s: the authentication passphrase has fewer than 8 characters (RFC 3414 keys need 8)", t.User)
 			}
 		}
 		if t.PrivPass != "" {
-			if _, ok := privProtocols[protoKey(t.PrivProto)]; !ok && t.PrivProto != "" {
-				return fmt.Errorf("privacy protocol %q: use %s", t.PrivProto, PrivProtocols)
+			if _, err := usm.PrivProtocol(t.privName()); err != nil {
+				return err
 			}
 			if len(t.PrivPass) < 8 {
 				return fmt.Errorf("user %s: the privacy passphrase has fewer than 8 characters", t.User)
@@ -231,19 +218,25 @@ func (t *Target) client() (*gosnmp.GoSNMP, error) {
 	c.Version = gosnmp.Version3
 	c.SecurityModel = gosnmp.UserSecurityModel
 	c.ContextName = t.Context
-	usm := &gosnmp.UsmSecurityParameters{UserName: t.User, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
+	sp := &gosnmp.UsmSecurityParameters{UserName: t.User, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
 	c.MsgFlags = gosnmp.NoAuthNoPriv
 	if t.AuthPass != "" {
+		p, err := usm.AuthProtocol(t.authName())
+		if err != nil {
+			return c, err
+		}
 		c.MsgFlags = gosnmp.AuthNoPriv
-		usm.AuthenticationProtocol = authProtocols[t.authName()]
-		usm.AuthenticationPassphrase = t.AuthPass
+		sp.AuthenticationProtocol, sp.AuthenticationPassphrase = p, t.AuthPass
 	}
 	if t.PrivPass != "" {
+		p, err := usm.PrivProtocol(t.privName())
+		if err != nil {
+			return c, err
+		}
 		c.MsgFlags = gosnmp.AuthPriv
-		usm.PrivacyProtocol = privProtocols[t.privName()]
-		usm.PrivacyPassphrase = t.PrivPass
+		sp.PrivacyProtocol, sp.PrivacyPassphrase = p, t.PrivPass
 	}
-	c.SecurityParameters = usm
+	c.SecurityParameters = sp
 	return c, nil
 }
 
