@@ -73,22 +73,12 @@ const selectAlarmCols = `id, site, host, key, rule, title, component, level, not
 // Alarms lists open alarms by site, host and opening time, or (Open false) the most
 // recently active alarms, open or cleared, newest first.
 func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error) {
-	limit := f.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0 || limit > MaxLimit:
-		return nil, fmt.Errorf("%w: limit %d not in 1..%d", ErrBadFilter, limit, MaxLimit)
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return nil, err
 	}
-	c := s.d.cleanText
 	var a args
-	var where []string
-	if f.Site != "" {
-		where = append(where, "site = "+a.add(c(f.Site)))
-	}
-	if f.Host != "" {
-		where = append(where, "host = "+a.add(c(f.Host)))
-	}
+	where := s.siteHost(&a, f.Site, f.Host)
 	if f.Open {
 		where = append(where, "cleared IS NULL")
 	}
@@ -104,7 +94,7 @@ func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error) {
 		q += " ORDER BY COALESCE(cleared, last_seen) DESC, id DESC LIMIT " + a.add(int64(limit))
 	}
 	var out []Alarm
-	err := s.db.read(ctx, func(qr querier) error {
+	err = s.db.read(ctx, func(qr querier) error {
 		r, err := qr.query(ctx, q, a...)
 		if err != nil {
 			return err

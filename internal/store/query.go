@@ -31,22 +31,13 @@ func (a *args) add(v any) string {
 // than the cursor, or they are not yet visible).
 func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error) {
 	var page EventPage
-	limit := f.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 0 || limit > MaxLimit:
-		return page, fmt.Errorf("%w: limit %d not in 1..%d", ErrBadFilter, limit, MaxLimit)
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return page, err
 	}
 	c := s.d.cleanText
 	var a args
-	var where []string
-	if f.Site != "" {
-		where = append(where, "site = "+a.add(c(f.Site)))
-	}
-	if f.Host != "" {
-		where = append(where, "host = "+a.add(c(f.Host)))
-	}
+	where := s.siteHost(&a, f.Site, f.Host)
 	if f.Component != "" {
 		where = append(where, "component = "+a.add(c(f.Component)))
 	}
@@ -83,7 +74,7 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 	q += " ORDER BY ts DESC, id DESC LIMIT " + a.add(int64(limit+1))
 
 	var lastTS int64
-	err := s.db.read(ctx, func(qr querier) error {
+	err = s.db.read(ctx, func(qr querier) error {
 		r, err := qr.query(ctx, q, a...)
 		if err != nil {
 			return err
@@ -249,4 +240,27 @@ func eachRow(ctx context.Context, q querier, sql string, a args, fn func(r rows)
 		}
 	}
 	return r.Err()
+}
+
+// pageLimit checks a filter's Limit: 0 is DefaultLimit.
+func pageLimit(limit int) (int, error) {
+	switch {
+	case limit == 0:
+		return DefaultLimit, nil
+	case limit < 0 || limit > MaxLimit:
+		return 0, fmt.Errorf("%w: limit %d not in 1..%d", ErrBadFilter, limit, MaxLimit)
+	}
+	return limit, nil
+}
+
+// siteHost starts a WHERE list with the filters every listing shares.
+func (s *sqlStore) siteHost(a *args, site, host string) []string {
+	var where []string
+	if site != "" {
+		where = append(where, "site = "+a.add(s.d.cleanText(site)))
+	}
+	if host != "" {
+		where = append(where, "host = "+a.add(s.d.cleanText(host)))
+	}
+	return where
 }
