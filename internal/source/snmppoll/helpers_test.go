@@ -186,6 +186,21 @@ func playScenario(t *testing.T, clock *sim.Manual, dev sim.Device, yamlText stri
 	return &scenario{t: t, clock: clock, runner: r}
 }
 
+// shippedScenario plays one of the simulator's shipped scenarios (sim.LoadScenario)
+// on dev, from the clock's time now.
+func shippedScenario(t *testing.T, clock *sim.Manual, dev sim.Device, name string) *scenario {
+	t.Helper()
+	sc, err := sim.LoadScenario(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sim.NewRunner(dev, clock.Now(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &scenario{t: t, clock: clock, runner: r}
+}
+
 // at moves the clock to start+d and applies the steps due.
 func (s *scenario) at(d time.Duration) {
 	s.t.Helper()

@@ -204,14 +204,7 @@ func TestLunaPartitionFilling(t *testing.T) {
 	clock := sim.NewManual(t0)
 	f := testFleet(t, clock, lunaConfig())
 	m := f.Members()[0]
-	shipped, err := sim.LoadScenario("luna-partition-filling")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sim.NewRunner(m.Device, t0, shipped)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := shippedScenario(t, clock, m.Device, "luna-partition-filling")
 	free := playScenario(t, clock, m.Device, "vendor: luna\nsteps:\n  - {at: 10m, partition: {partition: par0, grow: -4194304, objects: -1000}}\n")
 	p := newPoller(t, Options{Target: lunaTarget(m.Addr()), MIB: projectMIBs(t), Now: clock.Now})
 	pl := newPipeline(t)
@@ -219,9 +212,7 @@ func TestLunaPartitionFilling(t *testing.T) {
 	var steps []step
 	for i := 0; i <= 11; i++ { // one poll a minute: the Luna's interval
 		free.at(time.Duration(i) * time.Minute)
-		if err := r.RunUntil(t.Context(), clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		r.at(time.Duration(i) * time.Minute)
 		res := poll(t, p)
 		it := item(t, res, "partition_storage_used:par0")
 		got = append(got, it.Text+" "+it.State)
@@ -253,24 +244,14 @@ func TestLunaNTLSCrash(t *testing.T) {
 	clock := sim.NewManual(t0)
 	f := testFleet(t, clock, lunaConfig())
 	m := f.Members()[0]
-	shipped, err := sim.LoadScenario("luna-ntls-crash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sim.NewRunner(m.Device, t0, shipped)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := shippedScenario(t, clock, m.Device, "luna-ntls-crash")
 	p := newPoller(t, Options{Target: lunaTarget(m.Addr()), MIB: projectMIBs(t), Now: clock.Now})
 	pl := newPipeline(t)
 	var states []string
 	var steps []step
 	var status []check.Status
 	for i := 0; i <= 3; i++ {
-		clock.Set(t0.Add(time.Duration(i) * time.Minute))
-		if err := r.RunUntil(t.Context(), clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		r.at(time.Duration(i) * time.Minute)
 		res := poll(t, p)
 		it := item(t, res, "ntls_status")
 		states = append(states, it.Text+" "+it.State)
@@ -297,22 +278,12 @@ func TestLunaRebootResetsCounters(t *testing.T) {
 	clock := sim.NewManual(t0)
 	f := testFleet(t, clock, lunaConfig())
 	m := f.Members()[0]
-	shipped, err := sim.LoadScenario("luna-reboot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := sim.NewRunner(m.Device, t0, shipped)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := shippedScenario(t, clock, m.Device, "luna-reboot")
 	p := newPoller(t, Options{Target: lunaTarget(m.Addr()), MIB: projectMIBs(t), Now: clock.Now})
 	pl := newPipeline(t)
 	var states []string
 	for i := 0; i <= 7; i++ {
-		clock.Set(t0.Add(time.Duration(i) * time.Minute))
-		if err := r.RunUntil(t.Context(), clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		r.at(time.Duration(i) * time.Minute)
 		res := poll(t, p)
 		it := item(t, res, "operation_rate")
 		states = append(states, it.State)
