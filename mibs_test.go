@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 )
 
 // The extracted folder loads with the SMI parser and names the Dinamo objects that the

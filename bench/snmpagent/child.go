@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/agent"
 )
 
 // The hsmwatch agent runs in a child process (this program again, with childEnv set)
@@ -70,14 +70,14 @@ func serveChild() error {
 	if err != nil {
 		return fmt.Errorf("copy snmpd's tree: %w", err)
 	}
-	tree := snmpagent.NewMapTree()
+	tree := agent.NewMapTree()
 	for _, v := range vars {
 		tree.Set(v)
 	}
-	a, err := snmpagent.New(snmpagent.Config{
+	a, err := agent.New(agent.Config{
 		Addr:        "127.0.0.1:0",
 		Communities: []string{"public"},
-		Users: []snmpagent.User{{Name: benchUser, AuthProto: gosnmp.SHA, AuthPass: benchAuthPass,
+		Users: []agent.User{{Name: benchUser, AuthProto: gosnmp.SHA, AuthPass: benchAuthPass,
 			PrivProto: gosnmp.AES, PrivPass: benchPrivPass}},
 		Tree: tree,
 	})

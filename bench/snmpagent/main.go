@@ -1,4 +1,4 @@
-// Command snmpagent measures hsmwatch's SNMP agent (internal/snmpagent) against
+// Command snmpagent measures hsmwatch's SNMP agent (internal/snmp/agent) against
 // net-snmp's snmpd on this machine, in one run, under the same load.
 //
 //	go run ./bench/snmpagent [-clients 4] [-duration 3s] [-repetitions 20]

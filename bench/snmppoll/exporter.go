@@ -17,10 +17,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 )
 
 // The exporter gets a module per vendor that asks for what hsmwatch's profile asks for:
@@ -70,7 +70,7 @@ func metricType(e *mib.Entry) string {
 	return "gauge"
 }
 
-func exporterModuleFor(p *snmppoll.Profile, tb *mib.Table, auth map[string]string, version int) (exporterModule, error) {
+func exporterModuleFor(p *poller.Profile, tb *mib.Table, auth map[string]string, version int) (exporterModule, error) {
 	m := exporterModule{Version: version, Auth: auth, MaxRepetitions: 25, Retries: 1, Timeout: "5s"}
 	byName := map[string]*mib.Entry{}
 	if p.Root != "" {
@@ -134,13 +134,13 @@ func measureExporter(ctx context.Context, devs []device, conc, rounds int, fleet
 	if err := tb.Load("mibs"); err != nil {
 		return result{}, err
 	}
-	ps := snmppoll.ShippedProfiles()
-	luna, err := exporterModuleFor(ps[snmppoll.ProfileLunaNetwork], tb, map[string]string{"username": benchUser,
+	ps := poller.ShippedProfiles()
+	luna, err := exporterModuleFor(ps[poller.ProfileLunaNetwork], tb, map[string]string{"username": benchUser,
 		"security_level": "authPriv", "password": benchAuth, "auth_protocol": "SHA", "priv_protocol": "AES", "priv_password": benchPriv}, 3)
 	if err != nil {
 		return result{}, err
 	}
-	dinamo, err := exporterModuleFor(ps[snmppoll.ProfileDinamo], tb, map[string]string{"community": "public"}, 2)
+	dinamo, err := exporterModuleFor(ps[poller.ProfileDinamo], tb, map[string]string{"community": "public"}, 2)
 	if err != nil {
 		return result{}, err
 	}

@@ -31,7 +31,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 )
 
 func main() {

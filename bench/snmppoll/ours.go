@@ -7,22 +7,22 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 )
 
-func target(d device) snmppoll.Target {
+func target(d device) poller.Target {
 	if d.vendor == "luna" {
-		return snmppoll.Target{Addr: d.addr, User: benchUser, AuthProto: "SHA", AuthPass: benchAuth, PrivProto: "AES", PrivPass: benchPriv}
+		return poller.Target{Addr: d.addr, User: benchUser, AuthProto: "SHA", AuthPass: benchAuth, PrivProto: "AES", PrivPass: benchPriv}
 	}
-	return snmppoll.Target{Addr: d.addr, Community: "public"}
+	return poller.Target{Addr: d.addr, Community: "public"}
 }
 
 func profileOf(d device) string {
 	if d.vendor == "luna" {
-		return snmppoll.ProfileLunaNetwork
+		return poller.ProfileLunaNetwork
 	}
-	return snmppoll.ProfileDinamo
+	return poller.ProfileDinamo
 }
 
 // measureOurs polls the fleet with hsmwatch's poller two ways:
@@ -33,9 +33,9 @@ func profileOf(d device) string {
 //   - cold: a new Poller per device poll with the profile given, as a one-shot check
 //     does: socket, SNMPv3 discovery and key localization every time.
 func measureOurs(ctx context.Context, devs []device, tb *mib.Table, conc, rounds, coldRounds int, fleetCPU func() time.Duration) (warm, cold result, _ error) {
-	pollers := make([]*snmppoll.Poller, len(devs))
+	pollers := make([]*poller.Poller, len(devs))
 	for i, d := range devs {
-		p, err := snmppoll.New(snmppoll.Options{Target: target(d), MIB: tb})
+		p, err := poller.New(poller.Options{Target: target(d), MIB: tb})
 		if err != nil {
 			return warm, cold, err
 		}
@@ -47,13 +47,13 @@ func measureOurs(ctx context.Context, devs []device, tb *mib.Table, conc, rounds
 		}
 	}()
 	var requests, values atomic.Int64
-	check := func(d device, r *snmppoll.Result, err error) error {
+	check := func(d device, r *poller.Result, err error) error {
 		switch {
 		case err != nil:
 			return err
 		case r.Profile != profileOf(d):
 			return fmt.Errorf("%s: profile %s, want %s", d.addr, r.Profile, profileOf(d))
-		case r.State == snmppoll.StateUnknown || r.Variables == 0:
+		case r.State == poller.StateUnknown || r.Variables == 0:
 			// Warning and critical are the devices' health (a simulated Dinamo's error
 			// counter moves: over a short interval its rate can cross a threshold);
 			// unknown is a poll that did not get what the profile needs.
@@ -90,7 +90,7 @@ func measureOurs(ctx context.Context, devs []device, tb *mib.Table, conc, rounds
 	fleet0, cpu0, t0 = fleetCPU(), cpuTime(syscall.RUSAGE_SELF), time.Now()
 	for round := 0; round < coldRounds; round++ {
 		if err := pool(ctx, len(devs), conc, func(ctx context.Context, i int) error {
-			p, err := snmppoll.New(snmppoll.Options{Target: target(devs[i]), MIB: tb, Profile: profileOf(devs[i])})
+			p, err := poller.New(poller.Options{Target: target(devs[i]), MIB: tb, Profile: profileOf(devs[i])})
 			if err != nil {
 				return err
 			}

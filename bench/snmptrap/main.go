@@ -30,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 )
 
 func main() {

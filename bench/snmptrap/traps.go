@@ -16,8 +16,8 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/hsmwatch/hsmwatch/internal/lunatrap"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/lunatrap"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 )
 
 type checkSNMPFlags struct {
@@ -60,15 +60,15 @@ HSMWATCH_AUTH_PASS, HSMWATCH_PRIV_PASS. -t bounds the whole check; --snmp-timeou
 
 func (a *app) checkSNMP(ctx context.Context, host string, f checkSNMPFlags) error {
 	_, to, err := f.Options.Parse() // checks -w and -c; they become the storage items' thresholds
-	var o snmppoll.Options
+	var o poller.Options
 	var warnings []string
 	if err == nil {
 		o, warnings, err = f.snmpFlags.options(host, os.Getenv)
 	}
 	if err == nil {
 		withStorage(&o, f.Warn, f.Crit)
-		var p *snmppoll.Poller
-		if p, err = snmppoll.New(o); err == nil {
+		var p *poller.Poller
+		if p, err = poller.New(o); err == nil {
 			defer p.Close()
 			// gosnmp bounds its socket reads by the context's deadline, so the poll itself
 			// ends shortly after -t: the watchdog answers at -t, and Close does not wait
@@ -90,7 +90,7 @@ func (a *app) checkSNMP(ctx context.Context, host string, f checkSNMPFlags) erro
 }
 
 // snmpResult polls once and turns the result into the plugin's answer.
-func snmpResult(ctx context.Context, tr *check.Trace, p *snmppoll.Poller, f checkSNMPFlags, warnings []string) check.Result {
+func snmpResult(ctx context.Context, tr *check.Trace, p *poller.Poller, f checkSNMPFlags, warnings []string) check.Result {
 	notes := append([]string(nil), warnings...)
 	if n := restoreState(p, f.stateFile); n != "" {
 		notes = append(notes, n)
@@ -118,12 +118,12 @@ func snmpResult(ctx context.Context, tr *check.Trace, p *snmppoll.Poller, f chec
 		return check.Unknownf("%s: %s", who, r.Notes[0])
 	}
 	res := check.Result{Status: r.Status, Perf: snmpPerf(r.Items)}
-	var problems []*snmppoll.Item
+	var problems []*poller.Item
 	ok, pending := 0, 0
 	for i := range r.Items {
 		it := &r.Items[i]
 		switch {
-		case it.State == snmppoll.StatePending:
+		case it.State == poller.StatePending:
 			pending++
 		case it.Status == check.OK:
 			ok++
@@ -163,7 +163,7 @@ func snmpResult(ctx context.Context, tr *check.Trace, p *snmppoll.Poller, f chec
 	return res
 }
 
-func anyKnown(items []snmppoll.Item) bool {
+func anyKnown(items []poller.Item) bool {
 	for i := range items {
 		if items[i].Known() {
 			return true
@@ -174,7 +174,7 @@ func anyKnown(items []snmppoll.Item) bool {
 
 // snmpPerf is one perfdata item per judged health item: its key as label (':' as '_'),
 // percentages with their 0..100 bounds.
-func snmpPerf(items []snmppoll.Item) []check.Perfdata {
+func snmpPerf(items []poller.Item) []check.Perfdata {
 	var out []check.Perfdata
 	for i := range items {
 		it := &items[i]

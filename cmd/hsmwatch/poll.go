@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 )
 
 type pollFlags struct {
@@ -53,7 +53,7 @@ says what to check), 2 the command line is wrong.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.poll(cmd, args[0], f) },
 	}
 	fl := cmd.Flags()
-	f.register(fl, "timeout", snmppoll.DefaultTimeout)
+	f.register(fl, "timeout", poller.DefaultTimeout)
 	fl.StringVarP(&f.output, "output", "o", "text", "text or json")
 	return cmd
 }
@@ -70,7 +70,7 @@ func (a *app) poll(cmd *cobra.Command, host string, f pollFlags) error {
 		a.log.Warn(w)
 	}
 	// no logger: the poller's warnings would repeat the error poll prints itself
-	p, err := snmppoll.New(o)
+	p, err := poller.New(o)
 	if err != nil {
 		return err
 	}
@@ -104,7 +104,7 @@ func (a *app) poll(cmd *cobra.Command, host string, f pollFlags) error {
 
 // writePollText prints a result for people: what the HSM is, its health items, its
 // tables, and what the poller could not do.
-func writePollText(w io.Writer, r *snmppoll.Result) {
+func writePollText(w io.Writer, r *poller.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "target\t%s\n", r.Target)
 	if r.Detection != nil {

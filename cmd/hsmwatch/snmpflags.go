@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
 )
 
 // snmpFlags are the options poll and check snmp share: where the agent is, how to
@@ -63,7 +63,7 @@ func (s *pollSecret) get(getenv func(string) string) (string, error) {
 // register adds the flags; timeoutFlag names the per-request timeout (poll: timeout;
 // check snmp: snmp-timeout, as -t/--timeout is the whole check's).
 func (f *snmpFlags) register(fl *pflag.FlagSet, timeoutFlag string, timeout time.Duration) {
-	fl.StringVar(&f.profile, "profile", "auto", "auto (detect from what the agent serves), "+strings.Join(snmppoll.ShippedProfiles().Names(), ", "))
+	fl.StringVar(&f.profile, "profile", "auto", "auto (detect from what the agent serves), "+strings.Join(poller.ShippedProfiles().Names(), ", "))
 	fl.StringVar(&f.version, "snmp-version", "", "2c or 3 (default: 3 when --user is given, else 2c)")
 	f.community.register(fl, "community", "HSMWATCH_COMMUNITY", "the SNMP v2c community (default public, the Dinamo's only one)")
 	fl.StringVarP(&f.user, "user", "u", "", "the SNMPv3 user (USM)")
@@ -81,8 +81,8 @@ func (f *snmpFlags) register(fl *pflag.FlagSet, timeoutFlag string, timeout time
 
 // options builds the poller's options for host; warnings (MIB files that did not load
 // entirely) are returned apart: the rest of the MIBs is usable.
-func (f *snmpFlags) options(host string, getenv func(string) string) (snmppoll.Options, []string, error) {
-	var o snmppoll.Options
+func (f *snmpFlags) options(host string, getenv func(string) string) (poller.Options, []string, error) {
+	var o poller.Options
 	community, err := f.community.get(getenv)
 	if err != nil {
 		return o, nil, err
@@ -105,7 +105,7 @@ func (f *snmpFlags) options(host string, getenv func(string) string) (snmppoll.O
 		return o, nil, fmt.Errorf("the SNMP timeout must be more than zero")
 	}
 	retries := f.retries
-	o.Target = snmppoll.Target{Addr: host, Version: f.version, Community: community, User: f.user,
+	o.Target = poller.Target{Addr: host, Version: f.version, Community: community, User: f.user,
 		AuthProto: f.authProto, AuthPass: authPass, PrivProto: f.privProto, PrivPass: privPass,
 		Context: f.context, Timeout: f.timeout, Retries: &retries}
 	if err := o.Target.Validate(); err != nil {
@@ -113,12 +113,12 @@ func (f *snmpFlags) options(host string, getenv func(string) string) (snmppoll.O
 	}
 	o.Profile = f.profile
 	for _, s := range f.thresholds {
-		id, th, err := snmppoll.ParseThresholdFlag(s)
+		id, th, err := poller.ParseThresholdFlag(s)
 		if err != nil {
 			return o, nil, err
 		}
 		if o.Thresholds == nil {
-			o.Thresholds = map[string]snmppoll.Thresholds{}
+			o.Thresholds = map[string]poller.Thresholds{}
 		}
 		o.Thresholds[id] = th
 	}
@@ -139,19 +139,19 @@ func (f *snmpFlags) options(host string, getenv func(string) string) (snmppoll.O
 
 // withStorage sets the warn and crit ranges of every storage item (check snmp's -w and
 // -c), unless --threshold already names that item.
-func withStorage(o *snmppoll.Options, warn, crit string) {
+func withStorage(o *poller.Options, warn, crit string) {
 	if warn == "" && crit == "" {
 		return
 	}
 	if o.Thresholds == nil {
-		o.Thresholds = map[string]snmppoll.Thresholds{}
+		o.Thresholds = map[string]poller.Thresholds{}
 	}
-	for _, p := range snmppoll.ShippedProfiles() {
+	for _, p := range poller.ShippedProfiles() {
 		for _, h := range p.Health {
 			if _, set := o.Thresholds[h.ID]; !h.Storage || set {
 				continue
 			}
-			th := snmppoll.Thresholds{}
+			th := poller.Thresholds{}
 			if warn != "" {
 				w := warn
 				th.Warn = &w
@@ -167,11 +167,11 @@ func withStorage(o *snmppoll.Options, warn, crit string) {
 
 // restoreState loads --state-file into the poller; what goes wrong is a note, not a
 // failure (a first run has no file, another HSM's file is refused).
-func restoreState(p *snmppoll.Poller, path string) string {
+func restoreState(p *poller.Poller, path string) string {
 	if path == "" {
 		return ""
 	}
-	s, found, err := snmppoll.LoadState(path)
+	s, found, err := poller.LoadState(path)
 	switch {
 	case err != nil:
 		return "state file not used: " + err.Error()
@@ -185,11 +185,11 @@ func restoreState(p *snmppoll.Poller, path string) string {
 }
 
 // saveState writes --state-file after a poll.
-func saveState(p *snmppoll.Poller, path string) string {
+func saveState(p *poller.Poller, path string) string {
 	if path == "" {
 		return ""
 	}
-	if err := snmppoll.SaveState(path, p.State()); err != nil {
+	if err := poller.SaveState(path, p.State()); err != nil {
 		return "state file not saved: " + err.Error()
 	}
 	return ""

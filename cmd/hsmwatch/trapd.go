@@ -15,14 +15,14 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmptrap"
 )
 
 type trapdFlags struct {
@@ -113,7 +113,7 @@ func (a *app) trapd(cmd *cobra.Command, f trapdFlags) error {
 	}
 	cfg.Logger = a.log
 	cfg.Prepare = func(ev *event.Event) { cat.Classify(ev) } // in the workers, in parallel
-	r, err := snmptrap.New(cfg)
+	r, err := receiver.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (b *burstWriter) flushEvery(ctx context.Context, every time.Duration) {
 	}
 }
 
-func printTrapdStats(w io.Writer, s snmptrap.Stats) {
+func printTrapdStats(w io.Writer, s receiver.Stats) {
 	fmt.Fprintf(w, "trapd: %d datagrams, %d events, %d informs acknowledged, %d discoveries, %d refused",
 		s.Packets, s.Events, s.Acknowledged, s.Discoveries, s.RejectedTotal())
 	keys := make([]string, 0, len(s.Rejected))
@@ -210,10 +210,10 @@ func printTrapdStats(w io.Writer, s snmptrap.Stats) {
 }
 
 // config turns the flags into a receiver configuration; warnings go to warn.
-func (f trapdFlags) config(warn io.Writer) (snmptrap.Config, error) {
-	cfg := snmptrap.Config{Addr: f.listen, Workers: f.workers, Queue: f.queue}
+func (f trapdFlags) config(warn io.Writer) (receiver.Config, error) {
+	cfg := receiver.Config{Addr: f.listen, Workers: f.workers, Queue: f.queue}
 	var err error
-	if cfg.MinLevel, err = snmptrap.ParseLevel(f.minLevel); err != nil {
+	if cfg.MinLevel, err = receiver.ParseLevel(f.minLevel); err != nil {
 		return cfg, fmt.Errorf("--min-level: %w", err)
 	}
 	if f.localEngine != "" {
@@ -223,9 +223,9 @@ func (f trapdFlags) config(warn io.Writer) (snmptrap.Config, error) {
 	}
 	if len(f.communities) > 0 {
 		fmt.Fprintln(warn, "hsmwatch: warning: --community shows in process lists; use --community-file or HSMWATCH_COMMUNITY")
-		cfg.Communities = append(cfg.Communities, snmptrap.CommunityRule{Communities: f.communities})
+		cfg.Communities = append(cfg.Communities, receiver.CommunityRule{Communities: f.communities})
 	} else if c := os.Getenv("HSMWATCH_COMMUNITY"); c != "" {
-		cfg.Communities = append(cfg.Communities, snmptrap.CommunityRule{Communities: []string{c}})
+		cfg.Communities = append(cfg.Communities, receiver.CommunityRule{Communities: []string{c}})
 	}
 	if f.communityFile != "" {
 		rules, err := readCommunityFile(f.communityFile, warn)
@@ -256,8 +256,8 @@ func (f trapdFlags) config(warn io.Writer) (snmptrap.Config, error) {
 	return cfg, nil
 }
 
-func (f trapdFlags) flagUser(warn io.Writer) (snmptrap.User, error) {
-	u := snmptrap.User{User: usm.User{Name: f.user, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: f.noTimeliness}
+func (f trapdFlags) flagUser(warn io.Writer) (receiver.User, error) {
+	u := receiver.User{User: usm.User{Name: f.user, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: f.noTimeliness}
 	auth, err := f.authPass.get(warn)
 	if err != nil {
 		return u, err
@@ -303,18 +303,18 @@ func setProtocols(u *usm.User, authProto, auth, privProto, priv string) error {
 }
 
 // readCommunityFile reads "COMMUNITY [CIDR...]" lines.
-func readCommunityFile(path string, warn io.Writer) ([]snmptrap.CommunityRule, error) {
+func readCommunityFile(path string, warn io.Writer) ([]receiver.CommunityRule, error) {
 	text, err := readPrivateFile(path, "--community-file", warn)
 	if err != nil {
 		return nil, err
 	}
-	var rules []snmptrap.CommunityRule
+	var rules []receiver.CommunityRule
 	for n, line := range strings.Split(text, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 			continue
 		}
-		r := snmptrap.CommunityRule{Communities: []string{fields[0]}}
+		r := receiver.CommunityRule{Communities: []string{fields[0]}}
 		for _, c := range fields[1:] {
 			p, err := netip.ParsePrefix(c)
 			if err != nil {
@@ -363,7 +363,7 @@ type usersFile struct {
 	} `yaml:"users"`
 }
 
-func readUsersFile(path string, warn io.Writer) ([]snmptrap.User, error) {
+func readUsersFile(path string, warn io.Writer) ([]receiver.User, error) {
 	text, err := readPrivateFile(path, "--users", warn)
 	if err != nil {
 		return nil, err
@@ -376,17 +376,17 @@ func readUsersFile(path string, warn io.Writer) ([]snmptrap.User, error) {
 		// passphrase must not end up on the screen.
 		return nil, fmt.Errorf("--users %s: %s", path, quotedValue.ReplaceAllString(err.Error(), "`(value not shown)`"))
 	}
-	var out []snmptrap.User
+	var out []receiver.User
 	for i, y := range uf.Users {
 		if y.Name == "" {
 			return nil, fmt.Errorf("--users %s: user %d has no name", path, i+1)
 		}
-		u := snmptrap.User{User: usm.User{Name: y.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: y.NoTimeliness}
+		u := receiver.User{User: usm.User{Name: y.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: y.NoTimeliness}
 		if err := setProtocols(&u.User, orDefault(y.Auth, "SHA"), y.AuthPass, orDefault(y.Priv, "AES"), y.PrivPass); err != nil {
 			return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
 		}
 		if y.MinLevel != "" {
-			if u.MinLevel, err = snmptrap.ParseLevel(y.MinLevel); err != nil {
+			if u.MinLevel, err = receiver.ParseLevel(y.MinLevel); err != nil {
 				return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
 			}
 		}

@@ -15,10 +15,10 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmptrap"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
@@ -29,7 +29,7 @@ const (
 	oidNTLSNotify = ".1.3.6.1.4.1.23629.1.5.2.2.6"
 	oidLogRefVar  = ".1.3.6.1.4.1.23629.1.5.2.2.1"
 	// standInMIBs has OIDs for the three non-public notifications (a test stand-in).
-	standInMIBs = "../../internal/source/snmptrap/testdata/mibs"
+	standInMIBs = "../../internal/snmp/receiver/testdata/mibs"
 )
 
 // trapdRun is a running "hsmwatch trapd".
@@ -226,10 +226,10 @@ func lstaLog(t *testing.T) string {
 }
 
 // startNMS runs hsmwatch's receiver as the NMS a scan replays into.
-func startNMS(t *testing.T, cfg snmptrap.Config) (string, chan *event.Event) {
+func startNMS(t *testing.T, cfg receiver.Config) (string, chan *event.Event) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
-	r, err := snmptrap.New(cfg)
+	r, err := receiver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestScanTrapTargetV2c(t *testing.T) {
 	if err := table.Load(standInMIBs); err != nil {
 		t.Fatal(err)
 	}
-	addr, ch := startNMS(t, snmptrap.Config{MIB: table, Communities: []snmptrap.CommunityRule{{Communities: []string{trapCommunity}}}})
+	addr, ch := startNMS(t, receiver.Config{MIB: table, Communities: []receiver.CommunityRule{{Communities: []string{trapCommunity}}}})
 	t.Setenv("HSMWATCH_TRAP_COMMUNITY", trapCommunity)
 	code, out, errOut := runCLI(t, "", "scan", "--tz", "UTC", "--trap-target", addr, "--trap-appliance-ip", "192.168.0.101",
 		"--trap-oid", "powerSupplyAttentionNotify=1.3.6.1.4.1.23629.1.5.2.2.3", lstaLog(t))
@@ -302,7 +302,7 @@ func TestScanTrapTargetV2c(t *testing.T) {
 
 func TestScanTrapTargetV3Inform(t *testing.T) {
 	u := usm.User{Name: "pete", AuthProto: gosnmp.SHA, AuthPass: trapAuth, PrivProto: gosnmp.AES, PrivPass: trapPriv}
-	addr, ch := startNMS(t, snmptrap.Config{MinLevel: snmptrap.AuthPriv, Users: []snmptrap.User{{User: u}}})
+	addr, ch := startNMS(t, receiver.Config{MinLevel: receiver.AuthPriv, Users: []receiver.User{{User: u}}})
 	code, _, errOut := runCLI(t, "", "scan", "--tz", "UTC", "--only", "significant", "--trap-target", addr, "--mibs", standInMIBs,
 		"--trap-user", "pete", "--trap-auth-pass-file", writeSecret(t, trapAuth), "--trap-priv-pass-file", writeSecret(t, trapPriv),
 		"--trap-inform", "--trap-deasserts", "none", lstaLog(t))

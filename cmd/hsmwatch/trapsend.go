@@ -12,10 +12,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/scan"
-	"github.com/hsmwatch/hsmwatch/internal/sink/snmptrap"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/sender"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
@@ -54,13 +54,13 @@ func (f *trapSendFlags) register(fl *pflag.FlagSet) {
 
 // sink returns the trap sink the flags describe, or nil when there is no --trap-target.
 // Warnings and the engine ID go to warn.
-func (f *trapSendFlags) sink(warn io.Writer) (*snmptrap.Sink, error) {
+func (f *trapSendFlags) sink(warn io.Writer) (*sender.Sink, error) {
 	if len(f.targets) == 0 {
 		return nil, nil
 	}
-	cfg := snmptrap.Config{Rate: f.rate, Burst: f.burst, ApplianceIP: f.applianceIP, OIDs: map[string]string{}}
+	cfg := sender.Config{Rate: f.rate, Burst: f.burst, ApplianceIP: f.applianceIP, OIDs: map[string]string{}}
 	var err error
-	if cfg.DeAsserts, err = snmptrap.ParseDeAsserts(f.deAsserts); err != nil {
+	if cfg.DeAsserts, err = sender.ParseDeAsserts(f.deAsserts); err != nil {
 		return nil, fmt.Errorf("--trap-deasserts: %w", err)
 	}
 	for _, kv := range f.oids {
@@ -111,7 +111,7 @@ func (f *trapSendFlags) sink(warn io.Writer) (*snmptrap.Sink, error) {
 		tg.Addr = t
 		cfg.Targets = append(cfg.Targets, tg)
 	}
-	s, err := snmptrap.New(cfg)
+	s, err := sender.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (f *trapSendFlags) sink(warn io.Writer) (*snmptrap.Sink, error) {
 type trapTee struct {
 	scan.Sink
 	ctx    context.Context
-	traps  *snmptrap.Sink
+	traps  *sender.Sink
 	warn   io.Writer
 	warned map[string]bool
 	failed bool
@@ -143,7 +143,7 @@ func (t *trapTee) Write(ev *event.Event) error {
 	if err := t.traps.Send(t.ctx, ev); err != nil {
 		t.failed = true
 		key := "send"
-		var no snmptrap.NoOIDError
+		var no sender.NoOIDError
 		if errors.As(err, &no) {
 			key = no.Category
 		}

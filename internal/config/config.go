@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -120,7 +120,7 @@ type PollTarget struct {
 	Retries *int     `yaml:"retries"`
 	// Thresholds replace the profile's defaults, by health item id:
 	// thresholds: {battery: {warn: "50:", crit: "25:"}, partition_storage_used: {warn: "70"}}
-	Thresholds map[string]snmppoll.Thresholds `yaml:"thresholds"`
+	Thresholds map[string]poller.Thresholds `yaml:"thresholds"`
 }
 
 // PKCS11Probe reads token information through a PKCS#11 library on a schedule.
@@ -290,13 +290,13 @@ func (c *Config) problems() []problem {
 		if p.User == nil && p.CommunityFile == "" && p.CommunityEnv == "" {
 			add(k, "give community_file, community_env or user (the community public is not assumed)")
 		}
-		if names := snmppoll.ShippedProfiles(); p.Profile != "" && p.Profile != "auto" && names[p.Profile] == nil {
+		if names := poller.ShippedProfiles(); p.Profile != "" && p.Profile != "auto" && names[p.Profile] == nil {
 			add(k+".profile", "unknown profile %q: want auto or one of %s", p.Profile, strings.Join(names.Names(), ", "))
 		}
 		if p.Retries != nil && *p.Retries < 0 {
 			add(k+".retries", "must not be negative")
 		}
-		if err := snmppoll.CheckThresholds(p.Thresholds); err != nil {
+		if err := poller.CheckThresholds(p.Thresholds); err != nil {
 			add(k+".thresholds", "%v", err)
 		}
 	}

@@ -25,9 +25,9 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/config"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/web/live"

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/sink/alertmanager"
-	syslogsink "github.com/hsmwatch/hsmwatch/internal/sink/syslog"
+	"github.com/hsmwatch/hsmwatch/internal/sink/forward"
 	"github.com/hsmwatch/hsmwatch/internal/sink/webhook"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 )
 
 // sinkPlans lists the configured outputs in order. The metrics sink and the dashboard's
@@ -35,11 +35,11 @@ func (d *Daemon) sinkPlans(cfg *config.Config, stateDir string, table *mib.Table
 	}
 	for _, t := range cfg.Sinks.Syslog {
 		ps = append(ps, plan{id: "syslog-forward:" + t.Address, spec: spec(t), build: func(owner string) (*unit, error) {
-			s, err := syslogsink.New(syslogsink.Config{Address: t.Address})
+			s, err := forward.New(forward.Config{Address: t.Address})
 			if err != nil {
 				return nil, err
 			}
-			d.reg.FuncOf(owner, "syslog_forwarded_total", "Events forwarded as RFC 5424 syslog.", true,
+			d.reg.FuncOf(owner, "syslog_forwarded_total", "Events forwarded as RFC 5424 forward.", true,
 				map[string]string{"target": t.Address}, func() float64 { return float64(s.Sent()) })
 			return &unit{name: s.Name(), sink: s, release: func() { s.Close() }}, nil
 		}})

@@ -15,14 +15,14 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 	"github.com/hsmwatch/hsmwatch/internal/source/fifo"
 	"github.com/hsmwatch/hsmwatch/internal/source/follow"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmppoll"
-	"github.com/hsmwatch/hsmwatch/internal/source/snmptrap"
 	"github.com/hsmwatch/hsmwatch/internal/source/syslog"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 )
@@ -148,7 +148,7 @@ func (d *Daemon) trapPlan(t *config.TrapSource, table *mib.Table, mibs []string)
 			if err != nil {
 				return nil, fmt.Errorf("sources.traps: %w", err)
 			}
-			rcv, err := snmptrap.New(rc)
+			rcv, err := receiver.New(rc)
 			if err != nil {
 				return nil, fmt.Errorf("sources.traps: %w", err)
 			}
@@ -173,19 +173,19 @@ func (d *Daemon) trapPlan(t *config.TrapSource, table *mib.Table, mibs []string)
 			if err != nil {
 				return err
 			}
-			return u.obj.(*snmptrap.Receiver).Reconfigure(rc)
+			return u.obj.(*receiver.Receiver).Reconfigure(rc)
 		},
 	}
 }
 
 // trapConfig reads the receiver's settings, its users' passphrases included.
-func (d *Daemon) trapConfig(t *config.TrapSource, table *mib.Table) (snmptrap.Config, error) {
-	rc := snmptrap.Config{Addr: t.Listen, MIB: table, Logger: d.log}
+func (d *Daemon) trapConfig(t *config.TrapSource, table *mib.Table) (receiver.Config, error) {
+	rc := receiver.Config{Addr: t.Listen, MIB: table, Logger: d.log}
 	if len(t.Communities) > 0 {
-		rc.Communities = []snmptrap.CommunityRule{{Communities: t.Communities}}
+		rc.Communities = []receiver.CommunityRule{{Communities: t.Communities}}
 	}
 	if t.MinSecurity != "" {
-		l, err := snmptrap.ParseLevel(t.MinSecurity)
+		l, err := receiver.ParseLevel(t.MinSecurity)
 		if err != nil {
 			return rc, fmt.Errorf("min_security: %w", err)
 		}
@@ -196,7 +196,7 @@ func (d *Daemon) trapConfig(t *config.TrapSource, table *mib.Table) (snmptrap.Co
 		if err != nil {
 			return rc, err
 		}
-		tu := snmptrap.User{User: uu}
+		tu := receiver.User{User: uu}
 		for _, s := range u.EngineIDs {
 			id, err := usm.ParseEngineID(s)
 			if err != nil {
@@ -218,7 +218,7 @@ func (d *Daemon) pollPlan(p config.PollTarget, table *mib.Table, mibs []string) 
 }
 
 func (d *Daemon) buildPoller(owner string, p config.PollTarget, table *mib.Table) (*unit, error) {
-	tg := snmppoll.Target{Addr: p.Host, Name: p.Name, Timeout: time.Duration(p.Timeout), Retries: p.Retries}
+	tg := poller.Target{Addr: p.Host, Name: p.Name, Timeout: time.Duration(p.Timeout), Retries: p.Retries}
 	if p.User != nil {
 		u, err := d.user(*p.User)
 		if err != nil {
@@ -238,7 +238,7 @@ func (d *Daemon) buildPoller(owner string, p config.PollTarget, table *mib.Table
 		}
 		tg.Version, tg.Community = "2c", c
 	}
-	pl, err := snmppoll.New(snmppoll.Options{Target: tg, Profile: p.Profile, MIB: table,
+	pl, err := poller.New(poller.Options{Target: tg, Profile: p.Profile, MIB: table,
 		Thresholds: p.Thresholds, Interval: time.Duration(p.Interval), Logger: d.log})
 	if err != nil {
 		return nil, err
@@ -259,7 +259,7 @@ func (d *Daemon) buildPoller(owner string, p config.PollTarget, table *mib.Table
 		},
 		run: func(ctx context.Context) error {
 			defer pl.Close()
-			return pl.Run(ctx, func(r *snmppoll.Result, err error) {
+			return pl.Run(ctx, func(r *poller.Result, err error) {
 				polls.add()
 				if err != nil || r == nil {
 					failures.add()
@@ -287,7 +287,7 @@ func (d *Daemon) buildPoller(owner string, p config.PollTarget, table *mib.Table
 }
 
 // samples hands a poll's figures to /metrics and to the store.
-func (d *Daemon) samples(ctx context.Context, r *snmppoll.Result) {
+func (d *Daemon) samples(ctx context.Context, r *poller.Result) {
 	if r.Host == "" || len(r.Samples) == 0 {
 		return
 	}
@@ -298,7 +298,7 @@ func (d *Daemon) samples(ctx context.Context, r *snmppoll.Result) {
 		for _, l := range s.Labels {
 			labels[l.Name] = l.Value
 		}
-		ms = append(ms, metrics.Sample{Host: r.Host, Name: s.Name, Labels: labels, Value: s.Value, Counter: s.Kind != snmppoll.Gauge})
+		ms = append(ms, metrics.Sample{Host: r.Host, Name: s.Name, Labels: labels, Value: s.Value, Counter: s.Kind != poller.Gauge})
 		ss = append(ss, store.Sample{Host: r.Host, Metric: s.Name, Labels: labels, Value: s.Value, Time: r.Time})
 	}
 	d.reg.SetSamples(r.Host, ms)
@@ -385,7 +385,7 @@ func (d *Daemon) SyslogAddrs() []net.Addr {
 // TrapAddr is the bound address of the trap receiver (nil without one).
 func (d *Daemon) TrapAddr() net.Addr {
 	for _, u := range d.units() {
-		if rcv, ok := u.obj.(*snmptrap.Receiver); ok {
+		if rcv, ok := u.obj.(*receiver.Receiver); ok {
 			return rcv.Addr()
 		}
 	}

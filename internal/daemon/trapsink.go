@@ -11,10 +11,10 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/mib"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
-	"github.com/hsmwatch/hsmwatch/internal/sink/snmptrap"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/sender"
 )
 
 // trapQueue bounds the notifications waiting to be sent.
@@ -25,7 +25,7 @@ const trapQueue = 10000
 // pipeline. When its queue is full, notifications are counted as skipped (the events are
 // in the store; only the notification is missed) and logged.
 type trapSink struct {
-	s       *snmptrap.Sink
+	s       *sender.Sink
 	ch      chan *event.Event
 	skipped atomic.Int64
 	log     *slog.Logger
@@ -54,7 +54,7 @@ func (d *Daemon) buildTrapSink(targets []config.TrapTarget, table *mib.Table) (*
 		}
 		ts = append(ts, nt)
 	}
-	s, err := snmptrap.New(snmptrap.Config{Targets: ts, MIB: table, Logger: d.log})
+	s, err := sender.New(sender.Config{Targets: ts, MIB: table, Logger: d.log})
 	if err != nil {
 		return nil, fmt.Errorf("sinks.snmp_traps: %w", err)
 	}
@@ -67,7 +67,7 @@ func (t *trapSink) Name() string { return "snmp-traps" }
 // lets through (not ignored, not a repeat, not held by a storm).
 func (t *trapSink) Write(_ context.Context, batch []pipeline.Item) error {
 	for _, it := range batch {
-		if !it.Decision.Emit() || snmptrap.Category(it.Record.Event) == "" {
+		if !it.Decision.Emit() || sender.Category(it.Record.Event) == "" {
 			continue
 		}
 		select {

@@ -7,21 +7,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/agent"
 )
 
 // Var is one SNMP variable binding.
-type Var = snmpagent.Var
+type Var = agent.Var
 
 // Device is one simulated HSM.
 type Device interface {
 	// Info says what the device is, for listings.
 	Info() Info
 	// Tree is what its SNMP agent serves.
-	Tree() *snmpagent.MapTree
+	Tree() *agent.MapTree
 	// AgentConfig is the agent's configuration without the address: communities or
 	// users, engine ID, tree.
-	AgentConfig() snmpagent.Config
+	AgentConfig() agent.Config
 	// Bind connects the device to what it talks through: the notifier that sends its
 	// traps (its agent), the trap targets, the log sinks, and the agent's reboot.
 	Bind(o Outputs)
@@ -46,9 +46,9 @@ const (
 	VendorLuna   = "luna"
 )
 
-// Notifier sends one notification; *snmpagent.Agent is one.
+// Notifier sends one notification; *agent.Agent is one.
 type Notifier interface {
-	Notify(ctx context.Context, t snmpagent.Target, trapOID string, vars []Var) error
+	Notify(ctx context.Context, t agent.Target, trapOID string, vars []Var) error
 }
 
 // LogSink receives a device's log records; sinks format them (Luna file format, RFC 5424,
@@ -60,7 +60,7 @@ type LogSink interface {
 // Outputs is where a device's traps and log lines go.
 type Outputs struct {
 	Notifier Notifier
-	Targets  []snmpagent.Target
+	Targets  []agent.Target
 	Logs     []LogSink
 	// Reboot is called when the device reboots (the agent's engine boots count).
 	Reboot func()
@@ -99,7 +99,7 @@ type base struct {
 	clock Clock
 	seed  uint64
 	loc   *time.Location
-	tree  *snmpagent.MapTree
+	tree  *agent.MapTree
 
 	omu sync.RWMutex
 	out Outputs
@@ -115,11 +115,11 @@ func newBase(info Info, clock Clock, seed uint64, loc *time.Location) base {
 	if clock == nil {
 		clock = Real{}
 	}
-	return base{info: info, clock: clock, seed: seed, loc: loc, tree: snmpagent.NewMapTree(), boot: clock.Now()}
+	return base{info: info, clock: clock, seed: seed, loc: loc, tree: agent.NewMapTree(), boot: clock.Now()}
 }
 
-func (b *base) Info() Info               { return b.info }
-func (b *base) Tree() *snmpagent.MapTree { return b.tree }
+func (b *base) Info() Info           { return b.info }
+func (b *base) Tree() *agent.MapTree { return b.tree }
 
 func (b *base) Bind(o Outputs) {
 	b.omu.Lock()

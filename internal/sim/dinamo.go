@@ -11,7 +11,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/agent"
 )
 
 // DinamoConfig describes one simulated Dinamo HSM. Zero fields get defaults from the
@@ -111,13 +111,13 @@ func NewDinamo(cfg DinamoConfig) *Dinamo {
 
 // AgentConfig implements Device: SNMP v2c, community public only (the spec: "The SNMP
 // community for Get is always public").
-func (d *Dinamo) AgentConfig() snmpagent.Config {
-	return snmpagent.Config{Communities: []string{"public"}, Tree: d.tree}
+func (d *Dinamo) AgentConfig() agent.Config {
+	return agent.Config{Communities: []string{"public"}, Tree: d.tree}
 }
 
 // TrapTarget is a v2c trap target of this HSM (the console allows up to four).
-func (d *Dinamo) TrapTarget(addr string) snmpagent.Target {
-	return snmpagent.Target{Addr: addr, Version: gosnmp.Version2c, Community: d.cfg.TrapCommunity}
+func (d *Dinamo) TrapTarget(addr string) agent.Target {
+	return agent.Target{Addr: addr, Version: gosnmp.Version2c, Community: d.cfg.TrapCommunity}
 }
 
 func (d *Dinamo) walk(name string, center, spread, lo, hi float64, period time.Duration) Walk {

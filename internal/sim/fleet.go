@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/hsmwatch/hsmwatch/internal/snmp/agent"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
-	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
 )
 
 // FleetConfig describes the simulated HSMs of one process (hsmwatch sim --config FILE).
@@ -125,8 +125,8 @@ func (c *FleetConfig) ResolvePaths(dir string) {
 
 // User converts u to an agent user, checking protocols and passphrase lengths (net-snmp
 // wants at least 8 characters).
-func (u UserConfig) User() (snmpagent.User, error) {
-	out := snmpagent.User{Name: u.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}
+func (u UserConfig) User() (agent.User, error) {
+	out := agent.User{Name: u.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}
 	if u.Name == "" {
 		return out, errors.New("user: no name")
 	}
@@ -159,7 +159,7 @@ func (u UserConfig) User() (snmpagent.User, error) {
 }
 
 // securityLevel describes a user without its passphrases.
-func securityLevel(u snmpagent.User) string {
+func securityLevel(u agent.User) string {
 	switch {
 	case u.AuthPass == "":
 		return u.Name + " (noAuthNoPriv)"
@@ -193,7 +193,7 @@ type Member struct {
 	TrapTargets []string
 	LogOutputs  []string
 	Scenarios   []string
-	agent       *snmpagent.Agent
+	agent       *agent.Agent
 	out         Outputs
 	runner      *Runner
 	scenarios   []*Scenario
@@ -208,7 +208,7 @@ func (m *Member) Addr() string {
 }
 
 // Agent is the member's SNMP agent (after Listen).
-func (m *Member) Agent() *snmpagent.Agent { return m.agent }
+func (m *Member) Agent() *agent.Agent { return m.agent }
 
 // Describe is one line saying where the member listens and what it sends, with no
 // passphrase.
@@ -371,7 +371,7 @@ func (f *Fleet) member(cfg *FleetConfig, h HSMConfig, hi, i, count int, n uint64
 		if h.EventLog != "" || h.TrapCommunity != "" {
 			return nil, errors.New("event_log and trap_community are Dinamo settings")
 		}
-		var users []snmpagent.User
+		var users []agent.User
 		for _, uc := range h.Users {
 			u, err := uc.User()
 			if err != nil {
@@ -497,7 +497,7 @@ func (f *Fleet) Listen() error {
 		cfg := m.Device.AgentConfig()
 		cfg.Addr = m.Listen
 		cfg.Logger = f.log.With("hsm", m.Device.Info().Name)
-		a, err := snmpagent.New(cfg)
+		a, err := agent.New(cfg)
 		if err != nil {
 			f.Close()
 			return fmt.Errorf("%s: %w", m.Device.Info().Name, err)

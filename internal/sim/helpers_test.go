@@ -10,7 +10,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/agent"
 )
 
 // t0 is the start of every test's simulation.
@@ -32,7 +32,7 @@ func oidLess(a, b string) bool {
 
 // walkTree walks tr with Next from the start and fails on an OID that does not grow or a
 // walk that does not end.
-func walkTree(t *testing.T, tr snmpagent.Tree) []Var {
+func walkTree(t *testing.T, tr agent.Tree) []Var {
 	t.Helper()
 	var out []Var
 	prev := ""
@@ -60,7 +60,7 @@ type recorder struct {
 }
 
 type sentTrap struct {
-	target snmpagent.Target
+	target agent.Target
 	oid    string
 	vars   []Var
 }
@@ -71,7 +71,7 @@ func (r *recorder) observe(e Emitted) {
 	r.items = append(r.items, e)
 }
 
-func (r *recorder) Notify(_ context.Context, t snmpagent.Target, oid string, vars []Var) error {
+func (r *recorder) Notify(_ context.Context, t agent.Target, oid string, vars []Var) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sent = append(r.sent, sentTrap{t, oid, vars})
@@ -108,13 +108,13 @@ func (r *recorder) logs(es []Emitted) []*LogRecord {
 
 // bind connects dev to a recorder with one trap target.
 func bind(dev Device, r *recorder) {
-	var targets []snmpagent.Target
+	var targets []agent.Target
 	switch d := dev.(type) {
 	case *Dinamo:
-		targets = []snmpagent.Target{d.TrapTarget("127.0.0.1:162")}
+		targets = []agent.Target{d.TrapTarget("127.0.0.1:162")}
 	case *Luna:
 		if tt, ok := d.TrapTarget("127.0.0.1:162"); ok {
-			targets = []snmpagent.Target{tt}
+			targets = []agent.Target{tt}
 		}
 	}
 	dev.Bind(Outputs{Notifier: r, Targets: targets, Observe: r.observe})
@@ -122,7 +122,7 @@ func bind(dev Device, r *recorder) {
 
 func testLuna(clock Clock) *Luna {
 	return NewLuna(LunaConfig{Hostname: "myLuna", IP: "192.168.0.101", Serial: "532018", Seed: 7, Clock: clock,
-		Users: []snmpagent.User{{Name: "ops", AuthProto: gosnmp.SHA, AuthPass: "authpass123", PrivProto: gosnmp.AES, PrivPass: "privpass123"}}})
+		Users: []agent.User{{Name: "ops", AuthProto: gosnmp.SHA, AuthPass: "authpass123", PrivProto: gosnmp.AES, PrivPass: "privpass123"}}})
 }
 
 func testDinamo(clock Clock) *Dinamo {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/hsmwatch/hsmwatch/internal/snmpagent"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/agent"
 )
 
 // LunaConfig describes one simulated Luna Network HSM 7 appliance. Zero fields get
@@ -31,7 +31,7 @@ type LunaConfig struct {
 	Partitions      []PartitionConfig // default: three partitions
 	// Users are the SNMPv3 USM users; TrapUser names the one traps are sent as (default
 	// the first).
-	Users    []snmpagent.User
+	Users    []agent.User
 	TrapUser string
 	// EngineID is the agent's SNMPv3 engine ID, also the one of its traps (the appliance's
 	// "sysconf snmp trap set -engineid"); default derived from the serial.
@@ -54,7 +54,7 @@ type PartitionConfig struct {
 type Luna struct {
 	base
 	cfg      LunaConfig
-	trapUser *snmpagent.User
+	trapUser *agent.User
 
 	// state, guarded by base.mu
 	sensors       []*sensor
@@ -140,17 +140,17 @@ func NewLuna(cfg LunaConfig) *Luna {
 }
 
 // AgentConfig implements Device: SNMP v3 only, the configured USM users.
-func (l *Luna) AgentConfig() snmpagent.Config {
-	return snmpagent.Config{Users: l.cfg.Users, EngineID: l.cfg.EngineID, Tree: l.tree}
+func (l *Luna) AgentConfig() agent.Config {
+	return agent.Config{Users: l.cfg.Users, EngineID: l.cfg.EngineID, Tree: l.tree}
 }
 
 // TrapTarget is a v3 trap target of this appliance, sent as its trap user (nil when the
 // appliance has no user).
-func (l *Luna) TrapTarget(addr string) (snmpagent.Target, bool) {
+func (l *Luna) TrapTarget(addr string) (agent.Target, bool) {
 	if l.trapUser == nil {
-		return snmpagent.Target{}, false
+		return agent.Target{}, false
 	}
-	return snmpagent.Target{Addr: addr, Version: gosnmp.Version3, User: l.trapUser}, true
+	return agent.Target{Addr: addr, Version: gosnmp.Version3, User: l.trapUser}, true
 }
 
 // EngineID is the agent's engine ID (for a trap receiver's createUser -e).

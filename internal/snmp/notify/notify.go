@@ -1,6 +1,6 @@
 // Package notify sends SNMP notifications (v2c and v3 traps and informs) with gosnmp's
-// client: the code hsmwatch's simulated agents (internal/snmpagent) and its trap sink
-// (internal/sink/snmptrap) share.
+// client: the code hsmwatch's simulated agents (internal/snmp/agent) and its trap sink
+// (internal/snmp/sender) share.
 package notify
 
 import (

@@ -1,5 +1,5 @@
-// Package usm holds the SNMPv3 pieces that hsmwatch's agent (internal/snmpagent) and its
-// trap receiver (internal/source/snmptrap) share: a BER header reader, the SNMPv3 message
+// Package usm holds the SNMPv3 pieces that hsmwatch's agent (internal/snmp/agent) and its
+// trap receiver (internal/snmp/receiver) share: a BER header reader, the SNMPv3 message
 // and USM security parameters with the offsets authentication needs (RFC 3412 6, RFC 3414
 // 2.4), localized keys, authentication and decryption, and the Report counters.
 //
