@@ -1,23 +1,24 @@
 // Package config reads the YAML configuration of "hsmwatch serve": the sources, the rule
-// catalog, the state settings, the store and the sinks, in one file. Load checks every
-// setting before the daemon starts and names the file, the line and the key of what is
-// wrong; unknown keys are errors, so a typo never silently disables a source.
+// catalog, the state settings, the store and the sinks, in one file. The sources: and
+// sinks: sections hold one key per kind, each read by the kind's own configuration type
+// from the registry (internal/component). Load checks every setting before the daemon
+// starts and reports every problem at once, each as FILE:LINE: KEY: problem; unknown
+// keys are errors, so a typo never silently disables a source.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -31,8 +32,8 @@ type Config struct {
 	Rules    []string     `yaml:"rules"` // rule files or folders added to the shipped catalog
 	MIBs     []string     `yaml:"mibs"`  // MIB files or folders
 	State    state.Config `yaml:"state"`
-	Sources  Sources      `yaml:"sources"`
-	Sinks    Sinks        `yaml:"sinks"`
+	Sources  Entries      `yaml:"sources"`
+	Sinks    Entries      `yaml:"sinks"`
 
 	// File is where the configuration was read (for messages).
 	File string `yaml:"-"`
@@ -52,46 +53,6 @@ type HTTP struct {
 	Listen string `yaml:"listen"`
 }
 
-// Sources are the inputs.
-type Sources struct {
-	Files  []FileSource   `yaml:"files"`
-	Syslog []SyslogSource `yaml:"syslog"`
-	FIFOs  []FIFOSource   `yaml:"fifos"`
-	Traps  *TrapSource    `yaml:"traps"`
-	Poll   []PollTarget   `yaml:"poll"`
-	PKCS11 []PKCS11Probe  `yaml:"pkcs11"`
-}
-
-// FileSource follows log files.
-type FileSource struct {
-	Path   string `yaml:"path"` // a path or a glob
-	Format string `yaml:"format"`
-	Start  string `yaml:"start"` // beginning (default) or end, for a file without checkpoint
-}
-
-// SyslogSource is one listener: udp://, tcp:// or tls:// HOST:PORT.
-type SyslogSource struct {
-	Listen   string  `yaml:"listen"`
-	Cert     string  `yaml:"cert"`
-	Key      string  `yaml:"key"`
-	ClientCA string  `yaml:"client_ca"`
-	Rate     float64 `yaml:"rate"` // messages per second per sender before limiting
-}
-
-// FIFOSource reads a named pipe.
-type FIFOSource struct {
-	Path   string `yaml:"path"`
-	Format string `yaml:"format"`
-}
-
-// TrapSource is the SNMP trap receiver.
-type TrapSource struct {
-	Listen      string     `yaml:"listen"`
-	Communities []string   `yaml:"communities"`
-	Users       []SNMPUser `yaml:"users"`
-	MinSecurity string     `yaml:"min_security"` // noAuthNoPriv, authNoPriv, authPriv
-}
-
 // SNMPUser is an SNMPv3 USM user. Passphrases come from files or the environment.
 type SNMPUser struct {
 	Name         string   `yaml:"name"`
@@ -104,66 +65,6 @@ type SNMPUser struct {
 	EngineIDs    []string `yaml:"engine_ids"`
 }
 
-// PollTarget is one HSM polled over SNMP.
-type PollTarget struct {
-	Host string `yaml:"host"`
-	// Name, when set, is the host of the events and samples (else the agent's sysName):
-	// give the name the HSM's syslog uses so that both land on one row.
-	Name          string    `yaml:"name"`
-	Profile       string    `yaml:"profile"`
-	CommunityFile string    `yaml:"community_file"`
-	CommunityEnv  string    `yaml:"community_env"`
-	User          *SNMPUser `yaml:"user"`
-	Interval      Duration  `yaml:"interval"`
-	// Timeout of one request and its retries (defaults 5s and 1).
-	Timeout Duration `yaml:"timeout"`
-	Retries *int     `yaml:"retries"`
-	// Thresholds replace the profile's defaults, by health item id:
-	// thresholds: {battery: {warn: "50:", crit: "25:"}, partition_storage_used: {warn: "70"}}
-	Thresholds map[string]poller.Thresholds `yaml:"thresholds"`
-}
-
-// PKCS11Probe reads token information through a PKCS#11 library on a schedule.
-type PKCS11Probe struct {
-	Library  string   `yaml:"library"`
-	Interval Duration `yaml:"interval"`
-}
-
-// Sinks are the outputs.
-type Sinks struct {
-	Webhooks     []Webhook      `yaml:"webhooks"`
-	Alertmanager []Alertmanager `yaml:"alertmanager"`
-	SNMPTraps    []TrapTarget   `yaml:"snmp_traps"`
-	Syslog       []SyslogTarget `yaml:"syslog"`
-	Stdout       bool           `yaml:"stdout"`
-}
-
-// Webhook posts events as JSON.
-type Webhook struct {
-	URL      string `yaml:"url"`
-	MinLevel string `yaml:"min_level"`
-}
-
-// Alertmanager receives alarms as alerts (API v2).
-type Alertmanager struct {
-	URL string `yaml:"url"`
-}
-
-// TrapTarget receives SNMP notifications.
-type TrapTarget struct {
-	Address       string    `yaml:"address"`
-	Version       string    `yaml:"version"` // 2c or 3
-	CommunityFile string    `yaml:"community_file"`
-	CommunityEnv  string    `yaml:"community_env"`
-	User          *SNMPUser `yaml:"user"`
-	Inform        bool      `yaml:"inform"`
-}
-
-// SyslogTarget forwards events as RFC 5424 syslog.
-type SyslogTarget struct {
-	Address string `yaml:"address"` // udp://, tcp:// or tls:// HOST:PORT
-}
-
 // Duration reads "90s", "5m", "24h" and "30d".
 type Duration time.Duration
 
@@ -171,7 +72,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseDuration(n.Value)
 	if err != nil {
-		return err
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*d = Duration(v)
 	return nil
@@ -218,20 +119,23 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse is Load on bytes already read; name is used in messages.
+// Parse is Load on bytes already read; name is used in messages. The sources and sinks
+// are decoded by their kinds, which must be registered (internal/component/all).
 func Parse(name string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c := &Config{File: name}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file is an empty configuration
-		return nil, fmt.Errorf("%s: %w", name, err) // yaml's messages carry "line N"
+	errs := unknownKeys(name, &root, reflect.TypeFor[Config](), "")
+	if len(root.Content) > 0 { // an empty file is an empty configuration
+		if err := root.Decode(c); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err)) // yaml's messages carry "line N"
+		}
 	}
 	c.File = name
-	var errs []error
+	errs = append(errs, c.Sources.decode(name, &root, component.SourceRole)...)
+	errs = append(errs, c.Sinks.decode(name, &root, component.SinkRole)...)
 	for _, p := range c.problems() {
 		errs = append(errs, &Error{File: name, Line: lineOf(&root, p.key), Key: p.key, Msg: p.msg})
 	}
@@ -240,7 +144,8 @@ func Parse(name string, data []byte) (*Config, error) {
 
 type problem struct{ key, msg string }
 
-// problems lists what cannot work, by key.
+// problems lists what cannot work in the settings outside sources and sinks (those are
+// checked by their kinds), by key.
 func (c *Config) problems() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
@@ -255,65 +160,6 @@ func (c *Config) problems() []problem {
 	}
 	if err := c.State.Validate(); err != nil {
 		add("state", "%v", err)
-	}
-	for i, f := range c.Sources.Files {
-		k := fmt.Sprintf("sources.files[%d]", i)
-		if f.Path == "" {
-			add(k+".path", "required")
-		}
-		if f.Start != "" && f.Start != "beginning" && f.Start != "end" {
-			add(k+".start", "want beginning or end, not %q", f.Start)
-		}
-	}
-	for i, s := range c.Sources.Syslog {
-		k := fmt.Sprintf("sources.syslog[%d]", i)
-		scheme, _, ok := strings.Cut(s.Listen, "://")
-		switch {
-		case !ok:
-			add(k+".listen", "want udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT, not %q", s.Listen)
-		case scheme == "tls" && (s.Cert == "" || s.Key == ""):
-			add(k, "a tls listener needs cert and key")
-		case scheme != "udp" && scheme != "tcp" && scheme != "tls":
-			add(k+".listen", "unknown scheme %q: want udp, tcp or tls", scheme)
-		}
-	}
-	for i, f := range c.Sources.FIFOs {
-		if f.Path == "" {
-			add(fmt.Sprintf("sources.fifos[%d].path", i), "required")
-		}
-	}
-	for i, p := range c.Sources.Poll {
-		k := fmt.Sprintf("sources.poll[%d]", i)
-		if p.Host == "" {
-			add(k+".host", "required")
-		}
-		if p.User == nil && p.CommunityFile == "" && p.CommunityEnv == "" {
-			add(k, "give community_file, community_env or user (the community public is not assumed)")
-		}
-		if names := poller.ShippedProfiles(); p.Profile != "" && p.Profile != "auto" && names[p.Profile] == nil {
-			add(k+".profile", "unknown profile %q: want auto or one of %s", p.Profile, strings.Join(names.Names(), ", "))
-		}
-		if p.Retries != nil && *p.Retries < 0 {
-			add(k+".retries", "must not be negative")
-		}
-		if err := poller.CheckThresholds(p.Thresholds); err != nil {
-			add(k+".thresholds", "%v", err)
-		}
-	}
-	for i, p := range c.Sources.PKCS11 {
-		if p.Library == "" {
-			add(fmt.Sprintf("sources.pkcs11[%d].library", i), "required")
-		}
-	}
-	for i, w := range c.Sinks.Webhooks {
-		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add(fmt.Sprintf("sinks.webhooks[%d].url", i), "want an http:// or https:// URL, not %q", w.URL)
-		}
-	}
-	for i, a := range c.Sinks.Alertmanager {
-		if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add(fmt.Sprintf("sinks.alertmanager[%d].url", i), "want the Alertmanager's http:// or https:// URL, not %q", a.URL)
-		}
 	}
 	return ps
 }

@@ -1,10 +1,18 @@
-package config
+package config_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/component"
+	_ "github.com/hsmwatch/hsmwatch/internal/component/all"
+	. "github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/source/poll"
+	"github.com/hsmwatch/hsmwatch/internal/source/syslog"
 )
 
 const good = `site: paris-dc1
@@ -53,13 +61,29 @@ func TestParseGood(t *testing.T) {
 	if c.Site != "paris-dc1" || time.Duration(c.Store.MaxAge) != 90*24*time.Hour || c.State.StaleAfter != 12*time.Hour {
 		t.Errorf("decoded: %+v", c)
 	}
-	if c.Sources.Poll[0].Name != "luna1" {
-		t.Errorf("poll name: %q", c.Sources.Poll[0].Name)
+	var polls []*poll.Spec
+	var listeners []*syslog.Spec
+	for _, e := range c.Sources.List {
+		switch s := e.Spec.(type) {
+		case *poll.Spec:
+			polls = append(polls, s)
+		case *syslog.Spec:
+			listeners = append(listeners, s)
+		}
 	}
-	if len(c.Sources.Syslog) != 2 || c.Sources.Poll[0].User.Name != "ops" || time.Duration(c.Sources.Poll[0].Interval) != time.Minute {
-		t.Errorf("sources: %+v", c.Sources)
+	if len(c.Sources.List) != 4 || len(polls) != 1 || len(listeners) != 2 || len(c.Sinks.List) != 1 {
+		t.Fatalf("entries: %d sources (%d polls, %d listeners), %d sinks", len(c.Sources.List), len(polls), len(listeners), len(c.Sinks.List))
 	}
-	if th := c.Sources.Poll[0].Thresholds; *th["partition_storage_used"].Warn != "70" || *th["operation_error_rate"].Warn != "" || th["operation_error_rate"].Crit != nil {
+	if polls[0].Name != "luna1" {
+		t.Errorf("poll name: %q", polls[0].Name)
+	}
+	if polls[0].User.Name != "ops" || time.Duration(polls[0].Interval) != time.Minute || listeners[1].Cert != "/etc/hsmwatch/tls.crt" {
+		t.Errorf("sources: %+v %+v", polls[0], listeners[1])
+	}
+	if c.Sources.List[1].Key != "sources.syslog[0]" || c.Sources.List[1].ID() != "syslog:udp://0.0.0.0:514" {
+		t.Errorf("entry key %q, id %q", c.Sources.List[1].Key, c.Sources.List[1].ID())
+	}
+	if th := polls[0].Thresholds; *th["partition_storage_used"].Warn != "70" || *th["operation_error_rate"].Warn != "" || th["operation_error_rate"].Crit != nil {
 		t.Errorf("poll thresholds: %+v", th)
 	}
 	if len(c.State.Ignore) != 1 || c.State.Ignore[0].Rule != "luna.ssh.*" {
@@ -124,7 +148,11 @@ sinks:
 
 func TestParseUnknownKeyAndBadValue(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
-		{"sources:\n  filez: []\n", "line 2: field filez not found"},
+		{"sources:\n  filez: []\n", "bad.yaml:2: sources.filez: unknown kind: want one of fifos, files, pkcs11, poll, syslog, traps"},
+		{"sources:\n  files:\n    - path: /x\n      formatt: auto\n", "bad.yaml:4: sources.files[0].formatt: unknown key (did you mean format?)"},
+		{"stat_dir: /x\n", "bad.yaml:1: stat_dir: unknown key (did you mean state_dir?)"},
+		{"sinks:\n  stdout: maybe\n", "line 2: want true or false"},
+		{"sources:\n  syslog:\n    - listen: udp://:514\n    - listen: udp://:514\n", "bad.yaml:4: sources.syslog[1]: the same syslog as sources.syslog[0]"},
 		{"store:\n  max_age: soon\n", `duration "soon"`},
 		{"state:\n  flap_count: 1\n", "bad.yaml:2: state: flap_count"},
 		{"site: [\n", "bad.yaml: yaml:"},
@@ -133,5 +161,37 @@ func TestParseUnknownKeyAndBadValue(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.text, err, c.want)
 		}
+	}
+}
+
+// Every kind's sample configuration loads, and together they name every kind.
+func TestSampleLoads(t *testing.T) {
+	text := Sample()
+	c, err := Parse("sample.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("the sample does not load: %v\n%s", err, text)
+	}
+	kinds := map[string]bool{}
+	for _, e := range append(c.Sources.List, c.Sinks.List...) {
+		kinds[string(e.Kind.Role)+"."+e.Kind.Key] = true
+	}
+	for _, role := range []component.Role{component.SourceRole, component.SinkRole} {
+		for _, k := range component.Kinds(role) {
+			if !kinds[string(role)+"."+k.Key] {
+				t.Errorf("the sample has no %s.%s entry", role, k.Key)
+			}
+		}
+	}
+}
+
+// The README's configuration example is the generated sample.
+func TestREADMEShowsTheSample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := "```yaml\n" + Sample() + "```"
+	if !strings.Contains(string(readme), block) {
+		t.Errorf("README.md does not show the sample configuration; put this block in it (go run ./cmd/hsmwatch config sample prints it):\n%s", block)
 	}
 }

@@ -19,13 +19,17 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
+	_ "github.com/hsmwatch/hsmwatch/internal/component/all" // every kind of source and sink
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/state"
@@ -36,6 +40,10 @@ import (
 // DrainTimeout bounds how long a stop waits for the pipeline to write what is queued;
 // what is left then stays unacknowledged and is read again at the next start (files).
 const DrainTimeout = 30 * time.Second
+
+// SinkDrainTimeout bounds how long a stop then waits for the sinks' queues to deliver;
+// a dead target's queue is given up (counted as dropped), its events are in the store.
+const SinkDrainTimeout = 5 * time.Second
 
 // Options configure a daemon.
 type Options struct {
@@ -52,7 +60,9 @@ type Options struct {
 	// Secrets are read here and from files, never logged.
 	Getenv func(string) string
 	// Extra are sources added to the configured ones (tests, the demo).
-	Extra  []pipeline.Source
+	Extra []component.Source
+	// Queue tunes every sink's queue (tests); the zero value is the default.
+	Queue  sink.QueueOptions
 	Logger *slog.Logger
 }
 
@@ -136,8 +146,8 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	d.metricsSink = metrics.Sink{Registry: d.reg, State: d.tracker}
 	// The live hub streams every stored batch to the dashboard (GET /api/stream).
 	d.hub = live.New(live.Options{Site: d.store.Site(), Logger: d.log})
-	table := d.mibTable(cfg)
-	for _, p := range d.sinkPlans(cfg, stateDir, table) {
+	env := d.env(cfg)
+	for _, p := range plans(cfg.Sinks.List, cfg.MIBs, env, d.queueOptions()) {
 		u, err := d.gen.build(p)
 		if err != nil {
 			return nil, fmt.Errorf("sinks: %w", err)
@@ -145,11 +155,11 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		d.sinkUnits = append(d.sinkUnits, u)
 	}
 	d.pipe, err = pipeline.New(pipeline.Config{Catalog: catalog, State: d.tracker,
-		Durable: []pipeline.Sink{storeSink{d.store}}, Sinks: d.pipelineSinks(d.sinkUnits), Logger: d.log})
+		Durable: []component.Sink{storeSink{d.store}}, Sinks: d.pipelineSinks(d.sinkUnits), Logger: d.log})
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range d.sourcePlans(cfg, stateDir, table) {
+	for _, p := range d.sourcePlans(cfg, env) {
 		u, err := d.gen.build(p)
 		if err != nil {
 			return nil, fmt.Errorf("sources: %w", err)
@@ -235,10 +245,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.reloadMu.Lock()
 	d.srcCtx, d.sinkCtx = srcCtx, sinkCtx
 	for _, u := range d.sinks() {
-		u.start(sinkCtx, nil, d.log)
+		u.start(sinkCtx, nil, d.reg, d.log)
 	}
 	for _, u := range d.units() {
-		u.start(srcCtx, d.pipe.Emit, d.log)
+		u.start(srcCtx, d.pipe.Emit, d.reg, d.log)
 	}
 	d.reloadMu.Unlock()
 
@@ -266,7 +276,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.reloadMu.Unlock()
 	srcCancel()
 	for _, u := range d.units() {
-		u.stop()
+		u.stop(d.reg)
 	}
 	<-retainDone
 	d.pipe.Close()
@@ -279,13 +289,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// The drain acknowledged the last records: their offsets are committed now, so the
 	// next start does not read them again.
 	for _, u := range d.units() {
-		if u.flushed != nil {
-			u.flushed()
+		u.commit()
+	}
+	// The sinks' queues deliver what the drain handed them, within the same bound.
+	drainCtx, drainCancel := context.WithTimeout(context.WithoutCancel(ctx), SinkDrainTimeout)
+	for _, u := range d.sinks() {
+		if err := u.queue.Drain(drainCtx); err != nil {
+			d.log.Warn("stopping: a sink did not deliver everything", "sink", u.name, "err", err)
 		}
 	}
+	drainCancel()
 	sinkCancel()
 	for _, u := range d.sinks() {
-		u.stop()
+		u.stop(d.reg)
 	}
 	// Streams never go idle: end them before the HTTP server waits for its handlers.
 	hubCancel()
@@ -353,9 +369,7 @@ func (d *Daemon) Close() { d.release() }
 
 func (d *Daemon) release() {
 	for _, u := range append(d.units(), d.sinks()...) {
-		if u.release != nil {
-			u.release()
-		}
+		u.release()
 	}
 	if d.ln != nil {
 		_ = d.ln.Close()
@@ -393,4 +407,27 @@ func (d *Daemon) retainOnce(ctx context.Context) {
 	case err == nil && p.Events+p.Samples+p.Alarms > 0:
 		d.log.Info("retention", "events", p.Events, "samples", p.Samples, "alarms", p.Alarms)
 	}
+}
+
+// addrs are the bound addresses of the running sources of one kind ("syslog", "traps"),
+// in the configuration's order, for the demo and tests that listen on port 0.
+func (d *Daemon) addrs(kind string) []net.Addr {
+	var out []net.Addr
+	for _, u := range d.units() {
+		if l, ok := u.src.(component.Listener); ok && strings.HasPrefix(u.id, kind+":") {
+			out = append(out, l.Addrs()...)
+		}
+	}
+	return out
+}
+
+// SyslogAddrs are the bound addresses of the syslog listeners.
+func (d *Daemon) SyslogAddrs() []net.Addr { return d.addrs("syslog") }
+
+// TrapAddr is the bound address of the trap receiver (nil without one).
+func (d *Daemon) TrapAddr() net.Addr {
+	if a := d.addrs("traps"); len(a) > 0 {
+		return a[0]
+	}
+	return nil
 }

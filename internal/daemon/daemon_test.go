@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/source/follow"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 )
 
@@ -40,7 +41,7 @@ func TestReloadSwapsRules(t *testing.T) {
 	}
 	base := func() *config.Config {
 		return &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
-			Sources: config.Sources{Files: []config.FileSource{{Path: logFile}}}}
+			Sources: sources(t, config.Item{Kind: "files", Spec: &follow.Spec{Path: logFile}})}
 	}
 	var next *config.Config
 	d, stop := runDaemon(t, Options{Config: base(), Logger: slog.New(slog.DiscardHandler),

@@ -79,32 +79,34 @@ func NewDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	secrets := map[string]string{demoAuthEnv: randomPass(), demoPrivEnv: randomPass(), demoCommEnv: "public"}
 	engines := []string{"80001f8804" + hex.EncodeToString([]byte("demo-luna-1")), "80001f8804" + hex.EncodeToString([]byte("demo-luna-2"))}
 	lunaNames := []string{"luna-demo-1", "luna-demo-2"}
-	user := func() *config.SNMPUser {
-		return &config.SNMPUser{Name: demoUser, AuthProto: "SHA", AuthPassEnv: demoAuthEnv, PrivProto: "AES", PrivPassEnv: demoPrivEnv}
-	}
-	trapUser := *user()
-	trapUser.EngineIDs = engines
 	// The shipped MIBs name the simulated Dinamo's objects and traps; without them its
 	// health items would be raw OIDs, and unknown.
 	mibDir, err := hsmwatch.ExtractMIBs(filepath.Join(dir, "mibs"))
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	cfg := &config.Config{
-		File:     "(demo)",
-		StateDir: dir,
-		MIBs:     []string{mibDir},
-		HTTP:     config.HTTP{Listen: o.Listen},
-		Sources: config.Sources{
-			Syslog: []config.SyslogSource{{Listen: "udp://127.0.0.1:0"}},
-			Traps: &config.TrapSource{Listen: "127.0.0.1:0", Communities: []string{"public"},
-				Users: []config.SNMPUser{trapUser}},
-			Poll: []config.PollTarget{
-				{Host: agents[0], Profile: "auto", CommunityEnv: demoCommEnv, Interval: config.Duration(10e9)},
-				{Host: agents[1], Name: lunaNames[0], Profile: "auto", User: user(), Interval: config.Duration(10e9)},
-				{Host: agents[2], Name: lunaNames[1], Profile: "auto", User: user(), Interval: config.Duration(10e9)},
-			},
-		},
+	// The configuration is YAML read by the same code as serve's.
+	user := fmt.Sprintf("{name: %s, auth_proto: SHA, auth_pass_env: %s, priv_proto: AES, priv_pass_env: %s", demoUser, demoAuthEnv, demoPrivEnv)
+	text := fmt.Sprintf(`state_dir: %q
+mibs: [%q]
+http: {listen: %q}
+sources:
+  syslog:
+    - listen: udp://127.0.0.1:0
+  traps:
+    listen: 127.0.0.1:0
+    communities: [public]
+    users:
+      - %s, engine_ids: [%s, %s]}
+  poll:
+    - {host: %q, profile: auto, community_env: %s, interval: 10s}
+    - {host: %q, name: %s, profile: auto, interval: 10s, user: %s}}
+    - {host: %q, name: %s, profile: auto, interval: 10s, user: %s}}
+`, dir, mibDir, o.Listen, user, engines[0], engines[1], agents[0], demoCommEnv,
+		agents[1], lunaNames[0], user, agents[2], lunaNames[1], user)
+	cfg, err := config.Parse("(demo)", []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("demo: configuration: %w", err)
 	}
 	d, err := New(ctx, Options{Config: cfg, Logger: o.Logger, Getenv: func(k string) string { return secrets[k] }})
 	if err != nil {

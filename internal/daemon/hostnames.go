@@ -31,9 +31,9 @@ func vendor(profile string) string {
 	return "generic"
 }
 
-// learn records that the poller of target ("HOST:PORT" or "HOST") found host, with
+// Learn records that the poller of target ("HOST:PORT" or "HOST") found host, with
 // profile. A target given by name is resolved at each poll (cheap next to the poll).
-func (h *hostNames) learn(target, profile, host string) {
+func (h *hostNames) Learn(target, profile, host string) {
 	if host == "" {
 		return
 	}
@@ -63,10 +63,10 @@ func (h *hostNames) learn(target, profile, host string) {
 	}
 }
 
-// name renames ev's host when it is only the sender's address and a poller knows the
+// Name renames ev's host when it is only the sender's address and a poller knows the
 // HSM there: the one of the trap's vendor, else the only one at that address. The
 // address stays in the event's input and its "peer" field.
-func (h *hostNames) name(ev *event.Event) {
+func (h *hostNames) Name(ev *event.Event) {
 	peer, err := netip.ParseAddrPort(ev.Input)
 	if err != nil || ev.Host != peer.Addr().String() {
 		return // the trap named its host, or came from elsewhere

@@ -14,10 +14,10 @@ func trapFrom(peer, host, oid string) *event.Event {
 
 func TestHostNames(t *testing.T) {
 	h := newHostNames()
-	h.learn("10.0.0.5:161", "dinamo", "TCA5822466")
-	h.learn("127.0.0.1:1611", "dinamo", "dinamo-lab")
-	h.learn("127.0.0.1:1612", "luna-network", "luna-lab")
-	h.learn("10.0.0.9", "generic", "router")
+	h.Learn("10.0.0.5:161", "dinamo", "TCA5822466")
+	h.Learn("127.0.0.1:1611", "dinamo", "dinamo-lab")
+	h.Learn("127.0.0.1:1612", "luna-network", "luna-lab")
+	h.Learn("10.0.0.9", "generic", "router")
 	for _, c := range []struct{ peer, host, oid, want string }{
 		{"10.0.0.5:40000", "10.0.0.5", ".1.3.6.1.4.1.41054.3.0.17", "TCA5822466"},                // the Dinamo polled there
 		{"127.0.0.1:40000", "127.0.0.1", ".1.3.6.1.4.1.41054.3.0.1", "dinamo-lab"},               // two HSMs share the address: by vendor
@@ -27,7 +27,7 @@ func TestHostNames(t *testing.T) {
 		{"[::ffff:10.0.0.5]:40000", "::ffff:10.0.0.5", ".1.3.6.1.4.1.41054.3.0.2", "TCA5822466"}, // IPv4-mapped sender
 	} {
 		ev := trapFrom(c.peer, c.host, c.oid)
-		h.name(ev)
+		h.Name(ev)
 		if ev.Host != c.want {
 			t.Errorf("trap from %s (host %s): %q, want %q", c.peer, c.host, ev.Host, c.want)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
 	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
 )
 
@@ -19,7 +20,7 @@ func TestPKCS11Samples(t *testing.T) {
 		"token slot=1 label=TOK1 serial=77 sessions=3 total_private=1000 free_private=400")
 	dir := t.TempDir()
 	cfg := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
-		Sources: config.Sources{PKCS11: []config.PKCS11Probe{{Library: fake.Lib, Interval: config.Duration(time.Second)}}}}
+		Sources: sources(t, config.Item{Kind: "pkcs11", Spec: &pkcs11probe.Spec{Library: fake.Lib, Interval: config.Duration(time.Second)}})}
 	d, stop := runDaemon(t, Options{Config: cfg})
 	base := "http://" + d.Addr().String()
 	get := func(path string) string {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/config"
 )
 
@@ -73,9 +74,9 @@ func (d *Daemon) reload() error {
 		return fmt.Errorf("reload: state: %w", err)
 	}
 	d.cfg.Store(next)
-	table := d.mibTable(next)
-	sinks, sinkErr := d.applySinks(ctx, d.sinkPlans(next, d.stateDir, table))
-	sources, srcErr := d.applySources(ctx, d.sourcePlans(next, d.stateDir, table))
+	env := d.env(next)
+	sinks, sinkErr := d.applySinks(ctx, plans(next.Sinks.List, next.MIBs, env, d.queueOptions()))
+	sources, srcErr := d.applySources(ctx, d.sourcePlans(next, env))
 	d.log.Info("configuration reloaded",
 		"sources_kept", len(sources.next)-len(sources.started)-sources.inPlace, "sources_changed_in_place", sources.inPlace,
 		"sources_started", names(sources.started), "sources_stopped", names(sources.stopped),
@@ -106,22 +107,47 @@ func needsRestart(prev, next *config.Config) []string {
 func (d *Daemon) applySources(ctx context.Context, plans []plan) (change, error) {
 	c := d.gen.diff(d.units(), plans)
 	for _, u := range c.stopped {
-		u.stop()
-		d.reg.Forget(u.owner)
+		u.stop(d.reg)
 	}
 	if len(c.stopped) > 0 {
 		if err := d.pipe.Do(ctx, func() {}); err != nil {
 			c.failures = append(c.failures, fmt.Errorf("waiting for the stopped sources' records: %w", err))
 		}
 		for _, u := range c.stopped {
-			if u.flushed != nil {
-				u.flushed()
-			}
+			u.commit()
 		}
 	}
 	for _, u := range c.started {
-		u.start(d.srcCtx, d.pipe.Emit, d.log)
+		u.start(d.srcCtx, d.pipe.Emit, d.reg, d.log)
 	}
 	d.setSourceUnits(c.next)
+	return c, errors.Join(c.failures...)
+}
+
+// applySinks changes the outputs on the pipeline's goroutine, between two batches: the
+// last batch before goes to the old sinks' queues, the first after to the new ones, and
+// what a replaced sink still had queued passes to its successor with nothing in between
+// (a webhook's spool passes by its folder, named after the URL).
+func (d *Daemon) applySinks(ctx context.Context, plans []plan) (change, error) {
+	var c change
+	err := d.pipe.SetSinks(ctx, func([]component.Sink) []component.Sink {
+		c = d.gen.diff(d.sinks(), plans)
+		replaced := map[string]*unit{}
+		for _, u := range c.stopped {
+			u.stop(d.reg)
+			replaced[u.id] = u
+		}
+		for _, u := range c.started {
+			if prev := replaced[u.id]; prev != nil {
+				u.queue.Adopt(prev.queue)
+			}
+			u.start(d.sinkCtx, nil, d.reg, d.log)
+		}
+		d.setSinkUnits(c.next)
+		return d.pipelineSinks(c.next)
+	})
+	if err != nil {
+		return c, fmt.Errorf("sinks: %w", err)
+	}
 	return c, errors.Join(c.failures...)
 }

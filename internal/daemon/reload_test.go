@@ -20,7 +20,11 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/sink/webhook"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
+	"github.com/hsmwatch/hsmwatch/internal/source/follow"
+	"github.com/hsmwatch/hsmwatch/internal/source/syslog"
+	"github.com/hsmwatch/hsmwatch/internal/source/traps"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
@@ -86,25 +90,29 @@ func TestReloadWithoutLoss(t *testing.T) {
 		c := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
 			Rules: []string{ruleFile},
 			State: state.Config{StormLimit: -1},
-			Sources: config.Sources{
-				Files:  []config.FileSource{{Path: fileA}},
-				Syslog: []config.SyslogSource{{Listen: udp, Rate: 1e6}},
-			},
-			Sinks: config.Sinks{Webhooks: []config.Webhook{{URL: target.URL, MinLevel: "major"}}},
 		}
+		files := []*follow.Spec{{Path: fileA}}
+		listener := &syslog.Spec{Listen: udp, Rate: 1e6}
+		hook := &webhook.Spec{URL: target.URL, MinLevel: "major"}
 		switch step {
 		case 1: // a second file; the listener's rate and the webhook's level change; no dedup
-			c.Sources.Files = append(c.Sources.Files, config.FileSource{Path: fileB})
-			c.Sources.Syslog[0].Rate = 2e6
-			c.Sinks.Webhooks[0].MinLevel = "minor"
+			files = append(files, &follow.Spec{Path: fileB})
+			listener.Rate = 2e6
+			hook.MinLevel = "minor"
 			c.State.DedupWindow = -1
 		case 2: // the second file goes; the first one's follower is replaced
-			c.Sources.Files[0].Format = "luna-syslog"
-			c.Sinks.Webhooks[0].MinLevel = "minor"
+			files[0].Format = "luna-syslog"
+			hook.MinLevel = "minor"
 			c.State.DedupWindow = -1
 		case 3: // not valid: refused, everything stays
 			c.State.FlapCount = 1
 		}
+		var items []config.Item
+		for _, f := range files {
+			items = append(items, config.Item{Kind: "files", Spec: f})
+		}
+		c.Sources = sources(t, append(items, config.Item{Kind: "syslog", Spec: listener})...)
+		c.Sinks = sinks(t, config.Item{Kind: "webhooks", Spec: hook})
 		return c
 	}
 	var mu sync.Mutex
@@ -306,8 +314,8 @@ func TestRestartDeliversOnce(t *testing.T) {
 	defer target.Close()
 	cfg := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
 		Rules: []string{ruleFile}, State: state.Config{StormLimit: -1, DedupWindow: -1},
-		Sources: config.Sources{Files: []config.FileSource{{Path: logFile}}},
-		Sinks:   config.Sinks{Webhooks: []config.Webhook{{URL: target.URL, MinLevel: "major"}}}}
+		Sources: sources(t, config.Item{Kind: "files", Spec: &follow.Spec{Path: logFile}}),
+		Sinks:   sinks(t, config.Item{Kind: "webhooks", Spec: &webhook.Spec{URL: target.URL, MinLevel: "major"}})}
 	written := 0
 	write := func(n int) {
 		for range n {
@@ -347,7 +355,7 @@ func TestReloadTrapCommunities(t *testing.T) {
 	dir := t.TempDir()
 	conf := func(communities ...string) *config.Config {
 		return &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
-			Sources: config.Sources{Traps: &config.TrapSource{Listen: "127.0.0.1:0", Communities: communities}}}
+			Sources: sources(t, config.Item{Kind: "traps", Spec: &traps.Spec{Listen: "127.0.0.1:0", Communities: communities}})}
 	}
 	next := conf("first", "second")
 	d, stop := runDaemon(t, Options{Config: conf("first"), Logger: slog.New(slog.DiscardHandler),

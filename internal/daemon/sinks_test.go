@@ -3,6 +3,7 @@ package daemon
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,13 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
+	"github.com/hsmwatch/hsmwatch/internal/sink/alertmanager"
+	"github.com/hsmwatch/hsmwatch/internal/sink/forward"
+	"github.com/hsmwatch/hsmwatch/internal/sink/webhook"
+	"github.com/hsmwatch/hsmwatch/internal/source/follow"
+	"github.com/hsmwatch/hsmwatch/internal/state"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
 // A power supply that fails and recovers reaches a real Alertmanager endpoint as a firing
@@ -55,9 +63,9 @@ func TestAlertmanagerAndSyslogSinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
-		Sources: config.Sources{Files: []config.FileSource{{Path: logFile}}},
-		Sinks: config.Sinks{Alertmanager: []config.Alertmanager{{URL: am.URL}},
-			Syslog: []config.SyslogTarget{{Address: "tcp://" + ln.Addr().String()}}}}
+		Sources: sources(t, config.Item{Kind: "files", Spec: &follow.Spec{Path: logFile}}),
+		Sinks: sinks(t, config.Item{Kind: "alertmanager", Spec: &alertmanager.Spec{URL: am.URL}},
+			config.Item{Kind: "syslog", Spec: &forward.Spec{Address: "tcp://" + ln.Addr().String()}})}
 	_, stop := runDaemon(t, Options{Config: cfg})
 	appendTo := func(line string) {
 		f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
@@ -97,4 +105,61 @@ func TestAlertmanagerAndSyslogSinks(t *testing.T) {
 		t.Fatal("no syslog message forwarded")
 	}
 	stop()
+}
+
+// A syslog-forwarding target that accepts TLS connections and never answers (the
+// handshake hangs) holds up neither the pipeline nor the webhook beside it: every line
+// is stored and posted promptly, the stuck sink's events are counted as queued or
+// dropped, and the daemon still stops within its bounds.
+func TestDeadSinkHoldsUpNothing(t *testing.T) {
+	black, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer black.Close()
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := black.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // never read, never answered
+		}
+	}()
+	hook := &webhookCounter{seen: map[string]int{}}
+	target := httptest.NewServer(hook)
+	defer target.Close()
+
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "in.log")
+	const n = 300
+	var lines strings.Builder
+	for i := range n {
+		fmt.Fprintf(&lines, "2026 Nov 22 10:%02d:%02d lunaA local4 err ipmievd: Fan sensor Fan%d . - Lower Non-recoverable going low Asserted seq=%d\n", i/60, i%60, i, i)
+	}
+	if err := os.WriteFile(logFile, []byte(lines.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
+		State:   state.Config{StormLimit: -1, DedupWindow: -1},
+		Sources: sources(t, config.Item{Kind: "files", Spec: &follow.Spec{Path: logFile}}),
+		Sinks: sinks(t, config.Item{Kind: "syslog", Spec: &forward.Spec{Address: "tls://" + black.Addr().String()}},
+			config.Item{Kind: "webhooks", Spec: &webhook.Spec{URL: target.URL, MinLevel: "debug"}})}
+	d, stop := runDaemon(t, Options{Config: cfg, Queue: sink.QueueOptions{MaxEvents: 100}})
+	testutil.WaitFor(t, "every line posted to the webhook", 20*time.Second, func() bool { return len(hook.counts()) == n })
+	if st := d.Stats(); st.Processed != n {
+		t.Errorf("processed %d, want %d", st.Processed, n)
+	}
+	body := scrapeMetrics(t, d)
+	depth := metricValue(t, body, `hsmwatch_sink_queue_depth{sink="syslog tls://`+black.Addr().String()+`"}`)
+	dropped := metricValue(t, body, `hsmwatch_sink_dropped_total{sink="syslog tls://`+black.Addr().String()+`"}`)
+	if dropped == 0 || depth > 100 {
+		t.Errorf("stuck sink: depth %v (max 100), dropped %v (want > 0)", depth, dropped)
+	}
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > SinkDrainTimeout+10*time.Second {
+		t.Errorf("stop took %v", d)
+	}
 }

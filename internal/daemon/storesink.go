@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 )
@@ -18,8 +18,8 @@ type storeSink struct{ st store.Store }
 
 func (s storeSink) Name() string { return "store" }
 
-func (s storeSink) Write(ctx context.Context, batch []pipeline.Item) error {
-	recs := make([]pipeline.Record, len(batch))
+func (s storeSink) Write(ctx context.Context, batch []component.Item) error {
+	recs := make([]component.Record, len(batch))
 	keyed := false
 	var alarms []state.Alarm
 	for i, it := range batch {

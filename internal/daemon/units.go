@@ -7,44 +7,82 @@ import (
 	"log/slog"
 	"sync/atomic"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
+	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
 )
 
-// unit is one configured source or sink, built from one entry of the configuration. A
-// reload compares entries with the running units by id and spec: the same spec keeps the
-// unit as it runs, a changed spec is applied in place where the unit can (listeners keep
-// their sockets, so no datagram falls in a gap) or else replaces it, a new id starts a
-// unit, and an id no longer configured stops one.
+// unit is one configured source or sink, built from one entry of the configuration by
+// its kind. A reload compares entries with the running units by id and spec: the same
+// spec keeps the unit as it runs, a changed spec is applied in place where the unit can
+// (component.Reconfigurer: listeners keep their sockets, so no datagram falls in a gap)
+// or else replaces it, a new id starts a unit, and an id no longer configured stops one.
 type unit struct {
-	id    string // what the entry is about: "file:/var/log/messages", "syslog:udp://:514"
+	id    string // the entry's kind and id: "files:/var/log/messages", "syslog:udp://:514"
 	spec  string // the entry's settings (JSON), compared by a reload
-	name  string // in logs, and the label of its metrics
+	name  string // in logs
 	owner string // its metrics' owner in the registry: id and a generation
 
-	src  pipeline.Source                 // a source that emits records, or
-	run  func(ctx context.Context) error // a loop of its own (polls, probes, traps, a sink's deliveries)
-	sink pipeline.Sink                   // set for sinks
-	obj  any                             // the concrete value, for addresses and in-place changes
-
-	// release frees what the build opened (sockets), once the unit stopped or when it is
-	// dropped without having run; it must tolerate a Run that already closed them.
-	release func()
-	// flushed runs once the pipeline has flushed the unit's last records after it
-	// stopped: a follower commits the offsets those acknowledgements moved.
-	flushed func()
+	src   component.Source // a source, or
+	queue *sink.Queue      // a sink behind its queue
 
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// value is the source or the sink, for its optional behaviours.
+func (u *unit) value() any {
+	if u.queue != nil {
+		return u.queue.Sink()
+	}
+	return u.src
 }
 
 // plan is one configuration entry before anything is built: comparing plans with the
 // running units opens no socket and reads no secret.
 type plan struct {
 	id, spec string
-	build    func(owner string) (*unit, error)
-	// reconfigure applies the entry to the running unit of the same id in place; nil:
-	// a changed entry replaces the unit.
-	reconfigure func(u *unit) error
+	build    func() (*unit, error)
+	// reconfigure applies the entry to a running unit of the same id in place; it
+	// returns false when the unit cannot take it (it is then replaced).
+	reconfigure func(u *unit) (bool, error)
+}
+
+// plans turns configured entries into plans; env is what their constructors get.
+func plans(entries []config.Entry, mibs []string, env component.Env, queue sink.QueueOptions) []plan {
+	ps := make([]plan, 0, len(entries))
+	for _, e := range entries {
+		s := spec(e.Spec)
+		if e.Kind.UsesMIBs {
+			s = spec(e.Spec, mibs) // a changed MIB list rebuilds what names OIDs
+		}
+		ps = append(ps, plan{id: e.ID(), spec: s,
+			build: func() (*unit, error) { return buildUnit(e, env, queue) },
+			reconfigure: func(u *unit) (bool, error) {
+				r, ok := u.value().(component.Reconfigurer)
+				if !ok {
+					return false, nil
+				}
+				return true, r.Reconfigure(e.Spec, env)
+			}})
+	}
+	return ps
+}
+
+func buildUnit(e config.Entry, env component.Env, queue sink.QueueOptions) (*unit, error) {
+	if e.Kind.Role == component.SinkRole {
+		s, err := e.Kind.Sink(e.Spec, env)
+		if err != nil {
+			return nil, err
+		}
+		return &unit{name: s.Name(), queue: sink.NewQueue(s, queue)}, nil
+	}
+	s, err := e.Kind.Source(e.Spec, env)
+	if err != nil {
+		return nil, err
+	}
+	return &unit{name: s.Name(), src: s}, nil
 }
 
 // spec renders an entry's settings for comparison.
@@ -60,36 +98,41 @@ func spec(v ...any) string {
 // share an owner with those of the unit it replaces.
 type generations struct{ n atomic.Int64 }
 
-func (g *generations) owner(id string) string { return fmt.Sprintf("%s#%d", id, g.n.Add(1)) }
-
 // build makes the unit of p, with its id, spec and owner filled in.
 func (g *generations) build(p plan) (*unit, error) {
-	owner := g.owner(p.id)
-	u, err := p.build(owner)
+	u, err := p.build()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.id, err)
 	}
-	u.id, u.spec, u.owner = p.id, p.spec, owner
+	u.id, u.spec, u.owner = p.id, p.spec, fmt.Sprintf("%s#%d", p.id, g.n.Add(1))
 	if u.name == "" {
 		u.name = p.id
 	}
 	return u, nil
 }
 
-// start runs the unit in a goroutine of its own until ctx ends or stop is called.
-func (u *unit) start(ctx context.Context, emit pipeline.Emit, log *slog.Logger) {
-	if u.src == nil && u.run == nil {
-		return
+// start registers the unit's figures and runs it in a goroutine of its own until ctx
+// ends or stop is called.
+func (u *unit) start(ctx context.Context, emit component.Emit, reg *metrics.Registry, log *slog.Logger) {
+	var figures []component.Figure
+	if in, ok := u.value().(component.Instrumented); ok {
+		figures = in.Figures()
+	}
+	if u.queue != nil {
+		figures = append(figures, u.queue.Figures()...)
+	}
+	for _, f := range figures {
+		reg.FuncOf(u.owner, f.Name, f.Help, f.Counter, f.Labels, f.Read)
 	}
 	ctx, u.cancel = context.WithCancel(ctx)
 	u.done = make(chan struct{})
 	go func() {
 		defer close(u.done)
 		var err error
-		if u.src != nil {
-			err = u.src.Run(ctx, emit)
+		if u.queue != nil {
+			err = u.queue.Run(ctx)
 		} else {
-			err = u.run(ctx)
+			err = u.src.Run(ctx, emit)
 		}
 		if err != nil && ctx.Err() == nil {
 			log.Error("stopped with an error", "unit", u.name, "err", err)
@@ -97,16 +140,32 @@ func (u *unit) start(ctx context.Context, emit pipeline.Emit, log *slog.Logger) 
 	}()
 }
 
-func (u *unit) started() bool { return u.done != nil }
-
-// stop ends the unit, waits for it, and releases what it holds.
-func (u *unit) stop() {
+// stop ends the unit, waits for it, releases what it holds and takes its figures off
+// /metrics.
+func (u *unit) stop(reg *metrics.Registry) {
 	if u.cancel != nil {
 		u.cancel()
 		<-u.done
 	}
-	if u.release != nil {
-		u.release()
+	u.release()
+	reg.Forget(u.owner)
+}
+
+// release frees what the constructor opened; for a unit that never ran too.
+func (u *unit) release() {
+	switch c := u.value().(type) {
+	case component.Closer:
+		c.Close()
+	case interface{ Close() error }:
+		_ = c.Close()
+	}
+}
+
+// commit persists what the unit's acknowledged records moved (a follower's offsets),
+// once the pipeline has flushed its last records.
+func (u *unit) commit() {
+	if c, ok := u.value().(component.Committer); ok {
+		c.Commit()
 	}
 }
 
@@ -131,33 +190,38 @@ func (g *generations) diff(running []*unit, plans []plan) change {
 	for _, p := range plans {
 		u, ok := old[p.id]
 		delete(old, p.id)
-		switch {
-		case ok && u.spec == p.spec:
+		if ok && u.spec == p.spec {
 			c.next = append(c.next, u)
-		case ok && p.reconfigure != nil:
-			if err := p.reconfigure(u); err != nil {
+			continue
+		}
+		if ok {
+			applied, err := p.reconfigure(u)
+			switch {
+			case applied && err != nil:
 				c.failures = append(c.failures, fmt.Errorf("%s: settings not applied, the old ones stay: %w", p.id, err))
-			} else {
+				c.next = append(c.next, u)
+				continue
+			case applied:
 				u.spec = p.spec
 				c.inPlace++
-			}
-			c.next = append(c.next, u)
-		default:
-			nu, err := g.build(p)
-			if err != nil {
-				if ok {
-					c.next = append(c.next, u)
-					err = fmt.Errorf("%w (the running one stays)", err)
-				}
-				c.failures = append(c.failures, err)
+				c.next = append(c.next, u)
 				continue
 			}
-			if ok {
-				c.stopped = append(c.stopped, u)
-			}
-			c.next = append(c.next, nu)
-			c.started = append(c.started, nu)
 		}
+		nu, err := g.build(p)
+		if err != nil {
+			if ok {
+				c.next = append(c.next, u)
+				err = fmt.Errorf("%w (the running one stays)", err)
+			}
+			c.failures = append(c.failures, err)
+			continue
+		}
+		if ok {
+			c.stopped = append(c.stopped, u)
+		}
+		c.next = append(c.next, nu)
+		c.started = append(c.started, nu)
 	}
 	for _, u := range running { // in their order, for the log
 		if _, gone := old[u.id]; gone {

@@ -1,3 +1,7 @@
+// Package pipeline is the daemon's engine: sources emit records (internal/component),
+// the pipeline classifies them, lets the state decide about them, writes each batch to
+// the durable sink (the store) and acknowledges it, then hands it to the other sinks'
+// queues (internal/sink).
 package pipeline
 
 import (
@@ -11,30 +15,10 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
-
-// Item is one classified event with what the state made of it.
-type Item struct {
-	Record   Record
-	Decision state.Decision
-	// Replayed is set by a durable sink for a record it already held (a line read again
-	// after a crash, under the same Key): the other sinks had it before and do not get it
-	// again.
-	Replayed bool
-}
-
-// Sink receives the classified events in batches, in the order they were emitted.
-type Sink interface {
-	Name() string
-	// Write handles one batch. A durable sink (the store) has committed the batch when
-	// Write returns nil; the pipeline acknowledges the records to their sources only
-	// then. A failing durable Write is retried, with back-off, until it succeeds or the
-	// pipeline stops: nothing is dropped, the queue fills and sources slow down. A
-	// durable sink sets Replayed on the items it already held.
-	Write(ctx context.Context, batch []Item) error
-}
 
 // Config sets up a pipeline.
 type Config struct {
@@ -72,11 +56,26 @@ type Stats struct {
 	Dropped int64
 }
 
+// Item and Sink are the contract's; the pipeline's own names read better in its code.
+type (
+	Item = component.Item
+	Sink = component.Sink
+)
+
+// queued is what waits in the queue: a record, or a Do's function.
+type queued struct {
+	rec component.Record
+	// do, on an entry the pipeline makes itself (Do), runs on the pipeline's goroutine
+	// once every record queued before it has been flushed; done is closed then.
+	do   func()
+	done chan struct{}
+}
+
 // Pipeline classifies, tracks state and fans out records from many sources.
 type Pipeline struct {
 	cfg     Config
 	sinks   []Sink // owned by Run's goroutine; SetSinks changes it through Do
-	queue   chan Record
+	queue   chan queued
 	catalog atomic.Pointer[classify.Catalog]
 	closing chan struct{}
 	once    sync.Once
@@ -108,7 +107,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	p := &Pipeline{cfg: cfg, sinks: cfg.Sinks, queue: make(chan Record, cfg.QueueSize), closing: make(chan struct{})}
+	p := &Pipeline{cfg: cfg, sinks: cfg.Sinks, queue: make(chan queued, cfg.QueueSize), closing: make(chan struct{})}
 	p.catalog.Store(cfg.Catalog)
 	return p, nil
 }
@@ -118,7 +117,7 @@ var ErrClosed = errors.New("pipeline: closed")
 
 // Emit queues one record, blocking while the queue is full. It is the Emit of every
 // source.
-func (p *Pipeline) Emit(ctx context.Context, r Record) error {
+func (p *Pipeline) Emit(ctx context.Context, r component.Record) error {
 	if r.Event == nil {
 		return errors.New("pipeline: record without event")
 	}
@@ -128,7 +127,7 @@ func (p *Pipeline) Emit(ctx context.Context, r Record) error {
 	default:
 	}
 	select {
-	case p.queue <- r:
+	case p.queue <- queued{rec: r}:
 		p.received.Add(1)
 		return nil
 	case <-p.closing:
@@ -154,7 +153,7 @@ func (p *Pipeline) Do(ctx context.Context, fn func()) error {
 	default:
 	}
 	select {
-	case p.queue <- Record{do: fn, done: done}:
+	case p.queue <- queued{do: fn, done: done}:
 	case <-p.closing:
 		return ErrClosed
 	case <-ctx.Done():
@@ -210,7 +209,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				batch = batch[:0]
 				continue
 			}
-			batch = append(batch, p.process(r))
+			batch = append(batch, p.process(r.rec))
 			if len(batch) < p.cfg.BatchSize {
 				continue
 			}
@@ -228,7 +227,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 					batch = batch[:0]
 					continue
 				}
-				batch = append(batch, p.process(r))
+				batch = append(batch, p.process(r.rec))
 				if len(batch) < p.cfg.BatchSize {
 					continue
 				}
@@ -246,7 +245,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 // control flushes what is batched, then runs a Do's function.
-func (p *Pipeline) control(ctx context.Context, batch []Item, r Record) error {
+func (p *Pipeline) control(ctx context.Context, batch []Item, r queued) error {
 	if err := p.flush(ctx, batch); err != nil {
 		return err
 	}
@@ -272,13 +271,13 @@ func (p *Pipeline) advance(batch []Item) []Item {
 		ev.Raw = ev.Message
 		ev.Fields.SetString("alarm_key", a.Key)
 		ev.Fields.SetString("alarm_rule", a.Rule)
-		batch = append(batch, Item{Record: Record{Event: ev}, Decision: state.Decision{Change: state.Cleared, Matured: []state.Alarm{a}}})
+		batch = append(batch, Item{Record: component.Record{Event: ev}, Decision: state.Decision{Change: state.Cleared, Matured: []state.Alarm{a}}})
 	}
 	return batch
 }
 
 // process classifies one record and lets the state decide about it.
-func (p *Pipeline) process(r Record) Item {
+func (p *Pipeline) process(r component.Record) Item {
 	ev := r.Event
 	if c := p.catalog.Load(); c != nil && ev.Source != event.SourceUnparsed && ev.Rule == "" {
 		c.Classify(ev)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
 	"github.com/hsmwatch/hsmwatch/internal/state"
@@ -98,7 +99,7 @@ func TestPipelineDeliversAndAcksInOrder(t *testing.T) {
 	for i := 0; i < n; i++ {
 		i := i
 		line := fmt.Sprintf("2026 Nov 22 10:00:%02d lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted", i%60)
-		err := p.Emit(ctx, Record{Event: parsed(t, line), Key: fmt.Sprint(i), Ack: func() {
+		err := p.Emit(ctx, component.Record{Event: parsed(t, line), Key: fmt.Sprint(i), Ack: func() {
 			if store.len() == 0 {
 				t.Error("acknowledged before the store had the record")
 			}
@@ -148,7 +149,7 @@ func TestPipelineBackPressure(t *testing.T) {
 	// The run loop holds one batch (2) waiting on the store; the queue holds 4 more.
 	accepted := 0
 	for accepted < 6 {
-		if err := p.Emit(ctx, Record{Event: parsed(t, line)}); err != nil {
+		if err := p.Emit(ctx, component.Record{Event: parsed(t, line)}); err != nil {
 			t.Fatal(err)
 		}
 		accepted++
@@ -157,7 +158,7 @@ func TestPipelineBackPressure(t *testing.T) {
 	defer cancelShort()
 	var blocked error
 	for i := 0; i < 3 && blocked == nil; i++ { // one more may fit while the loop takes its batch
-		blocked = p.Emit(short, Record{Event: parsed(t, line)})
+		blocked = p.Emit(short, component.Record{Event: parsed(t, line)})
 		if blocked == nil {
 			accepted++
 		}
@@ -173,7 +174,7 @@ func TestPipelineBackPressure(t *testing.T) {
 	if store.len() != accepted {
 		t.Fatalf("store has %d of the %d accepted records", store.len(), accepted)
 	}
-	if err := p.Emit(ctx, Record{Event: parsed(t, line)}); !errors.Is(err, ErrClosed) {
+	if err := p.Emit(ctx, component.Record{Event: parsed(t, line)}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Emit after Close: %v", err)
 	}
 }
@@ -189,7 +190,7 @@ func TestPipelineStopLeavesUnackedQueued(t *testing.T) {
 	acked := 0
 	var mu sync.Mutex
 	for i := 0; i < 20; i++ {
-		err := p.Emit(context.Background(), Record{Event: parsed(t, "2026 Nov 22 10:00:00 lunaA local5 info lunash [3442]: info : 0 : x"),
+		err := p.Emit(context.Background(), component.Record{Event: parsed(t, "2026 Nov 22 10:00:00 lunaA local5 info lunash [3442]: info : 0 : x"),
 			Ack: func() { mu.Lock(); acked++; mu.Unlock() }})
 		if err != nil {
 			t.Fatal(err)
@@ -237,7 +238,7 @@ func TestPipelineReplayedRecordsSkipSinks(t *testing.T) {
 	go func() { done <- p.Run(ctx) }()
 	acks := 0
 	for i := range 7 {
-		err := p.Emit(ctx, Record{Event: parsed(t, lunashLine(i)), Key: fmt.Sprintf("k%d", i), Ack: func() { acks++ }})
+		err := p.Emit(ctx, component.Record{Event: parsed(t, lunashLine(i)), Key: fmt.Sprintf("k%d", i), Ack: func() { acks++ }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +267,7 @@ func TestPipelineDoAndSetSinks(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	for i := range 5 {
-		if err := p.Emit(ctx, Record{Event: parsed(t, lunashLine(i))}); err != nil {
+		if err := p.Emit(ctx, component.Record{Event: parsed(t, lunashLine(i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,7 +290,7 @@ func TestPipelineDoAndSetSinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if err := p.Emit(ctx, Record{Event: parsed(t, lunashLine(10+i))}); err != nil {
+		if err := p.Emit(ctx, component.Record{Event: parsed(t, lunashLine(10+i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -334,7 +335,7 @@ func TestPipelineTickMaturesHeldClear(t *testing.T) {
 	const fail = "2026 Nov 22 10:00:0%d lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted"
 	const ok = "2026 Nov 22 10:00:0%d lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Deasserted"
 	for i, line := range []string{fail, ok, fail, ok} {
-		if err := p.Emit(ctx, Record{Event: parsed(t, fmt.Sprintf(line, i))}); err != nil {
+		if err := p.Emit(ctx, component.Record{Event: parsed(t, fmt.Sprintf(line, i))}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 // BenchmarkWriteSQLite measures Write throughput on the embedded store: one op is one
@@ -25,7 +25,7 @@ func BenchmarkWriteSQLite(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	recs := make([]pipeline.Record, batch)
+	recs := make([]component.Record, batch)
 	evs := make([]event.Event, batch)
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	ctx := context.Background()
@@ -41,7 +41,7 @@ func BenchmarkWriteSQLite(b *testing.B) {
 				Raw: fmt.Sprintf("2026 Mar  1 00:00:%02d local5 warning NTLS[4242]: Info : 0 : Incoming connection request... : 10.0.0.7/50432 seq=%d", seq%60, seq)}
 			evs[i].Fields.SetString("client_ip", "10.0.0.7")
 			evs[i].Fields.SetInt("port", 50432)
-			recs[i] = pipeline.Record{Event: &evs[i], Key: fmt.Sprintf("file:/var/log/hsm.log:%d", seq)}
+			recs[i] = component.Record{Event: &evs[i], Key: fmt.Sprintf("file:/var/log/hsm.log:%d", seq)}
 		}
 		b.StartTimer()
 		if _, err := st.Write(ctx, recs); err != nil {

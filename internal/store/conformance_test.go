@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/testutil/pgtest"
 )
@@ -84,9 +84,9 @@ func testLogger(t testing.TB) *slog.Logger { return slog.New(slog.NewTextHandler
 
 func write(t *testing.T, st Store, evs ...*event.Event) {
 	t.Helper()
-	recs := make([]pipeline.Record, len(evs))
+	recs := make([]component.Record, len(evs))
 	for i, e := range evs {
-		recs[i] = pipeline.Record{Event: e}
+		recs[i] = component.Record{Event: e}
 	}
 	if _, err := st.Write(context.Background(), recs); err != nil {
 		t.Fatal(err)
@@ -96,9 +96,9 @@ func write(t *testing.T, st Store, evs ...*event.Event) {
 // writeKeyed stores one record per key and returns which ones the store already held.
 func writeKeyed(t *testing.T, st Store, keys ...string) []bool {
 	t.Helper()
-	recs := make([]pipeline.Record, len(keys))
+	recs := make([]component.Record, len(keys))
 	for i, k := range keys {
-		recs[i] = pipeline.Record{Key: k, Event: &event.Event{Time: base, Host: "h", Source: event.SourceLunaSyslog,
+		recs[i] = component.Record{Key: k, Event: &event.Event{Time: base, Host: "h", Source: event.SourceLunaSyslog,
 			Message: "record " + k, Raw: "raw " + k}}
 	}
 	replayed, err := st.Write(context.Background(), recs)
@@ -186,7 +186,7 @@ func (c conformance) testRoundTrip(t *testing.T) {
 	unparsed := &event.Event{Time: base.In(time.FixedZone("", 5*3600+30*60)), Source: event.SourceUnparsed,
 		Reason: "auto: no parser", Raw: "???"}
 	before := time.Now()
-	if _, err := st.Write(context.Background(), []pipeline.Record{
+	if _, err := st.Write(context.Background(), []component.Record{
 		{Event: full, Key: "file:/var/log/messages:100"}, {Event: clear}, {Event: noTime}, {Event: unparsed},
 	}); err != nil {
 		t.Fatal(err)
@@ -296,7 +296,7 @@ func (c conformance) testIdempotent(t *testing.T) {
 		t.Errorf("%d keyless events, want 3", n)
 	}
 	// A refused batch stores nothing, not even its valid records.
-	_, err := st.Write(context.Background(), []pipeline.Record{{Key: "new", Event: &event.Event{Raw: "refused-batch"}}, {Key: "nil"}})
+	_, err := st.Write(context.Background(), []component.Record{{Key: "new", Event: &event.Event{Raw: "refused-batch"}}, {Key: "nil"}})
 	if err == nil {
 		t.Fatal("a record without an event was accepted")
 	}
@@ -741,9 +741,9 @@ func (c conformance) testRetentionBySize(t *testing.T) {
 	st := openStore(t, dsn, "lab")
 	ctx := context.Background()
 	line := strings.Repeat("x", 1000)
-	var recs []pipeline.Record
+	var recs []component.Record
 	for i := range 4000 {
-		recs = append(recs, pipeline.Record{Key: fmt.Sprint(i), Event: &event.Event{
+		recs = append(recs, component.Record{Key: fmt.Sprint(i), Event: &event.Event{
 			Time: base.Add(time.Duration(i) * time.Second), Host: "h", Raw: fmt.Sprint(i, line)}})
 	}
 	if _, err := st.Write(ctx, recs); err != nil {
@@ -919,10 +919,10 @@ func (c conformance) testConcurrentUse(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for b := range batches {
-				recs := make([]pipeline.Record, per)
+				recs := make([]component.Record, per)
 				for i := range recs {
 					k := fmt.Sprintf("w%d-b%d-%d", w, b, i)
-					recs[i] = pipeline.Record{Key: k, Event: &event.Event{Time: base.Add(time.Duration(b*per+i) * time.Second),
+					recs[i] = component.Record{Key: k, Event: &event.Event{Time: base.Add(time.Duration(b*per+i) * time.Second),
 						Host: fmt.Sprint("h", w), Level: "info", Raw: k}}
 				}
 				// Every batch twice: the second must add nothing.

@@ -18,8 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -34,7 +34,7 @@ type Store interface {
 	// is stored exactly once, and replayed reports it (replayed[i] for recs[i]): the
 	// pipeline then keeps it from the other sinks, which had it before the crash.
 	// Records without a key are always stored.
-	Write(ctx context.Context, recs []pipeline.Record) (replayed []bool, err error)
+	Write(ctx context.Context, recs []component.Record) (replayed []bool, err error)
 	// PutAlarms records alarm changes from the state tracker in one transaction: an open
 	// alarm is inserted or merged into the open row of its host and key, a cleared alarm
 	// closes that row; a replayed change is a no-op. See alarms.go for the rules.

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // Write inserts the batch with one prepared statement (SQLite) or one pipelined round trip
 // (PostgreSQL), inside one transaction; ON CONFLICT DO NOTHING on (site, key) makes a
 // re-read record a no-op, which the rows affected (0) report as replayed.
-func (s *sqlStore) Write(ctx context.Context, recs []pipeline.Record) ([]bool, error) {
+func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}

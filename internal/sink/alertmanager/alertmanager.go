@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -75,11 +75,11 @@ func New(cfg Config) (*Sink, error) {
 	return &Sink{cfg: cfg, open: map[string]Alert{}, wake: make(chan struct{}, 1)}, nil
 }
 
-// Name implements pipeline.Sink.
+// Name implements component.Sink.
 func (s *Sink) Name() string { return "alertmanager " + s.cfg.URL }
 
-// Write implements pipeline.Sink: alarm changes update the alerts, and a change wakes Run.
-func (s *Sink) Write(_ context.Context, batch []pipeline.Item) error {
+// Write implements component.Sink: alarm changes update the alerts, and a change wakes Run.
+func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	changed := false
 	s.mu.Lock()
 	for _, it := range batch {

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -65,15 +65,15 @@ func wait(t *testing.T, what string, cond func() bool) {
 }
 
 // batchOf parses, classifies and observes real lines, as the pipeline does.
-func batchOf(t *testing.T, tr *state.Tracker, cat *classify.Catalog, lines ...string) []pipeline.Item {
+func batchOf(t *testing.T, tr *state.Tracker, cat *classify.Catalog, lines ...string) []component.Item {
 	t.Helper()
 	p, _ := parse.New(parse.Auto, parse.Options{Location: time.UTC, Reference: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	var out []pipeline.Item
+	var out []component.Item
 	for _, l := range lines {
 		ev := new(event.Event)
 		parse.Into(p, l, ev)
 		cat.Classify(ev)
-		out = append(out, pipeline.Item{Record: pipeline.Record{Event: ev}, Decision: tr.Observe(ev)})
+		out = append(out, component.Item{Record: component.Record{Event: ev}, Decision: tr.Observe(ev)})
 	}
 	return out
 }

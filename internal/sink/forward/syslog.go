@@ -16,10 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 // Config is one syslog target.
@@ -39,7 +40,7 @@ type Sink struct {
 	addr    string
 	mu      sync.Mutex
 	conn    net.Conn
-	sent    int64
+	sent    atomic.Int64 // read by /metrics while a write may hold mu
 }
 
 // New checks the address; the connection is made on first use.
@@ -57,12 +58,12 @@ func New(cfg Config) (*Sink, error) {
 	return &Sink{cfg: cfg, network: scheme, addr: addr}, nil
 }
 
-// Name implements pipeline.Sink.
+// Name implements component.Sink.
 func (s *Sink) Name() string { return "syslog " + s.cfg.Address }
 
-// Write implements pipeline.Sink. A failed write is retried once on a new connection; the
+// Write implements component.Sink. A failed write is retried once on a new connection; the
 // error is returned (counted by the pipeline) when that fails too.
-func (s *Sink) Write(ctx context.Context, batch []pipeline.Item) error {
+func (s *Sink) Write(ctx context.Context, batch []component.Item) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
@@ -79,7 +80,7 @@ func (s *Sink) Write(ctx context.Context, batch []pipeline.Item) error {
 			}
 			continue
 		}
-		s.sent++
+		s.sent.Add(1)
 	}
 	return errors.Join(errs...)
 }
@@ -136,11 +137,7 @@ func (s *Sink) Close() error {
 }
 
 // Sent is how many messages were written.
-func (s *Sink) Sent() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sent
-}
+func (s *Sink) Sent() int64 { return s.sent.Load() }
 
 var severities = map[string]int{"critical": 2, "major": 3, "minor": 4, "warning": 4, "info": 6, "debug": 7}
 

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 func sample() *event.Event {
@@ -95,7 +95,7 @@ func TestTCPOctetCounting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	items := []pipeline.Item{{Record: pipeline.Record{Event: sample()}}}
+	items := []component.Item{{Record: component.Record{Event: sample()}}}
 	for i := 0; i < 3; i++ {
 		// After the server drops the first connection a write may still succeed into the
 		// dead socket's buffer; keep writing until three messages arrived.

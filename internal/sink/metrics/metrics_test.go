@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -50,7 +50,7 @@ func TestMetricsExposition(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := parse.New(parse.Auto, parse.Options{Location: time.UTC, Reference: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	var batch []pipeline.Item
+	var batch []component.Item
 	for _, line := range []string{
 		"2026 Nov 22 10:02:00 lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted",
 		"2026 Nov 22 10:03:00 lunaA local5 info lunash [3442]: info : 0 : Command: hsm show : admin : 192.168.0.111/2719",
@@ -59,7 +59,7 @@ func TestMetricsExposition(t *testing.T) {
 		ev := new(event.Event)
 		parse.Into(p, line, ev)
 		cat.Classify(ev)
-		batch = append(batch, pipeline.Item{Record: pipeline.Record{Event: ev}, Decision: tr.Observe(ev)})
+		batch = append(batch, component.Item{Record: component.Record{Event: ev}, Decision: tr.Observe(ev)})
 	}
 	r := New()
 	if err := (Sink{Registry: r, State: tr}).Write(context.Background(), batch); err != nil {

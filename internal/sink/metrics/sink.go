@@ -3,7 +3,7 @@ package metrics
 import (
 	"context"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -14,11 +14,11 @@ type Sink struct {
 	State    *state.Tracker
 }
 
-// Name implements pipeline.Sink.
+// Name implements component.Sink.
 func (s Sink) Name() string { return "metrics" }
 
-// Write implements pipeline.Sink.
-func (s Sink) Write(_ context.Context, batch []pipeline.Item) error {
+// Write implements component.Sink.
+func (s Sink) Write(_ context.Context, batch []component.Item) error {
 	for _, it := range batch {
 		ev := it.Record.Event
 		level := ev.Level

@@ -25,7 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // Config is one webhook.
@@ -91,12 +91,12 @@ func New(cfg Config) (*Sink, error) {
 	return s, nil
 }
 
-// Name implements pipeline.Sink.
+// Name implements component.Sink.
 func (s *Sink) Name() string { return "webhook " + redact(s.cfg.URL) }
 
 // Write spools the batch's events that pass the level filter and are not repeats
 // (state.Decision.Emit); delivery happens in Run.
-func (s *Sink) Write(_ context.Context, batch []pipeline.Item) error {
+func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	var body bytes.Buffer
 	body.WriteString(`{"events":[`)
 	n := 0

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -59,8 +59,8 @@ func (tg *target) messages() []string {
 	return append([]string(nil), tg.got...)
 }
 
-func item(msg, level string) pipeline.Item {
-	return pipeline.Item{Record: pipeline.Record{Event: &event.Event{Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+func item(msg, level string) component.Item {
+	return component.Item{Record: component.Record{Event: &event.Event{Time: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
 		Host: "lunaA", Source: "luna-syslog", Message: msg, Level: level}}, Decision: state.Decision{}}
 }
 
@@ -89,7 +89,7 @@ func TestSpoolSurvivesDowntimeAndRestart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s1.Run(ctx) }()
 	for _, m := range []string{"one", "two", "three"} {
-		if err := s1.Write(ctx, []pipeline.Item{item(m, "critical"), item("quiet "+m, "info")}); err != nil {
+		if err := s1.Write(ctx, []component.Item{item(m, "critical"), item("quiet "+m, "info")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +115,7 @@ func TestSpoolSurvivesDowntimeAndRestart(t *testing.T) {
 	if len(got) != 3 || got[0] != "one" || got[1] != "two" || got[2] != "three" {
 		t.Fatalf("delivered %v, want one two three in order (info events left out)", got)
 	}
-	if err := s2.Write(ctx2, []pipeline.Item{item("four", "warning")}); err != nil {
+	if err := s2.Write(ctx2, []component.Item{item("four", "warning")}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "a new batch", func() bool { return len(tg.messages()) == 4 })
@@ -135,7 +135,7 @@ func TestRejectedBatchKept(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Run(ctx)
-	if err := s.Write(ctx, []pipeline.Item{item("refused", "warning")}); err != nil {
+	if err := s.Write(ctx, []component.Item{item("refused", "warning")}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the rejection", func() bool { return s.Stats().Rejected == 1 })
@@ -143,7 +143,7 @@ func TestRejectedBatchKept(t *testing.T) {
 		t.Fatalf("rejected folder holds %d batches", len(ents))
 	}
 	tg.status.Store(0)
-	if err := s.Write(ctx, []pipeline.Item{item("accepted", "major")}); err != nil {
+	if err := s.Write(ctx, []component.Item{item("accepted", "major")}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the next batch", func() bool { return len(tg.messages()) == 1 })

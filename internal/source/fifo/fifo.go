@@ -29,8 +29,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/source"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
@@ -57,7 +57,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Reader reads one named pipe. It is a pipeline.Source.
+// Reader reads one named pipe. It is a component.Source.
 type Reader struct {
 	name, path string // Config.Name and Path, fixed for the reader's life
 	// cur is the Config in force, defaults filled in. Reconfigure replaces it whole and
@@ -74,7 +74,7 @@ type Reader struct {
 	polling func(time.Duration)
 }
 
-var _ pipeline.Source = (*Reader)(nil)
+var _ component.Source = (*Reader)(nil)
 
 // New checks cfg and makes the pipe if it does not exist, so that writers can open it
 // as soon as New returns (they wait for Run to open the read end).
@@ -121,7 +121,7 @@ func (r *Reader) config() *Config { return r.cur.Load() }
 func (r *Reader) Name() string { return r.name }
 
 // Run reads until ctx ends (then it returns nil, with the pipe closed) or a fatal error.
-func (r *Reader) Run(ctx context.Context, emit pipeline.Emit) error {
+func (r *Reader) Run(ctx context.Context, emit component.Emit) error {
 	if !r.ran.CompareAndSwap(false, true) {
 		return fmt.Errorf("%s: Run called twice", r.name)
 	}
@@ -163,7 +163,7 @@ func (p *parser) follow(cfg *Config) error {
 }
 
 // follow reads the pipe now at the path until ctx ends or the path names another pipe.
-func (r *Reader) follow(ctx context.Context, p *parser, emit pipeline.Emit, line *int64) error {
+func (r *Reader) follow(ctx context.Context, p *parser, emit component.Emit, line *int64) error {
 	if err := r.ensure(); err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (r *Reader) follow(ctx context.Context, p *parser, emit pipeline.Emit, line
 
 // emitLine parses one line with the settings in force (a Reconfigure applies from the
 // next line) and emits it.
-func (r *Reader) emitLine(ctx context.Context, p *parser, emit pipeline.Emit, l source.Line, input string) error {
+func (r *Reader) emitLine(ctx context.Context, p *parser, emit component.Emit, l source.Line, input string) error {
 	r.count.lines.Add(1)
 	r.count.bytes.Add(uint64(len(l.Text)) + 1)
 	_ = p.follow(r.config()) // the format was checked by New or Reconfigure: it cannot fail
@@ -233,7 +233,7 @@ func (r *Reader) emitLine(ctx context.Context, p *parser, emit pipeline.Emit, l 
 		ev.Fields.SetInt("truncated_bytes", l.Truncated)
 		r.count.truncated.Add(1)
 	}
-	return emit(ctx, pipeline.Record{Event: ev})
+	return emit(ctx, component.Record{Event: ev})
 }
 
 // sleep waits d, or less when wake says so; false when ctx ended.

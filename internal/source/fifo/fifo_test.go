@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 const wait = 20 * time.Second
@@ -45,7 +45,7 @@ func (h *harness) take(n int) []*event.Event {
 	return events(h.Take(n))
 }
 
-func events(recs []pipeline.Record) []*event.Event {
+func events(recs []component.Record) []*event.Event {
 	out := make([]*event.Event, len(recs))
 	for i, r := range recs {
 		out[i] = r.Event

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
 )
 
@@ -56,7 +56,7 @@ func TestReconfigureWhileWriting(t *testing.T) {
 		_, err := fmt.Fprintf(w, "<13>Nov 22 05:31:30 myhost app: line %d\n", n)
 		return err
 	})
-	collect := sourcetest.Collect(t, h.Recs, func(r pipeline.Record) {
+	collect := sourcetest.Collect(t, h.Recs, func(r component.Record) {
 		f := strings.Fields(r.Event.Raw)
 		n, err := strconv.Atoi(f[len(f)-1])
 		if err != nil {

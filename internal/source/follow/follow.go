@@ -28,7 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
 
@@ -89,7 +89,7 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Follower follows the files of one Config. It is a pipeline.Source.
+// Follower follows the files of one Config. It is a component.Source.
 type Follower struct {
 	cfg      Config
 	name     string
@@ -119,7 +119,7 @@ type Follower struct {
 	onBlock func()
 }
 
-var _ pipeline.Source = (*Follower)(nil)
+var _ component.Source = (*Follower)(nil)
 
 // New checks cfg and returns a follower; nothing is opened until Run.
 func New(cfg Config) (*Follower, error) {
@@ -177,7 +177,7 @@ func (f *Follower) Name() string { return f.name }
 
 // Run follows until ctx ends (then it returns nil, after a last checkpoint commit) or a
 // fatal error (a checkpoint that cannot be read, a read error). A Follower runs once.
-func (f *Follower) Run(ctx context.Context, emit pipeline.Emit) error {
+func (f *Follower) Run(ctx context.Context, emit component.Emit) error {
 	if !f.ran.CompareAndSwap(false, true) {
 		return fmt.Errorf("%s: Run called twice", f.name)
 	}

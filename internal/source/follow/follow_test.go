@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 func TestAppends(t *testing.T) {
@@ -478,7 +478,7 @@ func TestRunReturnsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	// An emit that blocks as a full pipeline would.
-	block := func(ctx context.Context, _ pipeline.Record) error { <-ctx.Done(); return ctx.Err() }
+	block := func(ctx context.Context, _ component.Record) error { <-ctx.Done(); return ctx.Err() }
 	go func() { done <- f.Run(ctx, block) }()
 	cancel()
 	select {
@@ -507,7 +507,7 @@ func TestBlockedEmitCancel(t *testing.T) {
 	entered := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- f.Run(ctx, func(ctx context.Context, _ pipeline.Record) error {
+		done <- f.Run(ctx, func(ctx context.Context, _ component.Record) error {
 			entered <- struct{}{}
 			<-ctx.Done()
 			return ctx.Err()
@@ -541,11 +541,11 @@ func TestMaxUnacked(t *testing.T) {
 	}
 	blocked := make(chan struct{}, 10)
 	f.onBlock = func() { blocked <- struct{}{} }
-	recs := make(chan pipeline.Record, 10)
+	recs := make(chan component.Record, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- f.Run(ctx, func(_ context.Context, r pipeline.Record) error { recs <- r; return nil })
+		done <- f.Run(ctx, func(_ context.Context, r component.Record) error { recs <- r; return nil })
 	}()
 	defer func() {
 		cancel()
@@ -565,18 +565,18 @@ func TestMaxUnacked(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("%d records out with MaxUnacked 3", len(recs))
 	}
-	rs := []pipeline.Record{<-recs, <-recs, <-recs}
+	rs := []component.Record{<-recs, <-recs, <-recs}
 	rs[0].Ack()
 	rs[0].Ack() // a second Ack of the same record frees nothing more
 	waitBlocked()
 	if len(recs) != 1 {
 		t.Fatalf("%d records after one ack", len(recs))
 	}
-	wantLines(t, []pipeline.Record{<-recs}, 4)
+	wantLines(t, []component.Record{<-recs}, 4)
 	ackAll(rs[1:])
 	select {
 	case r := <-recs:
-		wantLines(t, []pipeline.Record{r}, 5)
+		wantLines(t, []component.Record{r}, 5)
 	case <-time.After(wait):
 		t.Fatal("no record after the acks")
 	}

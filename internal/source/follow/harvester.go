@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/source"
 )
 
@@ -166,7 +166,7 @@ func (r *run) emitLine(h *harvester, text []byte, end int64, partial bool) error
 	if partial {
 		ev.Fields.SetBool("partial", true)
 	}
-	rec := pipeline.Record{Event: ev, Key: recordKey(h.id, h.fp, start)}
+	rec := component.Record{Event: ev, Key: recordKey(h.id, h.fp, start)}
 	if t := h.track; t != nil {
 		if err := r.f.acquire(r.ctx); err != nil {
 			return err

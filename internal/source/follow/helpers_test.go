@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // wait is the deadline of every wait in these tests: long enough for a loaded CI machine
@@ -53,7 +53,7 @@ func start(t *testing.T, cfg Config) *harness {
 		}
 	}
 	h.Runner = sourcetest.Start(t, f, 1<<17, wait, nil)
-	h.Describe = func(recs []pipeline.Record) string { return fmt.Sprint(raws(recs)) }
+	h.Describe = func(recs []component.Record) string { return fmt.Sprint(raws(recs)) }
 	return h
 }
 
@@ -98,7 +98,7 @@ func (h *harness) until(what string, cond func() bool) {
 	}
 }
 
-func raws(rs []pipeline.Record) []string {
+func raws(rs []component.Record) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
 		out[i] = r.Event.Raw
@@ -106,7 +106,7 @@ func raws(rs []pipeline.Record) []string {
 	return out
 }
 
-func ackAll(rs []pipeline.Record) {
+func ackAll(rs []component.Record) {
 	for _, r := range rs {
 		if r.Ack != nil {
 			r.Ack()
@@ -139,7 +139,7 @@ func syslogLines(from, to int) string {
 }
 
 // wantLines checks that rs are lines from..to of syslogLines, in order.
-func wantLines(t *testing.T, rs []pipeline.Record, from int) {
+func wantLines(t *testing.T, rs []component.Record, from int) {
 	t.Helper()
 	for i, r := range rs {
 		want := fmt.Sprintf("line %d", from+i)

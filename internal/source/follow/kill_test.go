@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // childEnv makes the test binary run TestFollowChild as a follower process.
@@ -34,7 +34,7 @@ func TestFollowChild(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	err = f.Run(context.Background(), func(_ context.Context, r pipeline.Record) error {
+	err = f.Run(context.Background(), func(_ context.Context, r component.Record) error {
 		if _, err := io.WriteString(os.Stdout, r.Key+"\t"+r.Event.Raw+"\n"); err != nil {
 			return err
 		}

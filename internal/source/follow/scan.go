@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
 
@@ -20,7 +20,7 @@ import (
 type run struct {
 	f        *Follower
 	ctx      context.Context
-	emit     pipeline.Emit
+	emit     component.Emit
 	parser   *liveparse.Parser
 	saved    []entry // checkpoint entries not claimed by a file yet (first scan only)
 	firstRun bool

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // ledger checks exactly-once delivery by key, as the store would see it: every record
@@ -25,7 +25,7 @@ func newLedger(t *testing.T) *ledger {
 	return &ledger{t: t, byKey: map[string]string{}, byLine: map[string]string{}}
 }
 
-func (l *ledger) add(rs ...pipeline.Record) {
+func (l *ledger) add(rs ...component.Record) {
 	l.t.Helper()
 	for _, r := range rs {
 		l.addKey(r.Key, r.Event.Raw)
@@ -90,7 +90,7 @@ func (w *writer) flush(b []byte) {
 // the queue.
 type store struct {
 	l     *ledger
-	queue []pipeline.Record
+	queue []component.Record
 	rng   *rand.Rand
 	lost  int // records emitted but lost by crashes
 }

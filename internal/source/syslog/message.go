@@ -5,8 +5,8 @@ import (
 	"context"
 	"net/netip"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
 
@@ -21,7 +21,7 @@ type origin struct {
 // handle turns one received message into an event and emits it, unless its sender is
 // over its rate (then it is only counted). cut is the number of bytes the message lost
 // to MaxMessage; cfg is the settings the caller read the message with (p is its parser).
-func (s *Server) handle(ctx context.Context, emit pipeline.Emit, cfg *Config, p *liveparse.Parser, o *origin, msg []byte, cut int64) error {
+func (s *Server) handle(ctx context.Context, emit component.Emit, cfg *Config, p *liveparse.Parser, o *origin, msg []byte, cut int64) error {
 	s.count.messages.Add(1)
 	s.count.bytes.Add(uint64(len(msg)))
 	if cfg.Rate >= 0 && !s.limit.allow(o.peer.Addr()) {
@@ -53,10 +53,10 @@ func (s *Server) handle(ctx context.Context, emit pipeline.Emit, cfg *Config, p 
 }
 
 // send emits ev; Emit is called by one goroutine at a time.
-func (s *Server) send(ctx context.Context, emit pipeline.Emit, ev *event.Event) error {
+func (s *Server) send(ctx context.Context, emit component.Emit, ev *event.Event) error {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
-	if err := emit(ctx, pipeline.Record{Event: ev}); err != nil {
+	if err := emit(ctx, component.Record{Event: ev}); err != nil {
 		return err
 	}
 	s.count.events.Add(1)

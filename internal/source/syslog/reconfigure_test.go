@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
 )
@@ -123,7 +123,7 @@ func TestReconfigureWhileSending(t *testing.T) {
 
 	// The collector files each event under its stream and number.
 	var strays atomic.Int64
-	collect := sourcetest.Collect(t, h.Recs, func(r pipeline.Record) {
+	collect := sourcetest.Collect(t, h.Recs, func(r component.Record) {
 		f := strings.Fields(r.Event.Raw)
 		if len(f) < 2 {
 			strays.Add(1)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 // SourceSelf is the event source of what hsmwatch reports about itself: here the
@@ -23,7 +23,7 @@ const reportTop = 5
 // a Reconfigure may turn it on, and drops counted before it was turned off are still
 // reported. A Reconfigure wakes it, so that a shorter interval applies at once rather
 // than after the old one.
-func (s *Server) reportLimits(ctx context.Context, emit pipeline.Emit, fail func(error)) {
+func (s *Server) reportLimits(ctx context.Context, emit component.Emit, fail func(error)) {
 	every := s.config().LimitReport
 	tick := time.NewTicker(every)
 	defer tick.Stop()

@@ -31,7 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
 
@@ -89,7 +89,7 @@ type Config struct {
 	Logger    *slog.Logger
 }
 
-// Server is a pipeline.Source: the listeners of one Config.
+// Server is a component.Source: the listeners of one Config.
 type Server struct {
 	name string // Config.Name, fixed for the server's life: it labels metrics
 	// cur is the Config in force, defaults filled in. Reconfigure replaces it whole and
@@ -120,7 +120,7 @@ type Server struct {
 	connDone func()
 }
 
-var _ pipeline.Source = (*Server)(nil)
+var _ component.Source = (*Server)(nil)
 
 // New checks cfg and opens its sockets, so that a port in use or a bad certificate is
 // reported at start. Run serves them; Close releases them if Run is never called.
@@ -295,7 +295,7 @@ func (s *Server) Close() {
 
 // Run serves the listeners until ctx ends (then it returns nil, with every socket and
 // connection closed) or the pipeline fails an emit for another reason.
-func (s *Server) Run(ctx context.Context, emit pipeline.Emit) error {
+func (s *Server) Run(ctx context.Context, emit component.Emit) error {
 	if !s.ran.CompareAndSwap(false, true) {
 		return fmt.Errorf("%s: Run called twice", s.name)
 	}

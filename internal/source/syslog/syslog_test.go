@@ -25,8 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 )
 
 // wait bounds every wait of these tests.
@@ -50,7 +50,7 @@ func start(t *testing.T, cfg Config) *harness {
 	}
 	h := &harness{t: t, s: s, conns: make(chan struct{}, 100)}
 	s.connDone = func() { h.conns <- struct{}{} }
-	h.Runner = sourcetest.Start(t, s, 1<<14, wait, func(r pipeline.Record) {
+	h.Runner = sourcetest.Start(t, s, 1<<14, wait, func(r component.Record) {
 		if r.Key != "" || r.Ack != nil {
 			t.Errorf("network record with a key or an ack: %+v", r)
 		}
@@ -368,7 +368,7 @@ func TestEmitErrorStopsRun(t *testing.T) {
 	boom := errors.New("pipeline closed")
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Run(context.Background(), func(context.Context, pipeline.Record) error { return boom })
+		done <- s.Run(context.Background(), func(context.Context, component.Record) error { return boom })
 	}()
 	c, err := net.Dial("udp", s.UDPAddr().String())
 	if err != nil {

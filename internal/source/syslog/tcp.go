@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
 
@@ -57,7 +57,7 @@ func (l *connLimit) release(ip string) {
 }
 
 // serveStream accepts TCP or TLS connections until the listener is closed.
-func (s *Server) serveStream(ctx context.Context, ln net.Listener, proto string, emit pipeline.Emit, fail func(error), wg *sync.WaitGroup) {
+func (s *Server) serveStream(ctx context.Context, ln net.Listener, proto string, emit component.Emit, fail func(error), wg *sync.WaitGroup) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -111,7 +111,7 @@ func unmap(ap netip.AddrPort) netip.AddrPort {
 }
 
 // serveConn reads the messages of one connection until it closes, idles out, or ctx ends.
-func (s *Server) serveConn(ctx context.Context, c net.Conn, proto string, peer netip.AddrPort, emit pipeline.Emit, fail func(error)) {
+func (s *Server) serveConn(ctx context.Context, c net.Conn, proto string, peer netip.AddrPort, emit component.Emit, fail func(error)) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // unblocks the read at shutdown
 	defer stop()

@@ -6,7 +6,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/source/liveparse"
 )
 
@@ -17,7 +17,7 @@ const maxDatagram = 65535
 // serveUDP reads one message per datagram (RFC 5426) until the socket is closed.
 // Messages are handled on this goroutine: while the pipeline pushes back, datagrams wait
 // in the socket buffer, and those that overflow it are counted from SO_RXQ_OVFL.
-func (s *Server) serveUDP(ctx context.Context, emit pipeline.Emit, fail func(error)) {
+func (s *Server) serveUDP(ctx context.Context, emit component.Emit, fail func(error)) {
 	cfg := s.config()
 	p, _ := liveparse.New(cfg.Format, cfg.Location) // the format was checked by New
 	buf := make([]byte, maxDatagram)

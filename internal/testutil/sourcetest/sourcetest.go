@@ -1,4 +1,4 @@
-// Package sourcetest runs a pipeline.Source in a test and collects what it emits: the
+// Package sourcetest runs a component.Source in a test and collects what it emits: the
 // harness the tests of every log source share (files, syslog, named pipes).
 package sourcetest
 
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // Runner is one source running until Stop.
@@ -15,22 +15,22 @@ type Runner struct {
 	t    testing.TB
 	wait time.Duration
 	// Recs receives every emitted record; Done receives Run's result.
-	Recs chan pipeline.Record
+	Recs chan component.Record
 	Done chan error
 	// Describe, when set, adds the records got so far to Take's timeout message.
-	Describe func([]pipeline.Record) string
+	Describe func([]component.Record) string
 	cancel   context.CancelFunc
 }
 
 // Start runs src with an emit that checks each record (check may be nil) and queues it
 // (buffer records at most; a full buffer blocks the source, as the pipeline does). wait
 // bounds Stop and Take. Stop runs at the end of the test.
-func Start(t testing.TB, src pipeline.Source, buffer int, wait time.Duration, check func(pipeline.Record)) *Runner {
+func Start(t testing.TB, src component.Source, buffer int, wait time.Duration, check func(component.Record)) *Runner {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Runner{t: t, wait: wait, Recs: make(chan pipeline.Record, buffer), Done: make(chan error, 1), cancel: cancel}
+	r := &Runner{t: t, wait: wait, Recs: make(chan component.Record, buffer), Done: make(chan error, 1), cancel: cancel}
 	go func() {
-		r.Done <- src.Run(ctx, func(ctx context.Context, rec pipeline.Record) error {
+		r.Done <- src.Run(ctx, func(ctx context.Context, rec component.Record) error {
 			if check != nil {
 				check(rec)
 			}
@@ -65,9 +65,9 @@ func (r *Runner) Stop() {
 }
 
 // Take returns the next n records, failing the test when they do not come in time.
-func (r *Runner) Take(n int) []pipeline.Record {
+func (r *Runner) Take(n int) []component.Record {
 	r.t.Helper()
-	out := make([]pipeline.Record, 0, n)
+	out := make([]component.Record, 0, n)
 	deadline := time.NewTimer(r.wait)
 	defer deadline.Stop()
 	for len(out) < n {

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 )
@@ -50,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 
 	f := &fixture{logs: &testutil.SyncBuffer{}, store: paris}
 	levels := []string{"critical", "major", "minor", "warning", "info", "debug"}
-	var recs []pipeline.Record
+	var recs []component.Record
 	for i := range 30 {
 		e := &event.Event{Time: base.Add(time.Duration(i) * time.Minute), Host: fmt.Sprint("luna", i%3),
 			Source: event.SourceLunaSyslog, Process: "ntls", PID: 100 + i, Component: []string{"ntls", "ipmi"}[i%2],
@@ -61,14 +61,14 @@ func newFixture(t *testing.T) *fixture {
 			e.Assert = event.True
 		}
 		f.written = append(f.written, e)
-		recs = append(recs, pipeline.Record{Event: e, Key: fmt.Sprint("k", i)})
+		recs = append(recs, component.Record{Event: e, Key: fmt.Sprint("k", i)})
 	}
 	recs[7].Event.Message = "Percent 100% done_now"
 	recs[8].Event.Message = "donexnow"
 	if _, err := paris.Write(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lyon.Write(ctx, []pipeline.Record{{Event: &event.Event{Time: base, Host: "dinamo1", Level: "critical", Raw: "lyon's"}}}); err != nil {
+	if _, err := lyon.Write(ctx, []component.Record{{Event: &event.Event{Time: base, Host: "dinamo1", Level: "critical", Raw: "lyon's"}}}); err != nil {
 		t.Fatal(err)
 	}
 	open := state.Alarm{Host: "luna1", Key: "fan", Rule: "ipmi.fan", Level: "critical", Opened: base, LastSeen: base, Asserts: 2}

@@ -15,8 +15,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
@@ -287,9 +287,9 @@ func TestDashboardInChromium(t *testing.T) {
 	b.screenshot(t, "live-fleet")
 
 	// Paging: 150 events of one host fill a page of 100; the next follows the cursor.
-	var bulk []pipeline.Record
+	var bulk []component.Record
 	for i := range 150 {
-		bulk = append(bulk, pipeline.Record{Event: &event.Event{Time: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC),
+		bulk = append(bulk, component.Record{Event: &event.Event{Time: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC),
 			Host: "bulk1", Source: event.SourceLunaSyslog, Level: "info", Message: fmt.Sprintf("bulk message %d", i),
 			Raw: fmt.Sprintf("raw bulk %d", i)}})
 	}

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/web/api"
@@ -105,10 +105,10 @@ func readLines(t *testing.T, name string) []string {
 
 // ingest runs lines through the pipeline's stages and hands the batch to the store (the
 // durable sink) and then to the live hub, as pipeline.flush does.
-func (d *daemon) ingest(t *testing.T, input string, lines ...string) []pipeline.Item {
+func (d *daemon) ingest(t *testing.T, input string, lines ...string) []component.Item {
 	t.Helper()
-	var batch []pipeline.Item
-	var recs []pipeline.Record
+	var batch []component.Item
+	var recs []component.Record
 	var alarms []state.Alarm
 	for i, line := range lines {
 		ev := &event.Event{}
@@ -118,8 +118,8 @@ func (d *daemon) ingest(t *testing.T, input string, lines ...string) []pipeline.
 			d.catalog.Classify(ev)
 		}
 		dec := d.tracker.Observe(ev)
-		rec := pipeline.Record{Event: ev, Key: ev.Input}
-		batch = append(batch, pipeline.Item{Record: rec, Decision: dec})
+		rec := component.Record{Event: ev, Key: ev.Input}
+		batch = append(batch, component.Item{Record: rec, Decision: dec})
 		recs = append(recs, rec)
 		alarms = append(alarms, changedAlarms(dec)...)
 	}

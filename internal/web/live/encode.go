@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // encodeBatch writes {"events":[...],"alarms":[...]} for one pipeline batch: every
 // event, and the alarms its decisions opened, repeated, cleared or held.
-func encodeBatch(site string, batch []pipeline.Item) []byte {
+func encodeBatch(site string, batch []component.Item) []byte {
 	b := make([]byte, 0, 512*len(batch)+64)
 	b = append(b, `{"events":[`...)
 	for i, it := range batch {

@@ -1,7 +1,7 @@
 // Package live pushes the pipeline's events and alarm changes to browsers as they happen,
 // over Server-Sent Events (GET /api/stream).
 //
-// The Hub is a pipeline.Sink: after each batch is stored, Write encodes the batch once
+// The Hub is a component.Sink: after each batch is stored, Write encodes the batch once
 // and hands it to every connected browser without waiting for any of them. Each browser
 // has a bounded queue of batches; one whose queue is full (a slow reader, a stalled
 // network) is disconnected and counted, never waited for: the pipeline must not slow
@@ -37,7 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
+	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
 // Options configure a Hub. Zero fields take their defaults.
@@ -129,12 +129,12 @@ func (h *Hub) Stats() Stats {
 	return Stats{Clients: n, Published: h.published.Load(), Dropped: h.dropped.Load(), Refused: h.refused.Load()}
 }
 
-// Name implements pipeline.Sink.
+// Name implements component.Sink.
 func (h *Hub) Name() string { return "live" }
 
-// Write implements pipeline.Sink: it publishes the batch's events and the alarm changes
+// Write implements component.Sink: it publishes the batch's events and the alarm changes
 // their decisions carry. It never blocks on a browser and never fails.
-func (h *Hub) Write(_ context.Context, batch []pipeline.Item) error {
+func (h *Hub) Write(_ context.Context, batch []component.Item) error {
 	if len(batch) == 0 || !h.listened() {
 		return nil // nobody to tell: spare the encoding
 	}

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -137,8 +137,8 @@ func (s *stream) nextBatch() (uint64, batchBody) {
 	}
 }
 
-func item(i int, raw string) pipeline.Item {
-	return pipeline.Item{Record: pipeline.Record{Event: &event.Event{Time: base.Add(time.Duration(i) * time.Second),
+func item(i int, raw string) component.Item {
+	return component.Item{Record: component.Record{Event: &event.Event{Time: base.Add(time.Duration(i) * time.Second),
 		Host: "luna1", Source: event.SourceLunaSyslog, Level: "info", Message: fmt.Sprintf("m%d", i), Raw: raw}}}
 }
 
@@ -161,14 +161,14 @@ func TestOrderAndContent(t *testing.T) {
 		if i == 8 {
 			it.Decision = state.Decision{Change: state.Unmatched} // no alarm
 		}
-		if err := h.Write(context.Background(), []pipeline.Item{it, item(1000+i, "second")}); err != nil {
+		if err := h.Write(context.Background(), []component.Item{it, item(1000+i, "second")}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A held clear that matured on the pipeline's tick comes as hsmwatch's own event.
 	tick := item(n, "hold-down ended")
 	tick.Decision = state.Decision{Change: state.Cleared, Matured: []state.Alarm{matured}}
-	if err := h.Write(context.Background(), []pipeline.Item{tick}); err != nil {
+	if err := h.Write(context.Background(), []component.Item{tick}); err != nil {
 		t.Fatal(err)
 	}
 	for name, s := range map[string]*stream{"a": a, "b": b} {
@@ -240,7 +240,7 @@ func TestSlowClientDropped(t *testing.T) {
 			t.Fatalf("the slow client was never dropped: %+v", h.Stats())
 		}
 		start := time.Now()
-		if err := h.Write(context.Background(), []pipeline.Item{item(published, big)}); err != nil {
+		if err := h.Write(context.Background(), []component.Item{item(published, big)}); err != nil {
 			t.Fatal(err)
 		}
 		slowest = max(slowest, time.Since(start))
@@ -260,7 +260,7 @@ func TestSlowClientDropped(t *testing.T) {
 		t.Errorf("the slow client's connection was not closed: %v", err)
 	}
 	// The fast client is still served.
-	if err := h.Write(context.Background(), []pipeline.Item{item(published, "after")}); err != nil {
+	if err := h.Write(context.Background(), []component.Item{item(published, "after")}); err != nil {
 		t.Fatal(err)
 	}
 	if id, body := fast.nextBatch(); id != uint64(published+1) || body.Events[0]["raw"] != "after" {
@@ -308,7 +308,7 @@ func TestShutdown(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("a stream after shutdown: %d", resp.StatusCode)
 	}
-	if err := h.Write(context.Background(), []pipeline.Item{item(1, "late")}); err != nil {
+	if err := h.Write(context.Background(), []component.Item{item(1, "late")}); err != nil {
 		t.Error(err)
 	}
 	if st := h.Stats(); st.Clients != 0 || st.Published != 0 || st.Refused != 1 {
@@ -343,7 +343,7 @@ func TestLimitsAndMethods(t *testing.T) {
 // TestNobodyListening: without streams, a batch is not even encoded.
 func TestNobodyListening(t *testing.T) {
 	h := New(Options{})
-	if err := h.Write(context.Background(), []pipeline.Item{item(1, "x")}); err != nil {
+	if err := h.Write(context.Background(), []component.Item{item(1, "x")}); err != nil {
 		t.Fatal(err)
 	}
 	if st := h.Stats(); st.Published != 0 {

@@ -1,0 +1,46 @@
+package daemon
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/config"
+)
+
+// sources and sinks build a configuration's sections from specs written in Go.
+func sources(t testing.TB, items ...config.Item) config.Entries {
+	t.Helper()
+	return section(t, component.SourceRole, items)
+}
+
+func sinks(t testing.TB, items ...config.Item) config.Entries {
+	t.Helper()
+	return section(t, component.SinkRole, items)
+}
+
+func section(t testing.TB, role component.Role, items []config.Item) config.Entries {
+	t.Helper()
+	es, err := config.Section(role, items...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// metricValue reads one series (name and labels as exposed) from a /metrics body.
+func metricValue(t testing.TB, body, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s:\n%s", series, body)
+	return 0
+}

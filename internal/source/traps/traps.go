@@ -1,0 +1,164 @@
+// Package traps is the daemon's SNMP trap receiver (sources.traps): the receive loop of
+// internal/snmp/receiver with the configuration's communities and SNMPv3 users.
+package traps
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
+)
+
+// Spec is sources.traps.
+type Spec struct {
+	Listen      string            `yaml:"listen"`
+	Communities []string          `yaml:"communities"`
+	Users       []config.SNMPUser `yaml:"users"`
+	MinSecurity string            `yaml:"min_security"` // noAuthNoPriv, authNoPriv, authPriv
+}
+
+// ID is the address: communities, users, the minimum level and the MIBs change on the
+// open socket.
+func (s *Spec) ID() string { return s.Listen }
+
+// Check implements component.Checker.
+func (s *Spec) Check() []component.Problem {
+	var ps []component.Problem
+	if s.Listen == "" {
+		ps = append(ps, component.Problemf("listen", "required (HOST:PORT; 162 is the standard port)"))
+	}
+	if s.MinSecurity != "" {
+		if _, err := receiver.ParseLevel(s.MinSecurity); err != nil {
+			ps = append(ps, component.Problemf("min_security", "%v", err))
+		}
+	}
+	for i, u := range s.Users {
+		if u.Name == "" {
+			ps = append(ps, component.Problemf(fmt.Sprintf("users[%d].name", i), "required"))
+		}
+	}
+	return ps
+}
+
+// config reads the receiver's settings, its users' passphrases included.
+func (s *Spec) config(env component.Env) (receiver.Config, error) {
+	rc := receiver.Config{Addr: s.Listen, MIB: env.MIB, Logger: env.Logger}
+	if len(s.Communities) > 0 {
+		rc.Communities = []receiver.CommunityRule{{Communities: s.Communities}}
+	}
+	if s.MinSecurity != "" {
+		l, err := receiver.ParseLevel(s.MinSecurity)
+		if err != nil {
+			return rc, fmt.Errorf("min_security: %w", err)
+		}
+		rc.MinLevel = l
+	}
+	for _, u := range s.Users {
+		uu, err := u.USM(env.Getenv)
+		if err != nil {
+			return rc, err
+		}
+		tu := receiver.User{User: uu}
+		for _, e := range u.EngineIDs {
+			id, err := usm.ParseEngineID(e)
+			if err != nil {
+				return rc, fmt.Errorf("user %s: engine_ids: %w", u.Name, err)
+			}
+			tu.EngineIDs = append(tu.EngineIDs, id)
+		}
+		rc.Users = append(rc.Users, tu)
+	}
+	return rc, nil
+}
+
+const sampleConfig = `# The SNMP trap receiver: v1/v2c by community, v3 by user (passphrases from files or
+# the environment). A Luna's traps name their host in ssLogReference; a Dinamo's are
+# attributed to the HSM a poller found at the sender's address.
+listen: 0.0.0.0:162
+communities: [hsm-traps]
+min_security: authPriv
+users:
+  - name: ops
+    auth_proto: SHA
+    auth_pass_file: /etc/hsmwatch/ops.auth
+    priv_proto: AES
+    priv_pass_file: /etc/hsmwatch/ops.priv
+    engine_ids: ["80001f8804..."]   # the senders' engine IDs, as the appliance shows them
+`
+
+func init() {
+	component.Register(component.Kind{Role: component.SourceRole, Key: "traps", Single: true, UsesMIBs: true,
+		Doc: "receives SNMP traps and informs (v1, v2c, v3)", Sample: sampleConfig,
+		New:    func() component.Spec { return &Spec{} },
+		Source: open})
+}
+
+func open(sp component.Spec, env component.Env) (component.Source, error) {
+	rc, err := sp.(*Spec).config(env)
+	if err != nil {
+		return nil, err
+	}
+	r, err := receiver.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	log := env.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &source{r: r, hosts: env.Hosts, log: log, name: "traps:" + r.Addr().String()}, nil
+}
+
+type source struct {
+	r     *receiver.Receiver
+	hosts component.Hosts
+	log   *slog.Logger
+	name  string
+}
+
+func (s *source) Name() string { return s.name }
+
+// Run emits each trap; Emit blocks while the pipeline's queue is full: back-pressure,
+// not loss (the socket's buffer and the receiver's queue absorb a burst meanwhile).
+func (s *source) Run(ctx context.Context, emit component.Emit) error {
+	return s.r.Run(ctx, func(ev *event.Event) {
+		if s.hosts != nil {
+			s.hosts.Name(ev)
+		}
+		if err := emit(ctx, component.Record{Event: ev}); err != nil && ctx.Err() == nil {
+			s.log.Warn("trap not queued", "err", err)
+		}
+	})
+}
+
+// Reconfigure implements component.Reconfigurer on the open socket.
+func (s *source) Reconfigure(sp component.Spec, env component.Env) error {
+	rc, err := sp.(*Spec).config(env)
+	if err != nil {
+		return err
+	}
+	return s.r.Reconfigure(rc)
+}
+
+// Close implements component.Closer.
+func (s *source) Close() { _ = s.r.Close() }
+
+// Addrs implements component.Listener.
+func (s *source) Addrs() []net.Addr { return []net.Addr{s.r.Addr()} }
+
+// Figures implements component.Instrumented.
+func (s *source) Figures() []component.Figure {
+	l := map[string]string{"source": s.name}
+	st := s.r.Stats
+	return []component.Figure{
+		{Name: "packets_read_total", Help: "Datagrams or messages read by a network source.", Counter: true, Labels: l, Read: func() float64 { return float64(st().Packets) }},
+		{Name: "source_events_total", Help: "Events emitted by a source.", Counter: true, Labels: l, Read: func() float64 { return float64(st().Events) }},
+		{Name: "parse_failures_total", Help: component.ParseFailuresHelp, Counter: true, Labels: l, Read: func() float64 { return float64(st().RejectedTotal()) }},
+	}
+}
