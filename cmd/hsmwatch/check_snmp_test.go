@@ -239,8 +239,8 @@ func TestCheckSNMPStateFile(t *testing.T) {
 	apply(t, m.Device, "  - {auth_failure: {service: ntls}}\n  - {auth_failure: {service: ntls}}\n  - {auth_failure: {service: ntls}}\n  - {auth_failure: {service: ntls}}\n")
 	code, out = runCheck(t, args...)
 	// 4 failed connections in a minute (and the few milliseconds the runs took on the
-	// wall clock): 0.066 or 0.067/s, above the 0.05 warning
-	first := regexp.MustCompile(`^WARNING: myLuna \(luna-network\): NTLS failed client connection rate is 0\.06[67]/s \(warning when above 0\.05\); 13 more OK \| .* operation_rate=1[0-9.]+ failed_connection_rate=0\.06[67];0\.05;0\.5 `)
+	// wall clock, up to a few seconds on a loaded machine): 0.060 to 0.067/s, above the 0.05 warning
+	first := regexp.MustCompile(`^WARNING: myLuna \(luna-network\): NTLS failed client connection rate is 0\.06[0-7]/s \(warning when above 0\.05\); 13 more OK \| .* operation_rate=1[0-9.]+ failed_connection_rate=0\.06[0-7];0\.05;0\.5 `)
 	if code != 1 || !first.MatchString(out) {
 		t.Errorf("second run: exit %d %s", code, out)
 	}
