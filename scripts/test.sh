@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, "Test"). It installs what the tests need, then runs
-# gofmt, go vet, the whole test suite under the race detector, every parser's fuzz target
-# for a bounded time, and each benchmark once so that none of them rots.
+# gofmt, go vet, staticcheck, a check that go.mod and go.sum are tidy, the whole test
+# suite under the race detector, every parser's fuzz target for a bounded time, and each
+# benchmark once so that none of them rots.
 #
 #   FUZZTIME=10s   how long each fuzz target runs (0 skips fuzzing)
 set -euo pipefail
@@ -44,6 +45,19 @@ fi
 
 step "go vet"
 go vet ./...
+
+# staticcheck through the Go module proxy, at a release that knows the Go version of
+# go.mod (2026.2.2 for Go 1.26); any finding fails the run.
+staticcheck_version=v0.8.2
+step "staticcheck $staticcheck_version"
+go run "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version" ./...
+
+step "go mod tidy"
+# -diff prints what tidying would change and exits non-zero, without touching the files.
+if ! go mod tidy -diff; then
+  echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result" >&2
+  exit 1
+fi
 
 step "go test -race"
 go test -race -count=1 ./...

@@ -86,9 +86,7 @@ func TestSNMPPollRules(t *testing.T) {
 		}
 		// the clear of the same item: state ok, classified by the base rule of the metric
 		clear := event.Event{Source: event.SourceSNMPPoll, Host: "hsm1", Message: "x"}
-		for _, f := range ev.Fields {
-			clear.Fields = append(clear.Fields, f)
-		}
+		clear.Fields = append(clear.Fields, ev.Fields...)
 		clear.Fields.SetString("state", "ok")
 		cr := c.Classify(&clear)
 		if cr == nil || clear.Assert != event.False || cr.AlarmKey(&clear) != raiseKey {

@@ -7,7 +7,8 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/event"
 )
 
-// dinamo reads the native event log of a Dinamo HSM (shared/spec/dinamo-event-log.txt):
+// dinamo reads the native event log of a Dinamo HSM (the Dinamo HSM event log
+// specification):
 //
 //	2022/01/11 22:28:56 0000004C 0000017C A575C340 log truncated|172.17.0.1 172.17.0.2:4433 master
 //	2022/01/11 22:31:54 00000052 00000199 EE4E6C03 172.17.0.1 auth try, c: 21, tls: y, 2|172.17.0.1 172.17.0.2:4433 -

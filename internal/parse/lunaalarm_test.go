@@ -159,15 +159,13 @@ func TestAlarmSpecCodes(t *testing.T) {
 	epoch := time.Date(2012, 2, 29, 12, 5, 1, 0, time.UTC)
 	dmesgT := time.Date(2026, 11, 22, 5, 31, 30, 0, time.UTC)
 	type form struct {
-		name    string
-		p       Parser
-		line    string // %s is "k7pf0: ..." without the tag
-		tag     string
-		prefix  string // what precedes the device in the expected message
-		source  string
-		time    time.Time
-		uptime  string
-		message bool // the message is the whole alarm "k7pf0: ...": false for syslog
+		name   string
+		p      Parser
+		tag    string
+		prefix string // what precedes the device in the expected message
+		source string
+		time   time.Time
+		uptime string
 	}
 	forms := []form{
 		{name: "bare", p: alarm, source: event.SourceLunaAlarm},

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// lunaAlarms is the alarm-code spec's list (luna-pcie-alarm-codes.txt, "List of HSM
+// lunaAlarms is the list of the Luna PCIe HSM alarm code specification ("List of HSM
 // Alarm Codes"): code and message. "nn" stands for a temperature in Celsius, "xx" for an
 // alarm id, "x" for a fan number.
 func lunaAlarmText(code string) (string, bool) {

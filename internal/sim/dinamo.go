@@ -236,7 +236,7 @@ func (d *Dinamo) trailer(client, user string) string {
 func (d *Dinamo) trapLocked(now time.Time, name, text string) (*Trap, error) {
 	o, ok := dinamoTable.byName[name]
 	if !ok || o.Kind != Notification {
-		return nil, fmt.Errorf("trap: no Dinamo event %q (the 30 events of dinamo-snmp.txt: %s)", name, dinamoEventNames())
+		return nil, fmt.Errorf("trap: no Dinamo event %q (the 30 trap events of the Dinamo HSM SNMP documentation: %s)", name, dinamoEventNames())
 	}
 	if text == "" {
 		for _, e := range dinamoEvents {

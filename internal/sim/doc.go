@@ -1,5 +1,5 @@
 // Package sim simulates HSMs for the demo, the tests and load: Dinamo HSMs (SNMP v2c agent,
-// the proprietary objects of dinamo-snmp.txt under enterprise 41054, 30 trap events, the
+// the proprietary objects of the Dinamo HSM SNMP documentation under enterprise 41054, 30 trap events, the
 // native event log) and Luna Network HSM 7 appliances (SNMP v3 USM agent with the
 // CHRYSALIS-UTSP-MIB counters, the SAFENET-HSM-MIB HSM and partition tables, UCD memory
 // and CPU, LM-SENSORS sensors; SAFENET-APPLIANCE-MIB notifications with ssLogReference;

@@ -2,9 +2,9 @@ package sim
 
 import "strconv"
 
-// The Dinamo HSM's OIDs. dinamo-snmp.txt names the proprietary objects and the 30 trap
-// events but not their numbers (they are in the vendor's Dinamo-MIB.txt, which is not
-// public). Everything under enterprise 41054 here is therefore a stand-in, declared by
+// The Dinamo HSM's OIDs. The Dinamo HSM SNMP documentation names the proprietary objects
+// and the 30 trap events but not their numbers (they are in the vendor's Dinamo-MIB.txt,
+// which is not public). Everything under enterprise 41054 here is therefore a stand-in, declared by
 // the project's own mibs/DINAMO-STANDIN-MIB.txt in a layout of its own:
 //
 //	dinamo                 1.3.6.1.4.1.41054

@@ -1,6 +1,6 @@
 package sim
 
-// The Luna Network HSM 7's OIDs. Public numbers (DESIGN.md, "Vendor facts"):
+// The Luna Network HSM 7's OIDs. Public numbers (the project's design notes, "Vendor facts"):
 //
 //	CHRYSALIS-UTSP-MIB   1.3.6.1.4.1.12383.3.1.1   HSM counters   (arcs 1..4 in the guide's order)
 //	                     1.3.6.1.4.1.12383.3.1.2   NTLS           (arcs 1..5 in the guide's order)

@@ -10,7 +10,7 @@ import (
 )
 
 // A Dinamo HSM numbers its log events with a counter that only grows while the HSM runs
-// and starts again when it restarts (dinamo-event-log.txt). So, within one log stream: a
+// and starts again when it restarts (the Dinamo HSM event log specification). So, within one log stream: a
 // jump forward means events are missing from the export, a step back means the HSM
 // restarted (or two exports were joined out of order), and a "log truncated" record says
 // who cleared the log and when.

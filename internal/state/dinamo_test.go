@@ -11,7 +11,8 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
-// specDinamoLines returns the native-format log lines of dinamo-event-log.txt, in the
+// specDinamoLines returns the native-format log lines of the Dinamo HSM event log
+// specification, in the
 // order the spec gives them: the truncation example, then the "Follow" session.
 func specDinamoLines(t *testing.T) []string {
 	t.Helper()

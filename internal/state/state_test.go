@@ -128,7 +128,7 @@ func TestThresholdAlarmSharesSensorKey(t *testing.T) {
 	}
 }
 
-// ALM 0013 and 2001 assert and 2002 clears one alarm per device (luna-pcie-alarm-codes).
+// ALM 0013 and 2001 assert and 2002 clears one alarm per device (the Luna PCIe HSM alarm code list).
 func TestALMPairSharesKey(t *testing.T) {
 	f := newFeeder(t, Config{})
 	if d := f.feed(almHot13, t0); d.Change != Opened || d.Alarm.Key != "k7pf0/high-temperature" {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // migrateLockSQL takes the transaction-level advisory lock that serialises migrations of
@@ -15,24 +18,40 @@ import (
 // int64; it is released when the migration transaction ends, even if the daemon dies.
 const migrateLockSQL = `SELECT pg_advisory_xact_lock(7526479761769784168)`
 
+// idleCheck is how long a connection may sit idle before it is pinged on acquire: a
+// server restart or a firewall may have closed it meanwhile, and finding out on the
+// caller's statement would fail a write that could have gone through.
+const idleCheck = 30 * time.Second
+
 // openPostgres opens a store in a PostgreSQL database, possibly shared with the daemons
 // of other sites.
 func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's error does not repeat the password; ours names no part of the URL.
 		return nil, fmt.Errorf("store: postgres URL: %w", err)
 	}
-	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
-		cfg.RuntimeParams["application_name"] = "hsmwatch"
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "hsmwatch"
 	}
-	b := &pgBackend{pool: newConnPool(cfg, opts.MaxConns)}
+	// The URL may carry pgxpool's pool_* parameters (pool_max_conn_lifetime, ...);
+	// Options.MaxConns is the bound on connections, whatever pool_max_conns says.
+	b := &pgBackend{}
+	b.pingAfter.Store(int64(idleCheck))
+	cfg.MaxConns = int32(min(opts.MaxConns, math.MaxInt32))
+	cfg.PingTimeout = 5 * time.Second
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool {
+		return p.IdleDuration >= time.Duration(b.pingAfter.Load())
+	}
+	if b.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("store: postgres pool: %w", err)
+	}
 	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", cleanText: pgText}
 	if err := migrate(ctx, b, d, migrateLockSQL, opts); err != nil {
 		b.close()
 		return nil, err
 	}
-	opts.Logger.Debug("store: opened", "dialect", "postgres", "host", cfg.Host, "database", cfg.Database, "site", opts.Site)
+	opts.Logger.Debug("store: opened", "dialect", "postgres", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database, "site", opts.Site)
 	s := &sqlStore{site: opts.Site, db: b, d: d, opts: opts, now: time.Now}
 	s.usedBytes = s.siteBytes
 	return s, nil
@@ -56,41 +75,47 @@ func (s *sqlStore) siteBytes(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// pgBackend runs the store's statements on a pgx pool. The pool bounds the connections
+// (Options.MaxConns), reuses them, pings one that sat idle for pingAfter before handing
+// it out, and closes one given back broken or inside a transaction.
 type pgBackend struct {
-	pool *connPool
+	pool *pgxpool.Pool
+	// pingAfter is how long a connection may sit idle before acquire pings it, as a
+	// time.Duration (idleCheck; tests change it).
+	pingAfter atomic.Int64
 }
 
 func (b *pgBackend) read(ctx context.Context, fn func(q querier) error) error {
-	pc, err := b.pool.acquire(ctx)
+	c, err := b.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	defer b.pool.release(pc)
-	return fn(pgQuerier{pc.c})
+	defer c.Release()
+	return fn(pgQuerier{c})
 }
 
 func (b *pgBackend) write(ctx context.Context, fn func(q querier) error) error {
 	var (
-		pc  *pooledConn
+		c   *pgxpool.Conn
 		tx  pgx.Tx
 		err error
 	)
 	for attempt := 0; ; attempt++ {
-		if pc, err = b.pool.acquire(ctx); err != nil {
+		if c, err = b.pool.Acquire(ctx); err != nil {
 			return fmt.Errorf("connect: %w", err)
 		}
-		if tx, err = pc.c.Begin(ctx); err == nil {
+		if tx, err = c.Begin(ctx); err == nil {
 			break
 		}
-		broken := pc.c.IsClosed()
-		b.pool.release(pc)
+		broken := c.Conn().IsClosed()
+		c.Release()
 		if !broken || attempt > 0 || ctx.Err() != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
 		// The server dropped this idle connection (a restart) before we sent anything
 		// that matters: take another once, rather than fail a batch that can go through.
 	}
-	defer b.pool.release(pc)
+	defer c.Release()
 	if err := fn(pgQuerier{tx}); err != nil {
 		// A fresh context: the caller's may be what ended, and an open transaction
 		// would keep its locks until the connection is closed.
@@ -108,7 +133,7 @@ func (b *pgBackend) write(ctx context.Context, fn func(q querier) error) error {
 }
 
 func (b *pgBackend) close() error {
-	b.pool.close()
+	b.pool.Close()
 	return nil
 }
 

@@ -16,7 +16,7 @@ func TestPostgresReconnect(t *testing.T) {
 	dsn := pgtest.Start(t)
 	st := openStore(t, dsn, "lab")
 	ctx := context.Background()
-	pool := st.db.(*pgBackend).pool
+	b := st.db.(*pgBackend)
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -34,12 +34,12 @@ func TestPostgresReconnect(t *testing.T) {
 		}
 	}
 
-	pool.pingAfter = time.Hour // no ping: the write finds the dead connection itself
+	b.pingAfter.Store(int64(time.Hour)) // no ping: the write finds the dead connection itself
 	writeKeyed(t, st, "a")
 	terminate()
 	writeKeyed(t, st, "b")
 
-	pool.pingAfter = 0 // ping on every acquire, as after idleCheck
+	b.pingAfter.Store(0) // ping on every acquire, as after idleCheck
 	terminate()
 	if n := len(all(t, st, EventFilter{})); n != 2 {
 		t.Errorf("%d events, want 2", n)

@@ -3,7 +3,7 @@
 // for v1/v2c communities and v3 USM users from a Tree whose values may change at any
 // time, refuses Set, and sends notifications (v2c and v3 traps and informs).
 //
-// DESIGN.md explains why it is our own: the Go agent libraries answer one request at a
+// The project's design notes explain why it is our own: the Go agent libraries answer one request at a
 // time and cannot change their OID tables while serving.
 package agent
 

@@ -5,7 +5,7 @@
 package lunatrap
 
 // The six notification categories, in the guide's order. The guide's
-// "ntlAttentionNotify" is a typo for ntlsAttentionNotify (DESIGN.md, "Vendor facts").
+// "ntlAttentionNotify" is a typo for ntlsAttentionNotify (the project's design notes, "Vendor facts").
 const (
 	Fan         = "fanAttentionNotify"
 	PowerSupply = "powerSupplyAttentionNotify"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
@@ -332,19 +331,4 @@ func worst(items []Item) check.Status {
 		st = append(st, items[i].Status)
 	}
 	return check.Worst(st...)
-}
-
-// statesLine summarises items: "8 ok, 1 warning, 1 pending".
-func statesLine(items []Item) string {
-	counts := map[string]int{}
-	for i := range items {
-		counts[items[i].State]++
-	}
-	var parts []string
-	for _, s := range []string{StateCritical, StateWarning, StateUnknown, StateOK, StatePending} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

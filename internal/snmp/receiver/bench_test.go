@@ -17,8 +17,8 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 )
 
-// burst is how many traps one benchmark iteration sends back to back: the DESIGN.md
-// figure at which gosnmp's TrapListener with a 1 ms handler lost 98 %.
+// burst is how many traps one benchmark iteration sends back to back: the figure of
+// the project's design notes at which gosnmp's TrapListener with a 1 ms handler lost 98 %.
 const burst = 20000
 
 // benchHost is the appliance the benchmark traps come from (their ssLogReference's host).

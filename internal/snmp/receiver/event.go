@@ -17,7 +17,7 @@ import (
 
 const (
 	// dinamoEnterprise is Dinamo's enterprise arc: its traps are named only by a loaded
-	// MIB (DESIGN.md, "Vendor facts") and then carry their name as the notification.
+	// MIB (the project's design notes, "Vendor facts") and then carry their name as the notification.
 	dinamoEnterprise = ".1.3.6.1.4.1.41054."
 	// maxVarFields bounds the vb.* fields of one event, and maxValueLen each string
 	// value, so that one datagram cannot make an event of megabytes.

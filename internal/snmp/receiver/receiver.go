@@ -1,7 +1,7 @@
 // Package snmptrap receives SNMP notifications (v1 and v2c traps, v2c informs, v3 traps
 // and informs with USM) and turns each into an event of source snmp-trap.
 //
-// It is our own receive loop, not gosnmp's TrapListener (DESIGN.md, "Dependencies"): a
+// It is our own receive loop, not gosnmp's TrapListener (the project's design notes, "Dependencies"): a
 // large socket buffer, a bounded queue and a pool of workers keep a burst from being
 // lost while the handler works; communities are checked per source, v3 users against
 // engine-ID allow-lists, a minimum security level and a replay window; informs are

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"golang.org/x/time/rate"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/lunatrap"
@@ -43,9 +44,12 @@ type Sink struct {
 	deAsserts DeAsserts
 	ip        string
 	now       func() time.Time
-	buckets   map[string]*bucket // nil: no rate limit
-	log       *peerlog.Limiter
-	count     counters
+	// buckets is the rate limit per category: rate tokens per second up to burst, one
+	// per notification. It keeps a storm of one category (a flapping fan) from flooding
+	// the NMS while the other categories still get through. nil: no rate limit.
+	buckets map[string]*rate.Limiter
+	log     *peerlog.Limiter
+	count   counters
 }
 
 type counters struct {
@@ -106,9 +110,9 @@ func New(cfg Config) (*Sink, error) {
 		if burst <= 0 {
 			burst = max(1, int(cfg.Rate+0.999))
 		}
-		s.buckets = map[string]*bucket{}
+		s.buckets = map[string]*rate.Limiter{}
 		for _, c := range lunatrap.Categories() {
-			s.buckets[c] = newBucket(cfg.Rate, burst, s.start)
+			s.buckets[c] = rate.NewLimiter(rate.Limit(cfg.Rate), burst)
 		}
 	}
 	s.log = peerlog.New(cfg.Logger, "snmptrap sink: ", peerlog.DefaultEvery)
@@ -191,7 +195,7 @@ func (s *Sink) Send(ctx context.Context, ev *event.Event) error {
 		return NoOIDError{Category: cat}
 	}
 	now := s.now()
-	if s.buckets != nil && !s.buckets[cat].take(now) {
+	if s.buckets != nil && !s.buckets[cat].AllowN(now, 1) {
 		s.count.add(&s.count.limited, cat)
 		return nil
 	}

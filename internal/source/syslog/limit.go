@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // limiter is a token bucket per sender address: a sender may send burst messages at
@@ -20,22 +22,31 @@ import (
 type limiter struct {
 	now func() time.Time
 
-	mu          sync.Mutex
-	rate, burst float64 // set changes them
-	maxSenders  int
-	buckets     map[netip.Addr]*bucket
-	overflow    bucket // shared by the senders beyond maxSenders
+	mu         sync.Mutex
+	rate       rate.Limit // set changes it and burst
+	burst      int
+	maxSenders int
+	buckets    map[netip.Addr]*bucket
+	overflow   *bucket // shared by the senders beyond maxSenders
 }
 
+// bucket is one sender's (or the overflow's) token bucket and its drops.
 type bucket struct {
-	tokens  float64
-	last    time.Time
+	tokens  *rate.Limiter
 	limited uint64 // dropped since the last report
 }
 
-func newLimiter(rate float64, burst, maxSenders int, now func() time.Time) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), maxSenders: maxSenders, now: now,
-		buckets: map[netip.Addr]*bucket{}, overflow: bucket{tokens: float64(burst), last: now()}}
+func newLimiter(r float64, burst, maxSenders int, now func() time.Time) *limiter {
+	l := &limiter{rate: rate.Limit(r), burst: burst, maxSenders: maxSenders, now: now,
+		buckets: map[netip.Addr]*bucket{}}
+	l.overflow = l.newBucket()
+	return l
+}
+
+// newBucket is a full bucket at the current rate and burst; l.mu is held (or l is not
+// shared yet).
+func (l *limiter) newBucket() *bucket {
+	return &bucket{tokens: rate.NewLimiter(l.rate, l.burst)}
 }
 
 // set changes the rate, the burst and the size of the sender table (a Reconfigure). The
@@ -43,14 +54,17 @@ func newLimiter(rate float64, burst, maxSenders int, now func() time.Time) *limi
 // reload: each keeps its tokens, capped at the new burst, and refills at the new rate.
 // With fewer maxSenders than buckets, the extra buckets stay until the senders go quiet
 // (report forgets them), and new senders share the overflow bucket meanwhile.
-func (l *limiter) set(rate float64, burst, maxSenders int) {
+func (l *limiter) set(r float64, burst, maxSenders int) {
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.rate, l.burst, l.maxSenders = rate, float64(burst), maxSenders
+	l.rate, l.burst, l.maxSenders = rate.Limit(r), burst, maxSenders
 	for _, b := range l.buckets {
-		b.tokens = min(b.tokens, l.burst)
+		b.tokens.SetLimitAt(now, l.rate)
+		b.tokens.SetBurstAt(now, l.burst)
 	}
-	l.overflow.tokens = min(l.overflow.tokens, l.burst)
+	l.overflow.tokens.SetLimitAt(now, l.rate)
+	l.overflow.tokens.SetBurstAt(now, l.burst)
 }
 
 // allow takes a token for one message from addr, or counts the message as limited.
@@ -61,18 +75,13 @@ func (l *limiter) allow(addr netip.Addr) bool {
 	b, ok := l.buckets[addr]
 	if !ok {
 		if len(l.buckets) >= l.maxSenders {
-			b = &l.overflow
+			b = l.overflow
 		} else {
-			b = &bucket{tokens: l.burst, last: now}
+			b = l.newBucket()
 			l.buckets[addr] = b
 		}
 	}
-	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens = min(l.burst, b.tokens+dt*l.rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
+	if b.tokens.AllowN(now, 1) {
 		return true
 	}
 	b.limited++
@@ -99,7 +108,7 @@ func (l *limiter) report() []limitedSender {
 			b.limited = 0
 			continue
 		}
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+		if b.tokens.TokensAt(now) >= float64(l.burst) {
 			delete(l.buckets, addr)
 		}
 	}
