@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -92,16 +93,23 @@ type TrapSource struct {
 	MinSecurity string     `yaml:"min_security"` // noAuthNoPriv, authNoPriv, authPriv
 }
 
-// SNMPUser is an SNMPv3 USM user. Passphrases come from files or the environment.
+// SNMPUser is an SNMPv3 USM user. Passphrases come from files or the environment. The
+// same entries make the users of "hsmwatch trapd --users FILE" (see ParseSNMPUsers).
 type SNMPUser struct {
-	Name         string   `yaml:"name"`
-	AuthProto    string   `yaml:"auth_proto"`
-	AuthPassFile string   `yaml:"auth_pass_file"`
-	AuthPassEnv  string   `yaml:"auth_pass_env"`
-	PrivProto    string   `yaml:"priv_proto"`
-	PrivPassFile string   `yaml:"priv_pass_file"`
-	PrivPassEnv  string   `yaml:"priv_pass_env"`
+	Name         string `yaml:"name"`
+	AuthProto    string `yaml:"auth_proto"` // default SHA, when a passphrase is given
+	AuthPassFile string `yaml:"auth_pass_file"`
+	AuthPassEnv  string `yaml:"auth_pass_env"`
+	PrivProto    string `yaml:"priv_proto"` // default AES, when a passphrase is given
+	PrivPassFile string `yaml:"priv_pass_file"`
+	PrivPassEnv  string `yaml:"priv_pass_env"`
+	// The trap receiver's users only: the engine IDs (hex) of the senders whose traps this
+	// user may sign, the lowest security level accepted from this user (the higher of it
+	// and the receiver's min_security applies), and no replay window for senders without
+	// engine boots and time (Luna Network HSM 7).
 	EngineIDs    []string `yaml:"engine_ids"`
+	MinSecurity  string   `yaml:"min_security"`
+	NoTimeliness bool     `yaml:"no_timeliness"`
 }
 
 // PollTarget is one HSM polled over SNMP.
@@ -298,6 +306,24 @@ func (c *Config) problems() []problem {
 		}
 		if err := poller.CheckThresholds(p.Thresholds); err != nil {
 			add(k+".thresholds", "%v", err)
+		}
+	}
+	if c.Sources.Traps != nil {
+		if c.Sources.Traps.MinSecurity != "" {
+			if _, err := receiver.ParseLevel(c.Sources.Traps.MinSecurity); err != nil {
+				add("sources.traps.min_security", "%v", err)
+			}
+		}
+		ps = append(ps, trapUsersProblems("sources.traps.users", c.Sources.Traps.Users)...)
+	}
+	for i, p := range c.Sources.Poll {
+		if p.User != nil {
+			ps = append(ps, p.User.problems(fmt.Sprintf("sources.poll[%d].user", i), false)...)
+		}
+	}
+	for i, t := range c.Sinks.SNMPTraps {
+		if t.User != nil {
+			ps = append(ps, t.User.problems(fmt.Sprintf("sinks.snmp_traps[%d].user", i), false)...)
 		}
 	}
 	for i, p := range c.Sources.PKCS11 {
