@@ -61,7 +61,7 @@ func (f *p11Flags) register(fl *pflag.FlagSet) {
 	fl.StringVarP(&f.label, "label", "l", "", "the label of the token to check")
 	fl.StringVarP(&f.slot, "slot", "s", "", "the slot of the token to check (decimal or 0x hexadecimal); with -l, the token there must have that label")
 	fl.BoolVar(&f.all, "all", false, "check every initialised token")
-	f.Register(fl, "the memory usage in percent", "75", "90")
+	f.Register(fl, "the memory usage in percent", pkcs11probe.DefaultMemoryWarn, pkcs11probe.DefaultMemoryCrit)
 	fl.Lookup("verbose").Usage = "-v: each step (p11memmon's lines); -vv: what the library and tokens report; -vvv: every PKCS#11 call"
 }
 

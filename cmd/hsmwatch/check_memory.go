@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/bits"
 	"slices"
 	"strings"
 
@@ -103,11 +102,12 @@ func memoryResult(tr *check.Trace, s *p11Session, f memoryFlags, th check.Thresh
 			if kind == "public" {
 				mem, override = t.Public(), 0
 			}
-			e := evalMemory(tr, t.Label, mem, override, th)
-			states = append(states, e.status)
-			tres.texts = append(tres.texts, e.text)
-			if e.ok {
-				perf = append(perf, e.perf(prefix, th)...)
+			u := mem.Usage(override, th)
+			traceMemory(tr, u)
+			states = append(states, u.Status)
+			tres.texts = append(tres.texts, memoryText(t.Label, u))
+			if u.Problem == pkcs11probe.MemoryFine {
+				perf = append(perf, memoryPerf(u, prefix, th)...)
 			}
 		}
 		tres.status = check.Worst(states...)
@@ -155,89 +155,63 @@ func memoryKinds(which string) []string {
 	return []string{"private"}
 }
 
-// memEval is one kind of memory of one token, evaluated.
-type memEval struct {
-	status      check.Status
-	text        string
-	ok          bool // the figures could be used
-	kind        string
-	used, total uint64
-	pct         float64
+// traceMemory writes p11memmon's -v lines about one kind of memory.
+func traceMemory(tr *check.Trace, u pkcs11probe.MemoryUsage) {
+	if u.Problem == pkcs11probe.MemoryFreeUnavailable {
+		tr.Printf(check.Verbose, "Token does not report its free %s memory", u.Kind)
+		return
+	}
+	if u.Reported.Known() {
+		tr.Printf(check.Verbose, "Token reports %d bytes of %d bytes %s memory free", u.Free, uint64(u.Reported), u.Kind)
+	} else {
+		tr.Printf(check.Verbose, "Token reports %d bytes of %s memory free and does not report the total", u.Free, u.Kind)
+	}
+	if u.Override {
+		tr.Printf(check.Verbose, "Using %d bytes of %s memory in total, as given with -m", u.Total, u.Kind)
+	}
+	if u.Problem != pkcs11probe.MemoryFine {
+		return
+	}
+	tr.Printf(check.Verbose, "That means %d bytes of %s memory are in use", u.Used, u.Kind)
+	tr.Printf(check.Verbose, "Based on %d bytes of %s memory in total that means %d%% is in use", u.Total, u.Kind, u.Whole)
 }
 
-// evalMemory computes used = total - free and its percentage of total, with p11memmon's
-// step lines; override (-m), when not 0, replaces the total.
-func evalMemory(tr *check.Trace, label string, mem pkcs11probe.Memory, override uint64, th check.Threshold) memEval {
-	e := memEval{kind: mem.Kind}
+// memoryText is p11memmon's text for one kind of memory, or what keeps it from being
+// checked and what to do.
+func memoryText(label string, u pkcs11probe.MemoryUsage) string {
 	hint := "give the real total with -m BYTES"
-	if mem.Kind == "public" {
+	if u.Kind == "public" {
 		hint = "its public memory cannot be checked"
 	}
-	if !mem.Free.Known() {
-		tr.Printf(check.Verbose, "Token does not report its free %s memory", mem.Kind)
-		e.status = check.Unknown
-		e.text = fmt.Sprintf("token %q does not report its free %s memory (CK_UNAVAILABLE_INFORMATION), so its memory cannot be checked; hsmwatch check token checks what it does report", label, mem.Kind)
-		return e
-	}
-	free := uint64(mem.Free)
-	if mem.Total.Known() {
-		tr.Printf(check.Verbose, "Token reports %d bytes of %d bytes %s memory free", free, uint64(mem.Total), mem.Kind)
-	} else {
-		tr.Printf(check.Verbose, "Token reports %d bytes of %s memory free and does not report the total", free, mem.Kind)
-	}
-	total := uint64(mem.Total)
-	switch {
-	case override != 0:
-		tr.Printf(check.Verbose, "Using %d bytes of %s memory in total, as given with -m", override, mem.Kind)
-		total = override
-	case !mem.Total.Known():
-		e.status = check.Unknown
-		e.text = fmt.Sprintf("token %q does not report its total %s memory (CK_UNAVAILABLE_INFORMATION); %s", label, mem.Kind, hint)
-		return e
-	case total == 0:
-		e.status = check.Unknown
-		e.text = fmt.Sprintf("token %q reports a total of 0 bytes of %s memory; %s", label, mem.Kind, hint)
-		return e
-	}
-	if free > total {
-		e.status = check.Unknown
-		if override != 0 {
-			e.text = fmt.Sprintf("token %q reports more free %s memory (%d bytes) than the %d bytes in total given with -m; check -m", label, mem.Kind, free, total)
-		} else {
-			e.text = fmt.Sprintf("token %q reports more free %s memory (%d bytes) than in total (%d bytes); %s", label, mem.Kind, free, total, hint)
+	switch u.Problem {
+	case pkcs11probe.MemoryFreeUnavailable:
+		return fmt.Sprintf("token %q does not report its free %s memory (CK_UNAVAILABLE_INFORMATION), so its memory cannot be checked; hsmwatch check token checks what it does report", label, u.Kind)
+	case pkcs11probe.MemoryTotalUnavailable:
+		return fmt.Sprintf("token %q does not report its total %s memory (CK_UNAVAILABLE_INFORMATION); %s", label, u.Kind, hint)
+	case pkcs11probe.MemoryTotalZero:
+		return fmt.Sprintf("token %q reports a total of 0 bytes of %s memory; %s", label, u.Kind, hint)
+	case pkcs11probe.MemoryFreeAboveTotal:
+		if u.Override {
+			return fmt.Sprintf("token %q reports more free %s memory (%d bytes) than the %d bytes in total given with -m; check -m", label, u.Kind, u.Free, u.Total)
 		}
-		return e
+		return fmt.Sprintf("token %q reports more free %s memory (%d bytes) than in total (%d bytes); %s", label, u.Kind, u.Free, u.Total, hint)
 	}
-	e.ok, e.used, e.total = true, total-free, total
-	tr.Printf(check.Verbose, "That means %d bytes of %s memory are in use", e.used, mem.Kind)
-	e.pct = float64(e.used) * 100 / float64(total)
-	whole := wholePercent(e.used, total)
-	tr.Printf(check.Verbose, "Based on %d bytes of %s memory in total that means %d%% is in use", total, mem.Kind, whole)
-	e.status = th.Evaluate(e.pct)
 	what := "HSM memory usage"
-	if mem.Kind == "public" {
+	if u.Kind == "public" {
 		what = "HSM public memory usage"
 	}
-	e.text = fmt.Sprintf("%s is at %d%% (%d bytes in use)", what, whole, e.used)
-	return e
+	return fmt.Sprintf("%s is at %d%% (%d bytes in use)", what, u.Whole, u.Used)
 }
 
-// wholePercent is floor(used*100/total) in exact integer arithmetic (used <= total, total > 0).
-func wholePercent(used, total uint64) uint64 {
-	hi, lo := bits.Mul64(used, 100)
-	q, _ := bits.Div64(hi, lo, total)
-	return q
-}
-
-// perf returns the perfdata: bytes used (min 0, max the total) and the usage in percent
-// (with -w and -c), rounded to 2 decimals.
-func (e memEval) perf(prefix string, th check.Threshold) []check.Perfdata {
+// memoryPerf returns p11memmon's perfdata: bytes used (min 0, max the total) and the usage
+// in percent (with -w and -c), rounded to 2 decimals.
+func memoryPerf(u pkcs11probe.MemoryUsage, prefix string, th check.Threshold) []check.Perfdata {
 	name := ""
-	if e.kind == "public" {
+	if u.Kind == "public" {
 		name = "public_"
 	}
 	return []check.Perfdata{
-		{Label: prefix + name + "used", Value: float64(e.used), UOM: "B", Min: check.Float(0), Max: check.Float(float64(e.total))},
-		{Label: prefix + name + "usage", Value: math.Round(e.pct*100) / 100, UOM: "%", Warn: th.Warn, Crit: th.Crit},
+		{Label: prefix + name + "used", Value: float64(u.Used), UOM: "B", Min: check.Float(0), Max: check.Float(float64(u.Total))},
+		{Label: prefix + name + "usage", Value: math.Round(u.Percent*100) / 100, UOM: "%", Warn: th.Warn, Crit: th.Crit},
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -15,9 +14,9 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
+	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
@@ -49,27 +48,30 @@ line, "COMMUNITY [CIDR...]" (# comments), for per-source communities. Without ei
 v1/v2c notification is accepted. Informs are acknowledged.
 
 v3: --user NAME with --auth-proto/--priv-proto and the passphrases, or --users FILE (YAML,
-several users). A trap is signed under the sender's engine ID, which must be listed
+several users, in the daemon configuration's schema). A trap is signed under the sender's engine ID, which must be listed
 (--engine-id, repeatable; the Luna appliance's "sysconf snmp trap set -engineid"); informs
 use trapd's own engine ID, printed at start (--local-engine-id to fix it). --min-level
 (default authNoPriv) is enforced for every user; a replay window refuses traps whose
 boots/time go back.
 
---users FILE (mode 600) lists several users:
+--users FILE (mode 600) lists several users, each entry as under sources.traps.users in
+the hsmwatch serve configuration; passphrases are not written in it but read from a file
+of their own (its first line) or an environment variable:
 
   users:
     - name: pete
-      auth: SHA                  # MD5 SHA SHA224 SHA256 SHA384 SHA512 (default SHA)
-      auth_pass: "..."
-      priv: AES                  # DES AES AES192 AES256 AES192C AES256C (default AES)
-      priv_pass: "..."
-      engine_ids: [1234567890]   # senders that may sign this user's traps
-      min_level: authPriv
-      no_timeliness: false       # true: no replay window (senders without boots/time)
+      auth_proto: SHA                  # MD5 SHA SHA224 SHA256 SHA384 SHA512 (default SHA)
+      auth_pass_file: /etc/hsmwatch/pete.auth   # or auth_pass_env: PETE_AUTH
+      priv_proto: AES                  # DES AES AES192 AES256 AES192C AES256C (default AES)
+      priv_pass_env: PETE_PRIV         # or priv_pass_file: FILE
+      engine_ids: ["80001f8804646c756e6131"]    # senders that may sign this user's traps (hex)
+      min_security: authPriv           # this user's lowest level (with --min-level, the higher)
+      no_timeliness: false             # true: no replay window (senders without boots/time)
 
 Secrets: a flag value shows in process lists. Give passphrases and communities with the
-file forms (--auth-pass-file, --priv-pass-file, --community-file, --users) or the
-environment (HSMWATCH_AUTH_PASS, HSMWATCH_PRIV_PASS, HSMWATCH_COMMUNITY). They never
+file forms (--auth-pass-file, --priv-pass-file, --community-file, the --users file's
+*_pass_file) or the environment (HSMWATCH_AUTH_PASS, HSMWATCH_PRIV_PASS, HSMWATCH_COMMUNITY,
+the --users file's *_pass_env). They never
 appear in logs, errors or events.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.trapd(cmd, f) },
@@ -349,65 +351,32 @@ func readPrivateFile(path, flag string, warn io.Writer) (string, error) {
 	return string(b), nil
 }
 
-// usersFile is the --users YAML.
-type usersFile struct {
-	Users []struct {
-		Name         string   `yaml:"name"`
-		Auth         string   `yaml:"auth"`
-		AuthPass     string   `yaml:"auth_pass"`
-		Priv         string   `yaml:"priv"`
-		PrivPass     string   `yaml:"priv_pass"`
-		EngineIDs    []string `yaml:"engine_ids"`
-		MinLevel     string   `yaml:"min_level"`
-		NoTimeliness bool     `yaml:"no_timeliness"`
-	} `yaml:"users"`
-}
-
+// readUsersFile reads the --users file: the configuration's SNMPv3 user entries
+// (config.SNMPUser) under users:, their passphrases from their files or the environment.
 func readUsersFile(path string, warn io.Writer) ([]receiver.User, error) {
 	text, err := readPrivateFile(path, "--users", warn)
 	if err != nil {
 		return nil, err
 	}
-	var uf usersFile
-	dec := yaml.NewDecoder(strings.NewReader(text))
-	dec.KnownFields(true)
-	if err := dec.Decode(&uf); err != nil {
-		// yaml.v3 quotes values it cannot convert between backquotes; a misplaced
-		// passphrase must not end up on the screen.
-		return nil, fmt.Errorf("--users %s: %s", path, quotedValue.ReplaceAllString(err.Error(), "`(value not shown)`"))
+	users, err := config.ParseSNMPUsers(path, []byte(text))
+	if err != nil {
+		return nil, fmt.Errorf("--users: %w", err)
 	}
 	var out []receiver.User
-	for i, y := range uf.Users {
-		if y.Name == "" {
-			return nil, fmt.Errorf("--users %s: user %d has no name", path, i+1)
-		}
-		u := receiver.User{User: usm.User{Name: y.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}, NoTimeliness: y.NoTimeliness}
-		if err := setProtocols(&u.User, orDefault(y.Auth, "SHA"), y.AuthPass, orDefault(y.Priv, "AES"), y.PrivPass); err != nil {
-			return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
-		}
-		if y.MinLevel != "" {
-			if u.MinLevel, err = receiver.ParseLevel(y.MinLevel); err != nil {
-				return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
+	for _, u := range users {
+		for _, f := range []string{u.AuthPassFile, u.PrivPassFile} {
+			if f == "" {
+				continue
+			}
+			if st, err := os.Stat(f); err == nil && st.Mode().Perm()&0o077 != 0 {
+				fmt.Fprintf(warn, "hsmwatch: warning: --users %s: user %s: %s is readable by others (mode %v); chmod 600 it\n", path, u.Name, f, st.Mode().Perm())
 			}
 		}
-		for _, s := range y.EngineIDs {
-			id, err := usm.ParseEngineID(s)
-			if err != nil {
-				return nil, fmt.Errorf("--users %s: user %s: %w", path, y.Name, err)
-			}
-			u.EngineIDs = append(u.EngineIDs, id)
+		tu, err := u.TrapUser(os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("--users %s: %w", path, err)
 		}
-		out = append(out, u)
+		out = append(out, tu)
 	}
 	return out, nil
-}
-
-// quotedValue is how yaml.v3 quotes a value in its errors.
-var quotedValue = regexp.MustCompile("`[^`]*`")
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -203,6 +204,150 @@ func TestTrapdCommandLineErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 mentioning %q", tc.args, code, errOut, tc.want)
 		}
 		noSecrets(t, strings.Join(tc.args[:2], " "), out, errOut)
+	}
+}
+
+// writeUsers writes a --users file with mode 600.
+func writeUsers(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "users.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// netsnmpTrap sends one Luna NTLS trap with net-snmp's snmptrap, with no MIBs and no
+// configuration of the machine.
+func netsnmpTrap(t *testing.T, args ...string) {
+	t.Helper()
+	bin := testutil.Tool(t, "snmptrap")
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-M", dir, "-m", ""}, args...)...)
+	cmd.Env = append(os.Environ(), "MIBS=", "SNMPCONFPATH="+dir, "SNMP_PERSISTENT_DIR="+dir, "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("snmptrap: %v\n%s", err, out)
+	}
+}
+
+// The --users file holds the daemon configuration's user entries: passphrases from files
+// and the environment, engine IDs, a per-user min_security and no_timeliness, with
+// net-snmp's snmptrap as the sender.
+func TestTrapdUsersFileNetSNMP(t *testing.T) {
+	peteEngine, olgaEngine := "0x80001f8804706574652d6c756e61", "0x80001f88046f6c67612d6c756e61"
+	t.Setenv("TEST_PETE_PRIV", trapPriv)
+	t.Setenv("TEST_OLGA_AUTH", trapAuth)
+	users := writeUsers(t, `users:
+  - name: pete
+    auth_proto: SHA
+    auth_pass_file: `+writeSecret(t, trapAuth)+`
+    priv_proto: AES
+    priv_pass_env: TEST_PETE_PRIV
+    engine_ids: ["`+peteEngine+`"]
+    min_security: authPriv
+  - name: olga
+    auth_proto: SHA256
+    auth_pass_env: TEST_OLGA_AUTH
+    engine_ids: ["`+strings.TrimPrefix(olgaEngine, "0x")+`"]
+    no_timeliness: true
+`)
+	r := startTrapdCLI(t, "--users", users)
+	if !strings.Contains(r.stderr.String(), "2 v3 users, minimum authNoPriv") {
+		t.Errorf("start line: %s", r.stderr.String())
+	}
+	target := "udp:" + r.addr
+	send := func(marker, user, level, auth, engine string, extra ...string) {
+		t.Helper()
+		args := []string{"-v", "3", "-u", user, "-l", level, "-e", engine}
+		switch user {
+		case "pete":
+			args = append(args, "-a", "SHA", "-A", trapAuth, "-x", "AES", "-X", trapPriv)
+		default:
+			args = append(args, "-a", auth, "-A", trapAuth)
+		}
+		args = append(append(args, extra...), target, "", oidNTLSNotify, oidLogRefVar, "s",
+			"[myLuna:10.0.0.1 / messages / 2012 Feb 29 12:05:01 / "+marker+"[9] / 1]")
+		netsnmpTrap(t, args...)
+	}
+	send("PETE", "pete", "authPriv", "", peteEngine, "-Z", "1000,50")
+	send("PETELOW", "pete", "authNoPriv", "", peteEngine)              // below pete's min_security
+	send("PETEOLD", "pete", "authPriv", "", peteEngine, "-Z", "999,5") // boots went back: a replay
+	send("OLGAENGINE", "olga", "authNoPriv", "SHA-256", peteEngine)    // not olga's engine
+	send("OLGA", "olga", "authNoPriv", "SHA-256", olgaEngine, "-Z", "1000,50")
+	send("OLGAOLD", "olga", "authNoPriv", "SHA-256", olgaEngine, "-Z", "999,5") // no_timeliness: taken
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", r.stdout.String(), r.stderr.String())
+		}
+	})
+	// The refused traps were sent before the last accepted one.
+	testutil.WaitFor(t, "3 events", 10*time.Second, func() bool { return strings.Count(r.stdout.String(), "\n") >= 3 })
+	if code := r.stop(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.stderr.String())
+	}
+	var got []string
+	for _, ev := range r.events(t) {
+		got = append(got, ev.Fields.Text("user")+"/"+ev.Fields.Text("process"))
+	}
+	if strings.Join(got, " ") != "pete/PETE olga/OLGA olga/OLGAOLD" {
+		t.Errorf("events %v, want pete/PETE olga/OLGA olga/OLGAOLD", got)
+	}
+	for _, want := range []string{"3 events", "unsupported_sec_level=1", "not_in_time_window=1", "unknown_engine_id=1"} {
+		if !strings.Contains(r.stderr.String(), want) {
+			t.Errorf("stderr lacks %q: %s", want, r.stderr.String())
+		}
+	}
+	if strings.Contains(r.stderr.String(), "warning:") {
+		t.Errorf("a warning for a file of mode 600: %s", r.stderr.String())
+	}
+	noSecrets(t, "trapd", r.stdout.String(), r.stderr.String())
+}
+
+func TestTrapdUsersFileErrors(t *testing.T) {
+	authFile := writeSecret(t, trapAuth)
+	empty := writeSecret(t, "")
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"the old schema", "users:\n  - name: pete\n    auth_pass: " + trapAuth + "\n", "users.yaml: yaml: unmarshal errors:\n  line 3: field auth_pass not found in type config.SNMPUser (passphrases go in a file of their own"},
+		{"a misplaced value", "users:\n  - name: pete\n    engine_ids: " + trapPriv + "\n", "value not shown"},
+		{"no name", "users:\n  - auth_pass_file: " + authFile + "\n", "users.yaml:2: users[0].name: required"},
+		{"no users", "users: []\n", "users.yaml:1: users: no user"},
+		{"twice", "users:\n  - name: a\n  - name: b\n  - name: a\n", "users.yaml:4: users[2].name: user a is listed twice"},
+		{"bad protocol", "users:\n  - name: pete\n    auth_proto: SHA3\n    auth_pass_file: " + authFile + "\n", "users.yaml:3: users[0].auth_proto: "},
+		{"bad engine ID", "users:\n  - name: pete\n    engine_ids: [\"12\"]\n", "users.yaml:3: users[0].engine_ids[0]: "},
+		{"bad level", "users:\n  - name: pete\n    min_security: high\n", "users.yaml:3: users[0].min_security: security level \"high\""},
+		{"both file and env", "users:\n  - name: pete\n    auth_pass_file: " + authFile + "\n    auth_pass_env: X\n", "users.yaml:2: users[0]: give auth_pass_file or auth_pass_env, not both"},
+		{"priv without auth", "users:\n  - name: pete\n    priv_pass_file: " + authFile + "\n", "a privacy passphrase needs an authentication passphrase"},
+		{"missing file", "users:\n  - name: pete\n    auth_pass_file: /nonexistent/pete.auth\n", "user pete: auth_pass_file: open /nonexistent/pete.auth: no such file or directory"},
+		{"empty file", "users:\n  - name: pete\n    auth_pass_file: " + empty + "\n", "user pete: auth_pass_file " + empty + ":1: the first line is empty"},
+		{"unset variable", "users:\n  - name: pete\n    auth_pass_env: TEST_TRAPD_UNSET\n", "user pete: auth_pass_env: environment variable TEST_TRAPD_UNSET is empty or not set"},
+		{"short passphrase", "users:\n  - name: pete\n    auth_pass_file: " + writeSecret(t, "short") + "\n", "at least 8"},
+	} {
+		users := writeUsers(t, tc.text)
+		code, out, errOut := runCLI(t, "", "trapd", "--listen", "127.0.0.1:0", "--users", users)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 mentioning %q", tc.name, code, errOut, tc.want)
+		}
+		noSecrets(t, "trapd "+tc.name, out, errOut)
+	}
+	// Others may read the users file or a passphrase file: a warning, as for the other files.
+	shared := writeSecret(t, trapAuth)
+	if err := os.Chmod(shared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	users := writeUsers(t, "users:\n  - name: pete\n    auth_pass_file: "+shared+"\n")
+	if err := os.Chmod(users, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	r := startTrapdCLI(t, "--users", users)
+	for _, want := range []string{"warning: --users " + users + " is readable by others (mode -rw-r-----); chmod 600 it",
+		"warning: --users " + users + ": user pete: " + shared + " is readable by others (mode -rw-r--r--); chmod 600 it"} {
+		if !strings.Contains(r.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
+		}
 	}
 }
 

@@ -55,14 +55,20 @@ type HTTP struct {
 
 // SNMPUser is an SNMPv3 USM user. Passphrases come from files or the environment.
 type SNMPUser struct {
-	Name         string   `yaml:"name"`
-	AuthProto    string   `yaml:"auth_proto"`
-	AuthPassFile string   `yaml:"auth_pass_file"`
-	AuthPassEnv  string   `yaml:"auth_pass_env"`
-	PrivProto    string   `yaml:"priv_proto"`
-	PrivPassFile string   `yaml:"priv_pass_file"`
-	PrivPassEnv  string   `yaml:"priv_pass_env"`
+	Name         string `yaml:"name"`
+	AuthProto    string `yaml:"auth_proto"` // default SHA, when a passphrase is given
+	AuthPassFile string `yaml:"auth_pass_file"`
+	AuthPassEnv  string `yaml:"auth_pass_env"`
+	PrivProto    string `yaml:"priv_proto"` // default AES, when a passphrase is given
+	PrivPassFile string `yaml:"priv_pass_file"`
+	PrivPassEnv  string `yaml:"priv_pass_env"`
+	// The trap receiver's users only: the engine IDs (hex) of the senders whose traps this
+	// user may sign, the lowest security level accepted from this user (the higher of it
+	// and the receiver's min_security applies), and no replay window for senders without
+	// engine boots and time (Luna Network HSM 7).
 	EngineIDs    []string `yaml:"engine_ids"`
+	MinSecurity  string   `yaml:"min_security"`
+	NoTimeliness bool     `yaml:"no_timeliness"`
 }
 
 // Duration reads "90s", "5m", "24h" and "30d".

@@ -43,6 +43,9 @@ func (s *Spec) Check() []component.Problem {
 	case s.User == nil && s.CommunityFile == "" && s.CommunityEnv == "":
 		ps = append(ps, component.Problemf("", "give community_file or community_env (v2c), or user (v3)"))
 	}
+	if s.User != nil {
+		ps = append(ps, s.User.Check("user", false)...)
+	}
 	return ps
 }
 
@@ -69,14 +72,14 @@ func init() {
 func (s *Spec) target(env component.Env) (notify.Target, error) {
 	t := notify.Target{Addr: s.Address, Inform: s.Inform, Timeout: 5 * time.Second, Retries: 2}
 	if s.User != nil {
-		u, err := s.User.USM(env.Getenv)
+		u, err := s.User.Resolve(env.Getenv)
 		if err != nil {
 			return t, err
 		}
 		t.Version, t.User = gosnmp.Version3, &u
 		return t, nil
 	}
-	c, err := config.Secret(s.CommunityFile, s.CommunityEnv, env.Getenv)
+	c, err := config.Secret("community", s.CommunityFile, s.CommunityEnv, env.Getenv)
 	if err != nil || c == "" {
 		return t, fmt.Errorf("no community: give community_file or community_env (err: %v)", err)
 	}

@@ -210,6 +210,7 @@ func (t Token) Public() Memory {
 // PINProblem is a token flag that predicts or reports a lockout, or a PIN that must change.
 type PINProblem struct {
 	Flag     Flags
+	Key      string // "locked", "final_try", "count_low", "to_be_changed"
 	Who      string // "user" or "SO"
 	Text     string // "PIN count low", "PIN final try", "PIN locked", "PIN to be changed"
 	Critical bool   // locked, or the next wrong PIN locks it; otherwise a warning
@@ -220,14 +221,14 @@ type PINProblem struct {
 func (t Token) PINProblems() []PINProblem {
 	var out []PINProblem
 	for _, p := range []PINProblem{
-		{FlagSOPINLocked, "SO", "PIN locked", true, "the SO cannot log in; re-initialise the token or follow the vendor's SO PIN recovery"},
-		{FlagUserPINLocked, "user", "PIN locked", true, "applications cannot log in; the SO must reset the user PIN (C_InitPIN)"},
-		{FlagSOPINFinalTry, "SO", "PIN final try", true, "one more wrong SO PIN locks it; stop the process that is trying"},
-		{FlagUserPINFinalTry, "user", "PIN final try", true, "one more wrong user PIN locks it; stop the application using a wrong PIN"},
-		{FlagSOPINCountLow, "SO", "PIN count low", false, "a wrong SO PIN was given since the last good login"},
-		{FlagUserPINCountLow, "user", "PIN count low", false, "a wrong user PIN was given since the last good login; look for a misconfigured client"},
-		{FlagSOPINToBeChanged, "SO", "PIN to be changed", false, "the SO PIN is the initial one or expired; change it"},
-		{FlagUserPINToBeChanged, "user", "PIN to be changed", false, "the user PIN is the initial one or expired; change it"},
+		{FlagSOPINLocked, "locked", "SO", "PIN locked", true, "the SO cannot log in; re-initialise the token or follow the vendor's SO PIN recovery"},
+		{FlagUserPINLocked, "locked", "user", "PIN locked", true, "applications cannot log in; the SO must reset the user PIN (C_InitPIN)"},
+		{FlagSOPINFinalTry, "final_try", "SO", "PIN final try", true, "one more wrong SO PIN locks it; stop the process that is trying"},
+		{FlagUserPINFinalTry, "final_try", "user", "PIN final try", true, "one more wrong user PIN locks it; stop the application using a wrong PIN"},
+		{FlagSOPINCountLow, "count_low", "SO", "PIN count low", false, "a wrong SO PIN was given since the last good login"},
+		{FlagUserPINCountLow, "count_low", "user", "PIN count low", false, "a wrong user PIN was given since the last good login; look for a misconfigured client"},
+		{FlagSOPINToBeChanged, "to_be_changed", "SO", "PIN to be changed", false, "the SO PIN is the initial one or expired; change it"},
+		{FlagUserPINToBeChanged, "to_be_changed", "user", "PIN to be changed", false, "the user PIN is the initial one or expired; change it"},
 	} {
 		if t.Flags.Has(p.Flag) {
 			out = append(out, p)

@@ -4,7 +4,6 @@ package poll
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -56,6 +55,9 @@ func (s *Spec) Check() []component.Problem {
 	if err := poller.CheckThresholds(s.Thresholds); err != nil {
 		ps = append(ps, component.Problemf("thresholds", "%v", err))
 	}
+	if s.User != nil {
+		ps = append(ps, s.User.Check("user", false)...)
+	}
 	return ps
 }
 
@@ -87,7 +89,7 @@ func init() {
 func (s *Spec) target(env component.Env) (poller.Target, error) {
 	tg := poller.Target{Addr: s.Host, Name: s.Name, Timeout: time.Duration(s.Timeout), Retries: s.Retries}
 	if s.User != nil {
-		u, err := s.User.USM(env.Getenv)
+		u, err := s.User.Resolve(env.Getenv)
 		if err != nil {
 			return tg, err
 		}
@@ -100,9 +102,9 @@ func (s *Spec) target(env component.Env) (poller.Target, error) {
 		}
 		return tg, nil
 	}
-	c, err := config.Secret(s.CommunityFile, s.CommunityEnv, env.Getenv)
+	c, err := config.Secret("community", s.CommunityFile, s.CommunityEnv, env.Getenv)
 	if err != nil {
-		return tg, fmt.Errorf("community: %w", err)
+		return tg, err
 	}
 	tg.Version, tg.Community = "2c", c
 	return tg, nil

@@ -12,7 +12,6 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
-	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
 // Spec is sources.traps.
@@ -38,12 +37,7 @@ func (s *Spec) Check() []component.Problem {
 			ps = append(ps, component.Problemf("min_security", "%v", err))
 		}
 	}
-	for i, u := range s.Users {
-		if u.Name == "" {
-			ps = append(ps, component.Problemf(fmt.Sprintf("users[%d].name", i), "required"))
-		}
-	}
-	return ps
+	return append(ps, config.CheckTrapUsers("users", s.Users)...)
 }
 
 // config reads the receiver's settings, its users' passphrases included.
@@ -60,17 +54,9 @@ func (s *Spec) config(env component.Env) (receiver.Config, error) {
 		rc.MinLevel = l
 	}
 	for _, u := range s.Users {
-		uu, err := u.USM(env.Getenv)
+		tu, err := u.TrapUser(env.Getenv)
 		if err != nil {
 			return rc, err
-		}
-		tu := receiver.User{User: uu}
-		for _, e := range u.EngineIDs {
-			id, err := usm.ParseEngineID(e)
-			if err != nil {
-				return rc, fmt.Errorf("user %s: engine_ids: %w", u.Name, err)
-			}
-			tu.EngineIDs = append(tu.EngineIDs, id)
 		}
 		rc.Users = append(rc.Users, tu)
 	}
@@ -89,7 +75,9 @@ users:
     auth_pass_file: /etc/hsmwatch/ops.auth
     priv_proto: AES
     priv_pass_file: /etc/hsmwatch/ops.priv
-    engine_ids: ["80001f8804..."]   # the senders' engine IDs, as the appliance shows them
+    engine_ids: ["80001f8804646c756e6131"]   # the senders' engine IDs (hex), as the appliance shows them
+    # min_security: authPriv        # this user's lowest level (the higher of it and the one above)
+    # no_timeliness: true           # no replay window (senders without engine boots and time)
 `
 
 func init() {
