@@ -298,7 +298,7 @@ func (d *Daemon) samples(ctx context.Context, r *poller.Result) {
 		for _, l := range s.Labels {
 			labels[l.Name] = l.Value
 		}
-		ms = append(ms, metrics.Sample{Host: r.Host, Name: s.Name, Labels: labels, Value: s.Value, Counter: s.Kind != poller.Gauge})
+		ms = append(ms, metrics.Sample{Host: r.Host, Name: s.Metric.Name, Help: s.Metric.Help, Labels: labels, Value: s.Metric.Value(s.Value), Counter: s.Metric.Counter})
 		ss = append(ss, store.Sample{Host: r.Host, Metric: s.Name, Labels: labels, Value: s.Value, Time: r.Time})
 	}
 	d.reg.SetSamples(r.Host, ms)
