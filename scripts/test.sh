@@ -23,9 +23,10 @@ go version
 # Debian packages the tests use as real peers: net-snmp's tools, agent and trap daemon
 # (snmp, snmpd, snmptrapd), SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 checks, gcc
 # for the test PKCS#11 module, PostgreSQL (the store's tests start their own server from
-# its binaries), Chromium for the dashboard's browser test. Tests that need one of them
-# fail, never skip, under CI=true.
-packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium)
+# its binaries), Chromium for the dashboard's browser test, Prometheus for promtool (the
+# daemon's /metrics test lints the exposition with it). Tests that need one of them fail,
+# never skip, under CI=true.
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -185,7 +185,10 @@ sinks:
 		return strings.Contains(out.String(), `"message":"serve-test udp line"`) && strings.Contains(out.String(), `"notification":"fanAttentionNotify"`)
 	}, out.String)
 
-	_, metrics := getBody(t, base+"/metrics")
+	status, metrics := getBody(t, base+"/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("/metrics: status %d:\n%s", status, metrics)
+	}
 	for _, want := range []string{"hsmwatch_events_dropped_total 0", "hsmwatch_events_total{", "hsmwatch_lines_read_total{source=\"file:" + logFile + "\"} 2",
 		"hsmwatch_pipeline_queue_depth", "hsmwatch_packets_read_total{source=\"syslog:udp://127.0.0.1:0\"} 1", "hsmwatch_parse_failures_total"} {
 		if !strings.Contains(metrics, want) {

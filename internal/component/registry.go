@@ -95,13 +95,18 @@ type Samples interface {
 	ForgetSamples(host string)
 }
 
-// Sample is one figure of one HSM: "storage_used_percent" of host "luna1", labels
-// {partition="p1"}.
+// Sample is one figure of one HSM: "memAvailReal" of host "luna1", labels {index="1"}.
 type Sample struct {
-	Name    string
-	Labels  map[string]string
-	Value   float64
-	Counter bool
+	Name   string // as stored (the dashboard charts it by this name)
+	Labels map[string]string
+	Value  float64 // as read
+	// How /metrics exports it, fixed by the component that reads it: the series name
+	// (snake_case, its unit last, without the hsmwatch_hsm_ prefix), its help, its value
+	// in that unit, and whether it is a counter. An empty Metric exports Name and Value.
+	Metric      string
+	Help        string
+	MetricValue float64
+	Counter     bool
 }
 
 // registry holds the kinds. Kinds register from their packages' init functions (as

@@ -115,7 +115,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		opts.Getenv = os.Getenv
 	}
 	cfg := opts.Config
-	d := &Daemon{opts: opts, log: opts.Logger, rules: &liveRules{}, reg: metrics.New(), names: newHostNames()}
+	d := &Daemon{opts: opts, log: opts.Logger, rules: &liveRules{}, reg: metrics.NewWith(metrics.Options{Logger: opts.Logger}), names: newHostNames()}
 	d.cfg.Store(cfg)
 	defer func() {
 		if err != nil {

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/web/api"
 	"github.com/hsmwatch/hsmwatch/internal/web/dashboard"
@@ -38,7 +36,7 @@ func (d *Daemon) listen(cfg *config.Config) error {
 	mux := http.NewServeMux()
 	// Rules: the live catalog, so /api/rules/{id} answers from the one a reload installed.
 	mux.Handle("/api/", api.New(d.store, api.Options{Logger: d.log, Rules: d.rules}))
-	mux.Handle("/metrics", promhttp.HandlerFor(d.reg.Gatherer(), promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", d.reg.Handler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "OK")
 	})

@@ -30,6 +30,9 @@ func TestPKCS11Samples(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d:\n%s", path, resp.StatusCode, b)
+		}
 		return string(b)
 	}
 	deadline := time.Now().Add(20 * time.Second)

@@ -293,6 +293,9 @@ func scrapeMetrics(t *testing.T, d *Daemon) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: status %d:\n%s", resp.StatusCode, b)
+	}
 	return string(b)
 }
 

@@ -26,7 +26,11 @@ func (s samples) PutSamples(ctx context.Context, host string, at time.Time, in [
 	ms := make([]metrics.Sample, 0, len(in))
 	ss := make([]store.Sample, 0, len(in))
 	for _, x := range in {
-		ms = append(ms, metrics.Sample{Host: host, Name: x.Name, Labels: x.Labels, Value: x.Value, Counter: x.Counter})
+		m := metrics.Sample{Host: host, Name: x.Name, Labels: x.Labels, Value: x.Value, Counter: x.Counter}
+		if x.Metric != "" {
+			m.Name, m.Help, m.Value = x.Metric, x.Help, x.MetricValue
+		}
+		ms = append(ms, m)
 		ss = append(ss, store.Sample{Host: host, Metric: x.Name, Labels: x.Labels, Value: x.Value, Time: at})
 	}
 	s.reg.SetSamples(host, ms)

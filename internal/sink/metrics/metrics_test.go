@@ -2,13 +2,12 @@ package metrics
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/component"
@@ -19,23 +18,21 @@ import (
 
 func scrape(t *testing.T, r *Registry) string {
 	t.Helper()
-	srv := httptest.NewServer(promhttp.HandlerFor(r.Gatherer(), promhttp.HandlerOpts{}))
+	srv := httptest.NewServer(r.Handler())
 	defer srv.Close()
 	resp, err := http.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.String()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: status %d:\n%s", resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 // Events are counted by host, component and level, open alarms follow the tracker,

@@ -40,7 +40,7 @@ func (t *Table) addText(name, text string) error {
 func parseEntryLine(line string) (*Entry, error) {
 	f := strings.Fields(line)
 	if len(f) < 3 {
-		return nil, fmt.Errorf("want OID MODULE::name kind [syntax] [enums]: %q", line)
+		return nil, fmt.Errorf("want OID MODULE::name kind [syntax] [units:UNITS] [enums]: %q", line)
 	}
 	if !isNumeric(f[0]) {
 		return nil, fmt.Errorf("%q is not a numeric OID", f[0])
@@ -68,7 +68,11 @@ func parseEntryLine(line string) (*Entry, error) {
 		}
 		e.Enums, rest = enums, rest[:len(rest)-1]
 	}
+	if len(rest) > 0 && strings.HasPrefix(rest[len(rest)-1], "units:") {
+		e.Units, rest = strings.TrimPrefix(rest[len(rest)-1], "units:"), rest[:len(rest)-1]
+	}
 	e.Syntax = strings.Join(rest, " ")
+	e.Base = baseOf(e.Syntax, nil)
 	return e, nil
 }
 

@@ -50,6 +50,7 @@ type loader struct {
 	oids    map[string]string // "MODULE::name" -> OID, memoised
 	busy    map[string]bool   // cycle guard
 	enums   map[string]map[int64]string
+	tcs     map[string]string // textual convention or type name -> the syntax it stands for
 }
 
 // Load parses every MIB file in dirs (files and folders; not recursive) and adds their
@@ -134,7 +135,7 @@ func (l *loader) parse(file string, explicit bool) error {
 
 func newLoader() *loader {
 	l := &loader{modules: map[string]*module{}, oids: map[string]string{}, busy: map[string]bool{},
-		enums: map[string]map[int64]string{}}
+		enums: map[string]map[int64]string{}, tcs: map[string]string{}}
 	for k, v := range wellKnownEnums {
 		l.enums[k] = v
 	}
@@ -163,9 +164,14 @@ func (l *loader) parseText(file string, text []byte) (err error) {
 		m.nodes[string(n.Name)] = n
 	}
 	for _, ty := range ast.Body.Types {
-		if syn := typeSyntax(ty); syn != nil && len(syn.Enum) > 0 {
+		syn := typeSyntax(ty)
+		if syn == nil {
+			continue
+		}
+		if len(syn.Enum) > 0 {
 			l.enums[string(ty.Name)] = enumsOf(syn.Enum)
 		}
+		l.tcs[string(ty.Name)] = string(syn.Name)
 	}
 	name := string(ast.Name)
 	if prev, ok := l.modules[name]; ok {
@@ -227,7 +233,7 @@ func (l *loader) entry(m *module, n *parser.Node, oid string) *Entry {
 	switch {
 	case n.ObjectType != nil:
 		ot := n.ObjectType
-		e.Units = ot.Units
+		e.Units, e.Description = ot.Units, ot.Description
 		switch {
 		case ot.Syntax.Sequence != nil:
 			e.Kind, e.Syntax = KindTable, "SEQUENCE OF "+string(*ot.Syntax.Sequence)
@@ -237,7 +243,8 @@ func (l *loader) entry(m *module, n *parser.Node, oid string) *Entry {
 			e.Kind = KindScalar // markColumns turns the objects under a row into columns
 		}
 		if st := ot.Syntax.Type; st != nil {
-			e.Syntax = string(st.Name)
+			e.Syntax = strings.Join(strings.Fields(string(st.Name)), " ")
+			e.Base = baseOf(e.Syntax, l.tcs)
 			if len(st.Enum) > 0 {
 				e.Enums = enumsOf(st.Enum)
 			} else if en, ok := l.enums[string(st.Name)]; ok {

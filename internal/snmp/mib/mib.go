@@ -37,9 +37,16 @@ type Entry struct {
 	Module string
 	Name   string
 	Kind   Kind
-	Syntax string           // the base syntax: INTEGER, OCTET STRING, Counter64, a TC name...
-	Enums  map[int64]string // named numbers of an enumerated syntax
-	Units  string
+	Syntax string // the syntax as written: INTEGER, OCTET STRING, Counter64, a TC name...
+	// Base is the SMI base type Syntax resolves to through textual conventions
+	// (DisplayString is OCTET STRING, TimeStamp is TimeTicks): one of the Base* names, ""
+	// when the syntax is not known.
+	Base  string
+	Enums map[int64]string // named numbers of an enumerated syntax
+	Units string           // the UNITS clause ("kB", "seconds"), "" without one
+	// Description is the DESCRIPTION clause as written (line breaks and indentation
+	// kept); "" for built-in entries.
+	Description string
 	// Objects are the varbinds a notification carries (MODULE::name).
 	Objects []string
 	// Origin says where the entry came from: "builtin" or "file:line".

@@ -189,7 +189,8 @@ func samples(r *poller.Result) []component.Sample {
 		for _, l := range s.Labels {
 			labels[l.Name] = l.Value
 		}
-		out = append(out, component.Sample{Name: s.Name, Labels: labels, Value: s.Value, Counter: s.Kind != poller.Gauge})
+		out = append(out, component.Sample{Name: s.Name, Labels: labels, Value: s.Value,
+			Metric: s.Metric.Name, Help: s.Metric.Help, MetricValue: s.Metric.Value(s.Value), Counter: s.Metric.Counter})
 	}
 	return out
 }
