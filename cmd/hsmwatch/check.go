@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
-	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
 )
 
 // checkCommand groups the Nagios/Icinga checks (issue 6). Every check writes the plugin

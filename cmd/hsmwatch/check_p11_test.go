@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 )
 
 // runCheck runs hsmwatch in this process and returns the exit status and standard output;

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
-	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
 )
 
 type tokenFlags struct {

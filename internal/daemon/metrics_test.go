@@ -19,8 +19,8 @@ import (
 	"github.com/hsmwatch/hsmwatch"
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/sim"
-	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 	"github.com/hsmwatch/hsmwatch/internal/source/poll"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )

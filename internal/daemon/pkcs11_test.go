@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
-	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 )
 
 // TestPKCS11Samples: a configured PKCS#11 library is probed and its token's figures show

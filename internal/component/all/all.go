@@ -7,7 +7,7 @@ import (
 	// Sources.
 	_ "github.com/hsmwatch/hsmwatch/internal/source/fifo"
 	_ "github.com/hsmwatch/hsmwatch/internal/source/follow"
-	_ "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
+	_ "github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
 	_ "github.com/hsmwatch/hsmwatch/internal/source/poll"
 	_ "github.com/hsmwatch/hsmwatch/internal/source/syslog"
 	_ "github.com/hsmwatch/hsmwatch/internal/source/traps"

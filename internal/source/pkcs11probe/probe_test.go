@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 )
 
 // The spec's Luna partition (p11memmon's verbose example) and a second token with every

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	pkcs11probe "github.com/hsmwatch/hsmwatch/internal/source/pkcs11"
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11/p11test"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 )
 
 func tokenBySlot(t *testing.T, toks []pkcs11probe.Token, slot uint) pkcs11probe.Token {

@@ -1,5 +1,5 @@
 // Package p11test gives tests PKCS#11 libraries to probe: fakep11, the small module under
-// internal/source/pkcs11/testdata/fakep11 that reports the figures a test chooses (built
+// internal/source/pkcs11probe/testdata/fakep11 that reports the figures a test chooses (built
 // with gcc into the test's temporary folder), and SoftHSM2 tokens in a temporary token
 // folder. A missing tool (gcc, softhsm2-util, the SoftHSM library) fails the test when CI=true
 // and skips it otherwise.
@@ -47,7 +47,7 @@ func pkgOf(program string) string {
 	return program
 }
 
-// dir returns the folder of this source file's package (internal/source/pkcs11/p11test).
+// dir returns the folder of this source file's package (internal/source/pkcs11probe/p11test).
 func dir(t testing.TB) string {
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
