@@ -1,15 +1,5 @@
 package daemon
 
-import (
-	"sync/atomic"
-)
-
-// atomicCounter counts for /metrics from any goroutine.
-type atomicCounter struct{ n atomic.Uint64 }
-
-func (c *atomicCounter) add()           { c.n.Add(1) }
-func (c *atomicCounter) value() float64 { return float64(c.n.Load()) }
-
 // registerMetrics exposes the pipeline's, the reloads' and the live stream's counters
 // (each source and sink registers its own where it is built).
 func (d *Daemon) registerMetrics() {

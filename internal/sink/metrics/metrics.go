@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -109,8 +110,8 @@ func NewWith(o Options) *Registry {
 		ConstLabels: buildLabels(debug.ReadBuildInfo),
 	})
 	build.Set(1)
-	r.reg.MustRegister(r.events, r.errors, build, prometheus.NewGoCollector(),
-		prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}), (*collector)(r))
+	r.reg.MustRegister(r.events, r.errors, build, collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), (*collector)(r))
 	return r
 }
 
