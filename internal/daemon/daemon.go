@@ -28,6 +28,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	_ "github.com/hsmwatch/hsmwatch/internal/component/all" // every kind of source and sink
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/hosts"
 	"github.com/hsmwatch/hsmwatch/internal/pipeline"
 	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"github.com/hsmwatch/hsmwatch/internal/sink/metrics"
@@ -80,7 +81,7 @@ type Daemon struct {
 	reg         *metrics.Registry
 	metricsSink metrics.Sink
 	hub         *live.Hub
-	names       *hostNames
+	names       *hosts.Book
 	gen         generations
 	ln          net.Listener
 	srv         *http.Server
@@ -115,7 +116,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		opts.Getenv = os.Getenv
 	}
 	cfg := opts.Config
-	d := &Daemon{opts: opts, log: opts.Logger, rules: &liveRules{}, reg: metrics.NewWith(metrics.Options{Logger: opts.Logger}), names: newHostNames()}
+	d := &Daemon{opts: opts, log: opts.Logger, rules: &liveRules{}, reg: metrics.NewWith(metrics.Options{Logger: opts.Logger}), names: hosts.New()}
 	d.cfg.Store(cfg)
 	defer func() {
 		if err != nil {
@@ -255,11 +256,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- d.srv.Serve(d.ln) }()
 	d.log.Info("hsmwatch serving", "http", d.ln.Addr().String(), "sources", len(d.units()))
-	for _, a := range d.SyslogAddrs() {
-		d.log.Info("syslog listening", "network", a.Network(), "addr", a.String())
-	}
-	if a := d.TrapAddr(); a != nil {
-		d.log.Info("trap receiver listening", "addr", a.String())
+	for _, u := range d.units() {
+		if l, ok := u.src.(component.Listener); ok {
+			for _, a := range l.Addrs() {
+				d.log.Info("listening", "source", u.name, "network", a.Network(), "addr", a.String())
+			}
+		}
 	}
 	retainDone := make(chan struct{})
 	go func() { defer close(retainDone); d.retain(srcCtx) }()
@@ -409,9 +411,9 @@ func (d *Daemon) retainOnce(ctx context.Context) {
 	}
 }
 
-// addrs are the bound addresses of the running sources of one kind ("syslog", "traps"),
-// in the configuration's order, for the demo and tests that listen on port 0.
-func (d *Daemon) addrs(kind string) []net.Addr {
+// Addrs are the bound addresses of the running sources of one kind ("syslog",
+// "traps"), in the configuration's order, for the demo and tests that listen on port 0.
+func (d *Daemon) Addrs(kind string) []net.Addr {
 	var out []net.Addr
 	for _, u := range d.units() {
 		if l, ok := u.src.(component.Listener); ok && strings.HasPrefix(u.id, kind+":") {
@@ -419,15 +421,4 @@ func (d *Daemon) addrs(kind string) []net.Addr {
 		}
 	}
 	return out
-}
-
-// SyslogAddrs are the bound addresses of the syslog listeners.
-func (d *Daemon) SyslogAddrs() []net.Addr { return d.addrs("syslog") }
-
-// TrapAddr is the bound address of the trap receiver (nil without one).
-func (d *Daemon) TrapAddr() net.Addr {
-	if a := d.addrs("traps"); len(a) > 0 {
-		return a[0]
-	}
-	return nil
 }

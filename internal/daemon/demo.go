@@ -117,13 +117,13 @@ sources:
 			d.Close()
 		}
 	}()
-	syslogAddrs := d.SyslogAddrs()
-	if len(syslogAddrs) == 0 || d.TrapAddr() == nil {
+	syslogAddrs, trapAddrs := d.Addrs("syslog"), d.Addrs("traps")
+	if len(syslogAddrs) == 0 || len(trapAddrs) == 0 {
 		return nil, errors.New("demo: the daemon has no syslog or trap listener")
 	}
 	users := []sim.UserConfig{{Name: demoUser, Auth: "SHA", AuthPass: secrets[demoAuthEnv], Priv: "AES", PrivPass: secrets[demoPrivEnv]}}
 	no := false
-	fc := &sim.FleetConfig{Seed: 1, Activity: &no, TrapTargets: []string{d.TrapAddr().String()},
+	fc := &sim.FleetConfig{Seed: 1, Activity: &no, TrapTargets: []string{trapAddrs[0].String()},
 		HSMs: []sim.HSMConfig{{Vendor: sim.VendorDinamo, Addr: agents[0], Scenarios: o.Dinamo}}}
 	for i := range 2 {
 		fc.HSMs = append(fc.HSMs, sim.HSMConfig{Vendor: sim.VendorLuna, Addr: agents[i+1], Hostname: lunaNames[i],

@@ -14,7 +14,8 @@ import (
 )
 
 // TestPKCS11Samples: a configured PKCS#11 library is probed and its token's figures show
-// in /metrics and in /api/hsms.
+// in /metrics and in /api/hsms, with the verdict of the health code "check token" uses:
+// 60 % of the private memory in use is below p11memmon's 75 % warning.
 func TestPKCS11Samples(t *testing.T) {
 	fake := p11test.NewFake(t, p11test.BuildFake(t),
 		"token slot=1 label=TOK1 serial=77 sessions=3 total_private=1000 free_private=400")
@@ -39,7 +40,9 @@ func TestPKCS11Samples(t *testing.T) {
 	for {
 		m, h := get("/metrics"), get("/api/hsms")
 		if strings.Contains(m, `hsmwatch_hsm_pkcs11_sessions{host="TOK1",library="`+fake.Lib+`",serial="77",slot="1"} 3`) &&
-			strings.Contains(m, `hsmwatch_hsm_pkcs11_private_memory_free_bytes{host="TOK1"`) && strings.Contains(h, `"host":"TOK1"`) {
+			strings.Contains(m, `hsmwatch_hsm_pkcs11_private_memory_free_bytes{host="TOK1"`) && strings.Contains(h, `"host":"TOK1"`) &&
+			strings.Contains(m, `hsmwatch_hsm_pkcs11_private_memory_used_percent{host="TOK1",library="`+fake.Lib+`",serial="77",slot="1"} 60`) &&
+			strings.Contains(m, `hsmwatch_hsm_pkcs11_token_status{host="TOK1",library="`+fake.Lib+`",serial="77",slot="1"} 0`) {
 			break
 		}
 		if time.Now().After(deadline) {

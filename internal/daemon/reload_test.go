@@ -363,7 +363,7 @@ func TestReloadTrapCommunities(t *testing.T) {
 	next := conf("first", "second")
 	d, stop := runDaemon(t, Options{Config: conf("first"), Logger: slog.New(slog.DiscardHandler),
 		Load: func() (*config.Config, error) { return next, nil }})
-	addr := d.TrapAddr().String()
+	addr := d.Addrs("traps")[0].String()
 	send := func(community, marker string) {
 		tg := notify.Target{Addr: addr, Version: gosnmp.Version2c, Community: community}
 		vars := []gosnmp.SnmpPDU{
@@ -388,7 +388,7 @@ func TestReloadTrapCommunities(t *testing.T) {
 	if err := d.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if got := d.TrapAddr().String(); got != addr {
+	if got := d.Addrs("traps")[0].String(); got != addr {
 		t.Fatalf("the receiver moved from %s to %s", addr, got)
 	}
 	send("second", "after")

@@ -26,7 +26,7 @@ func (s samples) PutSamples(ctx context.Context, host string, at time.Time, in [
 	ms := make([]metrics.Sample, 0, len(in))
 	ss := make([]store.Sample, 0, len(in))
 	for _, x := range in {
-		m := metrics.Sample{Host: host, Name: x.Name, Labels: x.Labels, Value: x.Value, Counter: x.Counter}
+		m := metrics.Sample{Host: host, Name: x.Name, Help: x.Help, Labels: x.Labels, Value: x.Value, Counter: x.Counter}
 		if x.Metric != "" {
 			m.Name, m.Help, m.Value = x.Metric, x.Help, x.MetricValue
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -27,7 +28,9 @@ type Config struct {
 	URL string // base URL: http://alertmanager:9093
 	// Resend is how often open alarms are sent again (default 1m; keep it below the
 	// Alertmanager's resolve_timeout, 5m by default).
-	Resend  time.Duration
+	Resend time.Duration
+	// Backoff paces the retries of a failed post (the sinks' shared policy).
+	Backoff sink.Backoff
 	Timeout time.Duration // per request (default 10s)
 	// GeneratorURL links an alert back to hsmwatch's dashboard (optional).
 	GeneratorURL string
@@ -134,24 +137,33 @@ func (s *Sink) resolve(a state.Alarm) {
 	s.done = append(s.done, al)
 }
 
-// Run sends the alerts on every change and every Resend until ctx ends.
+// Run sends the alerts on every change and every Resend until ctx ends; a failed post
+// is tried again with the sinks' shared back-off rather than at the next resend.
 func (s *Sink) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Resend)
 	defer t.Stop()
+	failures := 0
 	for {
-		s.flush(ctx)
+		var retry <-chan time.Time
+		if s.flush(ctx) {
+			failures = 0
+		} else {
+			retry = time.After(s.cfg.Backoff.Wait(failures))
+			failures++
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		case <-s.wake:
+		case <-retry:
 		}
 	}
 }
 
 // flush posts the open alerts and the pending resolutions; resolutions leave the queue
-// only once accepted.
-func (s *Sink) flush(ctx context.Context) {
+// only once accepted. It reports whether nothing is left to retry.
+func (s *Sink) flush(ctx context.Context) bool {
 	s.mu.Lock()
 	alerts := make([]Alert, 0, len(s.open)+len(s.done))
 	for _, a := range s.open {
@@ -161,19 +173,20 @@ func (s *Sink) flush(ctx context.Context) {
 	alerts = append(alerts, s.done...)
 	s.mu.Unlock()
 	if len(alerts) == 0 {
-		return
+		return true
 	}
 	if err := s.post(ctx, alerts); err != nil {
 		s.mu.Lock()
 		s.failures++
 		s.mu.Unlock()
-		s.cfg.Logger.Warn("alertmanager post failed; sent again at the next change or resend", "url", s.cfg.URL, "alerts", len(alerts), "err", err)
-		return
+		s.cfg.Logger.Warn("alertmanager post failed; retrying with back-off", "url", s.cfg.URL, "alerts", len(alerts), "err", err)
+		return false
 	}
 	s.mu.Lock()
 	s.done = s.done[nDone:]
 	s.sent += int64(len(alerts))
 	s.mu.Unlock()
+	return true
 }
 
 func (s *Sink) post(ctx context.Context, alerts []Alert) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/parse"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -128,4 +129,29 @@ func TestNewRefusesBadURL(t *testing.T) {
 	if _, err := New(Config{URL: "alertmanager:9093"}); err == nil {
 		t.Fatal("accepted a URL without scheme")
 	}
+}
+
+// A post that fails is tried again with the shared back-off, not an hour later at the
+// next resend, and without a new event to wake it.
+func TestFailedPostRetriedWithBackoff(t *testing.T) {
+	am := &fakeAM{}
+	srv := httptest.NewServer(am)
+	defer srv.Close()
+	cat, err := classify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := state.New(state.Config{}, cat)
+	s, err := New(Config{URL: srv.URL, Resend: time.Hour, Backoff: sink.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	am.down.Store(true)
+	s.Write(ctx, batchOf(t, tr, cat, "2026 Nov 22 10:02:00 lunaA local4 notice ipmievd: Power Supply sensor PSU2_Status . - Failure detected Asserted"))
+	wait(t, "three failed posts", func() bool { _, f := s.Counts(); return f >= 3 })
+	am.down.Store(false)
+	wait(t, "the alert after the target came back", func() bool { return len(am.last()) == 1 })
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
 )
 
 // Config is one webhook.
@@ -36,10 +37,10 @@ type Config struct {
 	// info, debug); empty sends the significant events only (event.Significant).
 	MinLevel string
 	Timeout  time.Duration // per request (default 10s)
-	// MaxBackoff bounds the wait between retries (default 1m).
-	MaxBackoff time.Duration
-	Client     *http.Client
-	Logger     *slog.Logger
+	// Backoff paces the retries: the sinks' shared policy, from 1s to 1m by default.
+	Backoff sink.Backoff
+	Client  *http.Client
+	Logger  *slog.Logger
 }
 
 // Stats counts deliveries.
@@ -66,8 +67,11 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = time.Minute
+	if cfg.Backoff.Min <= 0 {
+		cfg.Backoff.Min = time.Second
+	}
+	if cfg.Backoff.Max <= 0 {
+		cfg.Backoff.Max = time.Minute
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
@@ -180,7 +184,7 @@ func (s *Sink) pending() ([]string, error) {
 
 // Run delivers the spool in order until ctx ends.
 func (s *Sink) Run(ctx context.Context) error {
-	backoff := time.Second
+	attempt := 0
 	for {
 		files, err := s.pending()
 		if err != nil {
@@ -193,16 +197,17 @@ func (s *Sink) Run(ctx context.Context) error {
 			}
 			if !ok {
 				s.retries.Add(1)
-				s.cfg.Logger.Warn("webhook delivery failed; retrying", "url", redact(s.cfg.URL), "batch", files[0], "retry_in", backoff, "err", err)
+				wait := s.cfg.Backoff.Wait(attempt)
+				attempt++
+				s.cfg.Logger.Warn("webhook delivery failed; retrying", "url", redact(s.cfg.URL), "batch", files[0], "retry_in", wait, "err", err)
 				select {
 				case <-ctx.Done():
 					return nil
-				case <-time.After(backoff):
+				case <-time.After(wait):
 				}
-				backoff = min(2*backoff, s.cfg.MaxBackoff)
 				continue
 			}
-			backoff = time.Second
+			attempt = 0
 			files = files[1:]
 		}
 		select {

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -81,7 +82,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestSpoolSurvivesDowntimeAndRestart(t *testing.T) {
 	tg, srv := newTarget(t)
 	dir := t.TempDir()
-	s1, err := New(Config{URL: srv.URL, SpoolDir: dir, MaxBackoff: 20 * time.Millisecond})
+	s1, err := New(Config{URL: srv.URL, SpoolDir: dir, Backoff: sink.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestSpoolSurvivesDowntimeAndRestart(t *testing.T) {
 	}
 
 	tg.up.Store(true)
-	s2, err := New(Config{URL: srv.URL, SpoolDir: dir, MaxBackoff: 20 * time.Millisecond})
+	s2, err := New(Config{URL: srv.URL, SpoolDir: dir, Backoff: sink.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,18 +52,19 @@ func init() {
 			if log == nil {
 				log = slog.New(slog.DiscardHandler)
 			}
-			return &probeSource{lib: s.Library, interval: interval, samples: env.Samples, log: log}, nil
+			return &probeSource{lib: s.Library, interval: interval, samples: env.Samples, log: log, thresholds: DefaultThresholds()}, nil
 		}})
 }
 
 // probeSource probes one library on a schedule. A failed or stuck probe is counted and
 // logged; the library is loaded at each probe, never kept open in between.
 type probeSource struct {
-	lib      string
-	interval time.Duration
-	samples  component.Samples
-	log      *slog.Logger
-	pr       Prober
+	lib        string
+	interval   time.Duration
+	samples    component.Samples
+	log        *slog.Logger
+	thresholds Thresholds
+	pr         Prober
 
 	probes, failures atomic.Int64
 }
@@ -100,10 +101,26 @@ func (p *probeSource) probe(ctx context.Context) {
 		return
 	}
 	for _, t := range rep.Tokens {
-		if ss := tokenSamples(p.lib, t); len(ss) > 0 {
-			p.samples.PutSamples(ctx, tokenHost(p.lib, t), t.ReadAt, ss)
-		}
+		ss := append(tokenSamples(p.lib, t), healthSamples(p.lib, TokenHealth(t, p.thresholds))...)
+		p.samples.PutSamples(ctx, tokenHost(p.lib, t), t.ReadAt, ss)
 	}
+}
+
+// healthSamples are the verdicts of TokenHealth, the code "hsmwatch check token" and
+// "check memory" report from: the token's status (the Nagios codes: 0 OK, 1 WARNING, 2
+// CRITICAL, 3 UNKNOWN) and the memory in use, in percent.
+func healthSamples(lib string, h Health) []component.Sample {
+	labels := map[string]string{"library": lib, "slot": strconv.FormatUint(uint64(h.Token.Slot), 10), "serial": h.Token.Serial}
+	out := []component.Sample{{Name: "pkcs11_token_status", Labels: labels, Value: float64(h.Status),
+		Help: "Token health as hsmwatch check token judges it: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."}}
+	for _, f := range h.Findings {
+		if f.Memory == nil || f.Memory.Problem != MemoryFine {
+			continue
+		}
+		out = append(out, component.Sample{Name: "pkcs11_" + f.Memory.Kind + "_memory_used_percent", Labels: labels, Value: f.Memory.Percent,
+			Help: "Token memory in use, in percent of its total (p11memmon's figure)."})
+	}
+	return out
 }
 
 // tokenHost names a token: its label, else its serial, else its slot.

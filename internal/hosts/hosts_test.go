@@ -1,4 +1,4 @@
-package daemon
+package hosts
 
 import (
 	"testing"
@@ -13,7 +13,7 @@ func trapFrom(peer, host, oid string) *event.Event {
 }
 
 func TestHostNames(t *testing.T) {
-	h := newHostNames()
+	h := New()
 	h.Learn("10.0.0.5:161", "dinamo", "TCA5822466")
 	h.Learn("127.0.0.1:1611", "dinamo", "dinamo-lab")
 	h.Learn("127.0.0.1:1612", "luna-network", "luna-lab")

@@ -1,4 +1,7 @@
-package daemon
+// Package hosts attributes events that name no host of their own to the HSM a poller
+// found at the sender's address (component.Hosts): the poll source teaches it, the trap
+// receiver asks it.
+package hosts
 
 import (
 	"net"
@@ -9,16 +12,17 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/event"
 )
 
-// hostNames attributes the traps that carry no host name of their own (a Dinamo's: only
+// Book attributes the traps that carry no host name of their own (a Dinamo's: only
 // Luna traps name their host, in ssLogReference) to the HSM a poller found at the same
 // address, so that an HSM's traps, events and figures are one HSM on the dashboard and
 // in the API rather than a name and an IP address.
-type hostNames struct {
+type Book struct {
 	mu   sync.Mutex
 	byIP map[netip.Addr]map[string]string // address -> vendor ("dinamo", "luna", "generic") -> host
 }
 
-func newHostNames() *hostNames { return &hostNames{byIP: map[netip.Addr]map[string]string{}} }
+// New returns an empty book.
+func New() *Book { return &Book{byIP: map[netip.Addr]map[string]string{}} }
 
 // vendor is the family of a poll profile.
 func vendor(profile string) string {
@@ -33,7 +37,7 @@ func vendor(profile string) string {
 
 // Learn records that the poller of target ("HOST:PORT" or "HOST") found host, with
 // profile. A target given by name is resolved at each poll (cheap next to the poll).
-func (h *hostNames) Learn(target, profile, host string) {
+func (h *Book) Learn(target, profile, host string) {
 	if host == "" {
 		return
 	}
@@ -66,7 +70,7 @@ func (h *hostNames) Learn(target, profile, host string) {
 // Name renames ev's host when it is only the sender's address and a poller knows the
 // HSM there: the one of the trap's vendor, else the only one at that address. The
 // address stays in the event's input and its "peer" field.
-func (h *hostNames) Name(ev *event.Event) {
+func (h *Book) Name(ev *event.Event) {
 	peer, err := netip.ParseAddrPort(ev.Input)
 	if err != nil || ev.Host != peer.Addr().String() {
 		return // the trap named its host, or came from elsewhere
