@@ -117,7 +117,7 @@ func New(opts Options) *Hub {
 type Stats struct {
 	Clients   int   // streams open now
 	Published int64 // batches handed to the streams
-	Dropped   int64 // streams ended because the browser read too slowly
+	Dropped   int64 // streams ended because the browser read too slowly (queue full or write timed out)
 	Refused   int64 // streams refused: too many, or the hub was shutting down
 }
 

@@ -2,6 +2,7 @@ package live
 
 import (
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -83,6 +84,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// The browser stopped reading: as much a slow client as a full queue.
+				h.dropped.Add(1)
+			}
 			log.Info("live: stream ended: write failed", "err", err)
 			return
 		}
