@@ -137,6 +137,11 @@ func levelWord(word string) string {
 	if len(word) < 3 || len(word) > 13 {
 		return ""
 	}
+	switch word[0] | 0x20 { // the first letters of the words below: most hosts stop here
+	case 'a', 'c', 'd', 'e', 'f', 'i', 'n', 'p', 's', 't', 'w':
+	default:
+		return ""
+	}
 	var b [13]byte
 	for i := 0; i < len(word); i++ {
 		c := word[i]
