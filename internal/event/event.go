@@ -20,6 +20,11 @@ const (
 	SourceLunaAlarm  = "luna-alarm"
 	SourceKernel     = "kernel"
 	SourceDinamoLog  = "dinamo-log"
+	SourceLunaAudit  = "luna-audit"     // the Luna HSM audit log ("79,12/02/29 16:33:31,S/N ...")
+	SourceAppLog     = "app-log"        // application logs: ISO-8601 time and a level word
+	SourceLogfmt     = "logfmt"         // key=value lines (time=, level=, msg=)
+	SourceSyslogBody = "syslog-body"    // "process[pid]: message" without a syslog header
+	SourceJava       = "java-exception" // the head of a Java stack trace
 	SourceSNMPTrap   = "snmp-trap"
 	SourceSNMPPoll   = "snmp-poll"
 	SourcePKCS11     = "pkcs11"

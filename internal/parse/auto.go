@@ -13,11 +13,13 @@ import (
 type auto struct {
 	o                                 Options
 	luna, bsd, rfc5424, alarm, dinamo Parser
+	audit, logfmt, body, java         Parser
 }
 
 func newAuto(o Options) *auto {
 	return &auto{o: o, luna: newLunaSyslog(o), bsd: newRFC3164(o), rfc5424: newRFC5424(o),
-		alarm: newLunaAlarm(o), dinamo: newDinamo(o)}
+		alarm: newLunaAlarm(o), dinamo: newDinamo(o), audit: newLunaAudit(o),
+		logfmt: newLogfmt(o), body: newSyslogBody(o), java: newJavaException(o)}
 }
 
 func (p *auto) Format() string { return Auto }
@@ -48,13 +50,16 @@ func (p *auto) parse(line string, ev *event.Event) error {
 		}
 		return p.bsd.Parse(line, ev)
 	case isDigit(c) && len(line) > 4:
+		if isLunaAudit(line) {
+			return p.audit.Parse(line, ev) // "79,12/02/29 16:33:31,S/N ..."
+		}
 		switch line[4] {
 		case ' ', '\t':
 			return p.luna.Parse(line, ev)
 		case '/':
 			return p.dinamo.Parse(line, ev)
 		case '-':
-			return p.bsd.Parse(line, ev)
+			return p.isoFirst(line, ev)
 		}
 		return p.alarm.Parse(line, ev) // "<epoch> <msg>" driver log records
 	case c == '[':
@@ -63,10 +68,53 @@ func (p *auto) parse(line string, ev *event.Event) error {
 	if _, _, ok := monthAt(line, 0); ok && len(line) > 3 && isSpace(line[3]) {
 		return p.monthFirst(line, ev)
 	}
+	err := errNoFormat
 	if strings.Contains(line, "ALM") {
-		return p.alarm.Parse(line, ev)
+		if err = p.alarm.Parse(line, ev); err == nil {
+			return nil
+		}
+		p.again(line, ev)
 	}
-	return fail(Auto, "no known log format starts like this line")
+	// Lines without a header: tried in turn, the most particular shape first; each
+	// rejects a line of another shape on its first bytes.
+	for _, q := range [...]Parser{p.java, p.logfmt, p.body} {
+		if q == p.logfmt && !looksLogfmt(line) {
+			continue
+		}
+		if q.Parse(line, ev) == nil {
+			return nil
+		}
+		p.again(line, ev)
+	}
+	return err
+}
+
+// The rejections met on the way through the formats a line is tried in are made once:
+// trying must allocate nothing.
+var (
+	errNoFormat = fail(Auto, "no known log format starts like this line")
+	errNoLevel  = fail(event.SourceAppLog, "no level word after the time")
+	errNoClass  = fail(event.SourceJava, "no exception class (package.Name ending in Exception, Error or Throwable)")
+	errNoPairs  = fail(event.SourceLogfmt, "no time=, level= or msg= and fewer than two key=value pairs")
+	errNoTag    = fail(event.SourceSyslogBody, "no process[pid]: or process: at the start of the line")
+)
+
+// again clears what a parser that failed left in ev.
+func (p *auto) again(line string, ev *event.Event) {
+	ev.Reset()
+	ev.Raw = line
+}
+
+// isoFirst reads a line that starts with an ISO-8601 date: an application log when a
+// level word follows the time ("2024-03-01 12:00:00,123 ERROR ..."), else RFC 3164 with
+// an RFC 3339 timestamp (rsyslog's high-precision files, journalctl -o short-iso).
+func (p *auto) isoFirst(line string, ev *event.Event) error {
+	if t, i, ok := rfc3339At(line, 0, p.o.Location); ok && (i == len(line) || isSpace(line[i])) {
+		if appRest(line, i, t, ev) == nil {
+			return nil
+		}
+	}
+	return p.bsd.Parse(line, ev)
 }
 
 // monthFirst reads "Feb 29 12:05:01 host ...": a Luna file without the year when facility

@@ -21,6 +21,11 @@ func FuzzRFC3164(f *testing.F)    { fuzzParser(f, event.SourceRFC3164) }
 func FuzzRFC5424(f *testing.F)    { fuzzParser(f, event.SourceRFC5424) }
 func FuzzLunaAlarm(f *testing.F)  { fuzzParser(f, event.SourceLunaAlarm) }
 func FuzzDinamoLog(f *testing.F)  { fuzzParser(f, event.SourceDinamoLog) }
+func FuzzLunaAudit(f *testing.F)  { fuzzParser(f, event.SourceLunaAudit) }
+func FuzzAppLog(f *testing.F)     { fuzzParser(f, event.SourceAppLog) }
+func FuzzLogfmt(f *testing.F)     { fuzzParser(f, event.SourceLogfmt) }
+func FuzzSyslogBody(f *testing.F) { fuzzParser(f, event.SourceSyslogBody) }
+func FuzzJava(f *testing.F)       { fuzzParser(f, event.SourceJava) }
 
 func fuzzParser(f *testing.F, format string) {
 	for _, line := range seedLines(f) {
@@ -66,5 +71,6 @@ func seedLines(f *testing.F) []string {
 		}
 		lines = append(lines, strings.Split(string(data), "\n")...)
 	}
-	return append(lines, "", "\xff\xfe", "<", "2012", "[", "k7pf0: ALM")
+	return append(lines, "", "\xff\xfe", "<", "2012", "[", "k7pf0: ALM", "1,", "1,12/02/29 ",
+		"2024-03-01 ", "a=", `a="`, "x: ", "x[1]:", "Caused by: ", `Exception in thread "`)
 }

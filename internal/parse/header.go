@@ -2,6 +2,7 @@ package parse
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -47,12 +48,21 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 	}
 	ev.Time = t
 	i = skipSpaces(line, i)
+	i = zoneTokenAt(line, i, ev, o)
 	host, j := token(line, i)
 	if host == "" {
 		return info, fail(format, "no host after the timestamp")
 	}
-	ev.Host, i = host, skipSpaces(line, j)
-	i = keywordsAt(line, i, ev, &info)
+	switch {
+	case levelWord(host) != "":
+		// "Mar 01 12:00:00 ERROR ...": the sender wrote a level where the host stands.
+		ev.Severity, i = levelWord(host), skipSpaces(line, j)
+	case notHost(host):
+		// A tag ("[hsm]") or a process ("sshd[42]:") right after the time: no host.
+	default:
+		ev.Host, i = host, skipSpaces(line, j)
+		i = keywordsAt(line, i, ev, &info)
+	}
 	i = processAt(line, i, ev)
 	ev.Message = line[i:]
 	decodeMessage(ev)
@@ -125,6 +135,27 @@ func dayClock(line string, i, year int, m time.Month, o Options, format string) 
 	return time.Date(year, m, day, h, mi, s, ns, o.Location), j, nil
 }
 
+// zoneTokenAt reads a zone offset written as a word of its own after the time ("Mar 01
+// 12:00:00 +0100 host ..."): a time written without an offset is then read in that zone.
+// It returns i unchanged when no offset stands there.
+func zoneTokenAt(line string, i int, ev *event.Event, o Options) int {
+	off, j, ok := zoneOffsetAt(line, i)
+	if !ok || (j < len(line) && !isSpace(line[j])) {
+		return i
+	}
+	if t := ev.Time; t.Location() == o.Location {
+		ev.Time = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), fixedZone(off))
+	}
+	return skipSpaces(line, j)
+}
+
+// notHost reports whether the word after the time cannot be a host name: a bracketed
+// tag ("[hsm]", "[ntls]") or a process with its colon ("sshd[42]:", "kernel:").
+func notHost(word string) bool {
+	last := word[len(word)-1]
+	return (word[0] == '[' && last == ']') || last == ':'
+}
+
 // keywordsAt consumes the facility and severity keywords of a Luna header. Luna writes
 // them in several ways ("local4 notice", "authpriv authpriv info", "authpriv info
 // authpriv info", none at all); the first facility and the first severity win.
@@ -187,6 +218,13 @@ func processAt(line string, i int, ev *event.Event) int {
 	name := line[i:end]
 	if len(name) > 1 && name[0] == '-' {
 		name = name[1:] // "-lunash": a login shell's argv[0]
+	}
+	if k := strings.IndexByte(name, '('); k > 0 && name[len(name)-1] == ')' && k < len(name)-2 {
+		// "crond(pam_unix)[42]:": the program and, in brackets, the module that spoke. The
+		// process keeps the name as written (the guide and the catalog's rules name
+		// "crond(pam_unix)"); the parts go to fields.program and fields.subsystem.
+		ev.Fields.SetString("program", name[:k])
+		ev.Fields.SetString("subsystem", name[k+1:len(name)-1])
 	}
 	ev.Process = name
 	j++ // the colon

@@ -128,3 +128,47 @@ func priAt(s string, i int) (facility, severity string, next int, ok bool) {
 	}
 	return facilityName(n / 8), severityName(n % 8), j + 1, true
 }
+
+// levelWord returns the normalised severity of a level word as applications write it
+// (log4j, logback, java.util.logging, Python logging, Go loggers), in any case: FATAL and
+// CRITICAL read crit, ERROR and SEVERE err, WARN and WARNING warning, INFO info, DEBUG,
+// TRACE and FINE (FINER, FINEST) debug, plus the syslog keywords. Anything else is "".
+func levelWord(word string) string {
+	if len(word) < 3 || len(word) > 13 {
+		return ""
+	}
+	switch word[0] | 0x20 { // the first letters of the words below: most hosts stop here
+	case 'a', 'c', 'd', 'e', 'f', 'i', 'n', 'p', 's', 't', 'w':
+	default:
+		return ""
+	}
+	var b [13]byte
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c < 'a' || c > 'z' {
+			return ""
+		}
+		b[i] = c
+	}
+	switch string(b[:len(word)]) {
+	case "emerg", "emergency", "panic":
+		return "emerg"
+	case "alert":
+		return "alert"
+	case "crit", "critical", "fatal":
+		return "crit"
+	case "err", "error", "severe":
+		return "err"
+	case "warn", "warning":
+		return "warning"
+	case "notice":
+		return "notice"
+	case "info", "informational":
+		return "info"
+	case "debug", "trace", "fine", "finer", "finest":
+		return "debug"
+	}
+	return ""
+}

@@ -158,32 +158,70 @@ func rfc3339At(s string, i int, loc *time.Location) (time.Time, int, bool) {
 	if !ok {
 		return time.Time{}, i, false
 	}
+	if j+1 < len(s) && s[j] == ',' && isDigit(s[j+1]) {
+		nsec, j = fraction(s, j+1) // "12:00:00,123": log4j and Python logging
+	}
 	zone := loc
 	switch {
 	case j < len(s) && (s[j] == 'Z' || s[j] == 'z'):
 		zone = time.UTC
 		j++
-	case j+6 <= len(s) && (s[j] == '+' || s[j] == '-') && s[j+3] == ':':
-		oh, _, ok1 := digits(s, j+1, 2, 2)
-		om, _, ok2 := digits(s, j+4, 2, 2)
-		if !ok1 || !ok2 || oh > 23 || om > 59 {
+	case j < len(s) && (s[j] == '+' || s[j] == '-'):
+		off, k, ok := zoneOffsetAt(s, j)
+		if !ok {
 			return time.Time{}, i, false
 		}
-		off := (oh*60 + om) * 60
-		if s[j] == '-' {
-			off = -off
-		}
-		zone = fixedZone(off)
-		j += 6
+		zone, j = fixedZone(off), k
 	}
 	return time.Date(year, time.Month(mon), day, h, m, sec, nsec, zone), j, true
 }
+
+// zoneOffsetAt reads a zone offset "+01:00" or "+0100" (journalctl -o short-iso, date
+// +%z) at i and returns it in seconds. Anything else after the sign is not an offset.
+func zoneOffsetAt(s string, i int) (int, int, bool) {
+	if i >= len(s) || (s[i] != '+' && s[i] != '-') {
+		return 0, i, false
+	}
+	oh, j, ok := digits(s, i+1, 2, 2)
+	if !ok || oh > 23 {
+		return 0, i, false
+	}
+	if j < len(s) && s[j] == ':' {
+		j++
+	}
+	om, j, ok := digits(s, j, 2, 2)
+	if !ok || om > 59 || (j < len(s) && isDigit(s[j])) {
+		return 0, i, false
+	}
+	off := (oh*60 + om) * 60
+	if s[i] == '-' {
+		off = -off
+	}
+	return off, j, true
+}
+
+// quarterZones holds the zones of the offsets in quarter hours from -14:00 to +14:00
+// (every offset in use), made once so that reading an offset allocates nothing.
+var quarterZones = func() (z [113]*time.Location) {
+	for q := range z {
+		off := (q - 56) * 15 * 60
+		if off == 0 {
+			z[q] = time.UTC
+			continue
+		}
+		z[q] = time.FixedZone("", off)
+	}
+	return z
+}()
 
 // fixedZone returns a zone for an offset; UTC itself for 0 so that times compare and
 // print as UTC ("Z").
 func fixedZone(off int) *time.Location {
 	if off == 0 {
 		return time.UTC
+	}
+	if off%(15*60) == 0 && off >= -14*3600 && off <= 14*3600 {
+		return quarterZones[off/(15*60)+56]
 	}
 	return time.FixedZone("", off)
 }

@@ -2,7 +2,9 @@
 //
 // One file per format: lunasyslog.go (Luna appliance log files), rfc3164.go and
 // rfc5424.go (syslog as rsyslog writes or forwards it), lunaalarm.go (Luna PCIe ALM lines),
-// dinamo.go (the Dinamo event log). Message decoders shared by the syslog formats live in
+// dinamo.go (the Dinamo event log), lunaaudit.go (the Luna HSM audit log), applog.go
+// (ISO time and level word), logfmt.go (key=value), body.go (a syslog tag and message
+// without header), java.go (Java exception heads). Message decoders shared by the syslog formats live in
 // lunalog.go (lunalog descriptions), traptest.go (***TEST markers) and, for ALM codes
 // inside syslog messages, lunaalarm.go. auto.go picks the format of each line.
 //
@@ -62,7 +64,8 @@ const Auto = "auto"
 // Formats returns the names New accepts.
 func Formats() []string {
 	return []string{Auto, event.SourceLunaSyslog, event.SourceRFC3164, event.SourceRFC5424,
-		event.SourceLunaAlarm, event.SourceDinamoLog}
+		event.SourceLunaAlarm, event.SourceDinamoLog, event.SourceLunaAudit, event.SourceAppLog,
+		event.SourceLogfmt, event.SourceSyslogBody, event.SourceJava}
 }
 
 // New returns the parser for format ("auto" picks one per line).
@@ -81,6 +84,16 @@ func New(format string, opts Options) (Parser, error) {
 		return newLunaAlarm(o), nil
 	case event.SourceDinamoLog:
 		return newDinamo(o), nil
+	case event.SourceLunaAudit:
+		return newLunaAudit(o), nil
+	case event.SourceAppLog:
+		return newAppLog(o), nil
+	case event.SourceLogfmt:
+		return newLogfmt(o), nil
+	case event.SourceSyslogBody:
+		return newSyslogBody(o), nil
+	case event.SourceJava:
+		return newJavaException(o), nil
 	}
 	return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
 }

@@ -1,0 +1,53 @@
+package parse
+
+import "github.com/hsmwatch/hsmwatch/internal/event"
+
+// syslogBody reads what is left of a syslog line without its header: the tag and the
+// message, as journalctl -o cat, container logs and collectors that strip the header
+// give them:
+//
+//	ntls[1234]: info : 0 : NTLS is online and operational.
+//	sshd: Connection closed by 10.0.0.8 port 2200
+//
+// The event has no host and no time. The process is read as in a syslog header
+// (processAt); a level word in its place ("ERROR: cannot open slot") is the severity
+// instead. The message goes through the same decoders as a syslog message.
+type syslogBody struct{ o Options }
+
+func newSyslogBody(o Options) *syslogBody { return &syslogBody{o: o} }
+
+func (p *syslogBody) Format() string { return event.SourceSyslogBody }
+
+func (p *syslogBody) Parse(line string, ev *event.Event) error {
+	i := processAt(line, 0, ev)
+	if i == 0 || ev.Process == "" || !programName(ev.Process) {
+		return errNoTag
+	}
+	if i < len(line) && line[i-1] != ' ' {
+		return fail(event.SourceSyslogBody, "no space after the process's colon")
+	}
+	if s := levelWord(ev.Process); s != "" && ev.PID == 0 {
+		ev.Severity, ev.Process = s, ""
+	}
+	ev.Source = event.SourceSyslogBody
+	ev.Message = line[i:]
+	decodeMessage(ev)
+	return nil
+}
+
+// programName reports whether name can be a program's name: a letter or digit first,
+// then letters, digits and ._-/@+() or the spaces of a multi-word name ("Luna PED
+// Client"); at most 64 bytes.
+func programName(name string) bool {
+	if name == "" || len(name) > 64 || !(isWordByte(name[0]) || name[0] == '(') {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isWordByte(c) && c != '.' && c != '-' && c != '/' && c != '@' && c != '+' &&
+			c != '(' && c != ')' && c != ' ' {
+			return false
+		}
+	}
+	return true
+}

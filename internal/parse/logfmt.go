@@ -1,0 +1,143 @@
+package parse
+
+import (
+	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
+
+// logfmt reads key=value lines as Go services (logrus, go-kit, slog's text handler) and
+// many agents write them:
+//
+//	time=2024-03-01T12:00:00Z level=error msg="HSM unreachable" host=hsm1 slot=0
+//
+// time (or ts) becomes the event's time (RFC 3339, or epoch seconds); level (lvl,
+// severity) its normalised severity; msg (message) its message; host (hostname) and pid
+// their fields of the event. Every other key goes to fields as a string, a key without a
+// value as true. Quoted values are kept as written between the quotes (escapes such as
+// \" are not undone: undoing them would cost a copy of the line). A time or level that
+// cannot be read is kept in fields as written.
+type logfmt struct{ o Options }
+
+func newLogfmt(o Options) *logfmt { return &logfmt{o: o} }
+
+func (p *logfmt) Format() string { return event.SourceLogfmt }
+
+// looksLogfmt reports whether line starts with a key=value pair.
+func looksLogfmt(line string) bool {
+	for i := 0; i < len(line) && i < 64; i++ {
+		c := line[i]
+		switch {
+		case c == '=':
+			return i > 0
+		case isWordByte(c) || c == '.' || c == '-' || c == '/':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+func (p *logfmt) Parse(line string, ev *event.Event) error {
+	known, pairs := false, 0
+	for i := skipSpaces(line, 0); i < len(line); i = skipSpaces(line, i) {
+		k := i
+		for i < len(line) && line[i] != '=' && line[i] != '"' && !isSpace(line[i]) {
+			i++
+		}
+		key := line[k:i]
+		if key == "" {
+			return fail(event.SourceLogfmt, "a value without a key")
+		}
+		if i >= len(line) || line[i] != '=' {
+			if i < len(line) && line[i] == '"' {
+				return fail(event.SourceLogfmt, "a quote inside the key "+key)
+			}
+			ev.Fields.SetBool(key, true)
+			continue
+		}
+		i++
+		var val string
+		if i < len(line) && line[i] == '"' {
+			e := i + 1
+			for e < len(line) && line[e] != '"' {
+				if line[e] == '\\' {
+					e++
+				}
+				e++
+			}
+			if e >= len(line) {
+				return fail(event.SourceLogfmt, "unterminated quoted value of "+key)
+			}
+			val, i = line[i+1:e], e+1
+			if i < len(line) && !isSpace(line[i]) {
+				return fail(event.SourceLogfmt, "no space after the quoted value of "+key)
+			}
+		} else {
+			val, i = token(line, i)
+		}
+		pairs++
+		if p.set(key, val, ev) {
+			known = true
+		}
+	}
+	if !known && pairs < 2 {
+		return errNoPairs
+	}
+	ev.Source = event.SourceLogfmt
+	return nil
+}
+
+// set stores one pair and reports whether key is one of time, level and msg.
+func (p *logfmt) set(key, val string, ev *event.Event) bool {
+	switch key {
+	case "time", "ts", "timestamp":
+		if t, ok := logfmtTime(val, p.o.Location); ok {
+			ev.Time = t
+		} else {
+			ev.Fields.SetString(key, val)
+		}
+		return true
+	case "level", "lvl", "severity", "loglevel":
+		if s := levelWord(val); s != "" {
+			ev.Severity = s
+		} else {
+			ev.Fields.SetString(key, val)
+		}
+		return true
+	case "msg", "message":
+		ev.Message = val
+		return true
+	case "host", "hostname":
+		ev.Host = val
+	case "pid":
+		if n, j, ok := digits(val, 0, 1, 9); ok && j == len(val) {
+			ev.PID = n
+		} else {
+			ev.Fields.SetString(key, val)
+		}
+	default:
+		ev.Fields.SetString(key, val)
+	}
+	return false
+}
+
+// logfmtTime reads an RFC 3339 time or epoch seconds (with a fraction) that fill val.
+func logfmtTime(val string, loc *time.Location) (time.Time, bool) {
+	if len(val) > 4 && val[4] == '-' {
+		t, j, ok := rfc3339At(val, 0, loc)
+		return t, ok && j == len(val)
+	}
+	sec, j, ok := digits(val, 0, minEpochDigits, 11)
+	if !ok {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if j < len(val) && val[j] == '.' {
+		nsec, j = fraction(val, j+1)
+	}
+	if j != len(val) {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(sec), int64(nsec)).In(loc), true
+}
