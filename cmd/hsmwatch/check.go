@@ -84,10 +84,3 @@ func (f *p11Flags) parse() (pkcs11probe.Selection, check.Threshold, check.Timeou
 	th, to, err := f.Options.Parse()
 	return sel, th, to, err
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

@@ -20,10 +20,11 @@ func Run(ctx context.Context, to check.Timeout, tr *check.Trace, lib string, sel
 	eval func(*pkcs11probe.Session) check.Result) check.Result {
 	res := to.Run(ctx, func(ctx context.Context) check.Result {
 		s, err := pkcs11probe.Select(ctx, tr, lib, sel)
-		defer s.Close()
 		if err != nil {
+			s.Close() // the library may be loaded all the same
 			return check.Unknownf("%v", err)
 		}
+		defer s.Close()
 		return eval(s)
 	}, StuckDetail(tr, lib))
 	tr.Close()
