@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
+	"github.com/hsmwatch/hsmwatch/internal/check/logcheck"
 	"github.com/hsmwatch/hsmwatch/internal/classify"
-	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/scan"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
@@ -68,7 +66,7 @@ func (a *app) checkLog(ctx context.Context, f logCheckFlags, files []string) err
 		return exitError{code: int(check.Unknown)}
 	}
 	res := to.Run(ctx, func(ctx context.Context) check.Result {
-		return logResult(ctx, o, th, files, f.verbose)
+		return logcheck.Result(ctx, o, th, files, f.verbose > 0)
 	}, nil)
 	return exitStatus(res.Write(a.stdout))
 }
@@ -105,118 +103,4 @@ func (f logCheckFlags) options() (scan.Options, check.Threshold, check.Timeout, 
 		return o, th, to, fmt.Errorf("--ignore: %w", err)
 	}
 	return o, th, to, nil
-}
-
-// logCounts is what the check counts while the log streams past.
-type logCounts struct {
-	significant, severe, unparsed int64
-}
-
-func (c *logCounts) Write(ev *event.Event) error {
-	if ev.Source == event.SourceUnparsed {
-		c.unparsed++
-	}
-	if ev.Significant() {
-		c.significant++
-		if ev.Level == "critical" || ev.Level == "major" {
-			c.severe++
-		}
-	}
-	return nil
-}
-
-func (c *logCounts) Flush() error { return nil }
-
-func logResult(ctx context.Context, o scan.Options, th check.Threshold, files []string, verbose int) check.Result {
-	var c logCounts
-	sum, err := scan.Run(ctx, o, files, strings.NewReader(""), &c)
-	if err != nil {
-		return check.Unknownf("%v", err)
-	}
-	if len(sum.Failed) > 0 {
-		return check.Unknownf("cannot read %v; check the path and the permissions", sum.Failed[0])
-	}
-	active := o.State.Active()
-	stale := o.State.Stale(o.State.Now())
-	status, openSevere := check.OK, 0
-	for _, al := range active {
-		if al.Level == "critical" || al.Level == "major" {
-			openSevere++
-		}
-	}
-	switch {
-	case openSevere > 0:
-		status = check.Critical
-	case len(active) > 0:
-		status = check.Warning
-	}
-	if th.Crit != nil && th.Crit.Alert(float64(c.severe)) {
-		status = check.Critical
-	}
-	if status == check.OK && th.Warn != nil && th.Warn.Alert(float64(c.significant)) {
-		status = check.Warning
-	}
-	r := check.Result{Status: status, Summary: logSummary(c, sum.Lines, active, stale, openSevere)}
-	r.Perf = []check.Perfdata{
-		{Label: "lines", Value: float64(sum.Lines), UOM: "c"},
-		{Label: "significant", Value: float64(c.significant), Warn: th.Warn, Min: check.Float(0)},
-		{Label: "critical_events", Value: float64(c.severe), Crit: th.Crit, Min: check.Float(0)},
-		{Label: "open_alarms", Value: float64(len(active)), Min: check.Float(0)},
-		{Label: "stale_alarms", Value: float64(len(stale)), Min: check.Float(0)},
-		{Label: "unparsed", Value: float64(c.unparsed), Min: check.Float(0)},
-	}
-	if verbose > 0 {
-		r.Long = logDetails(o.State, active, stale)
-	}
-	return r
-}
-
-func logSummary(c logCounts, lines int64, active, stale []state.Alarm, openSevere int) string {
-	var parts []string
-	switch len(active) {
-	case 0:
-		parts = append(parts, "no alarm open")
-	default:
-		first := active[0]
-		for _, al := range active {
-			if al.Level == "critical" || al.Level == "major" {
-				first = al
-				break
-			}
-		}
-		s := fmt.Sprintf("%d %s open (%d critical or major; %d stale), first: %s on %s: %s",
-			len(active), plural(len(active), "alarm", "alarms"), openSevere, len(stale), first.Key, dash(first.Host), first.Title)
-		parts = append(parts, s)
-	}
-	parts = append(parts, fmt.Sprintf("%d significant %s (%d critical or major) in %d %s",
-		c.significant, plural(int(c.significant), "event", "events"), c.severe, lines, plural(int(lines), "line", "lines")))
-	return strings.Join(parts, ", ")
-}
-
-// logDetails lists the open alarms, then the most frequent significant events.
-func logDetails(tr *state.Tracker, active, stale []state.Alarm) []string {
-	isStale := map[string]bool{}
-	for _, al := range stale {
-		isStale[al.Host+"\x00"+al.Key] = true
-	}
-	var out []string
-	for _, al := range active {
-		mark := ""
-		if isStale[al.Host+"\x00"+al.Key] {
-			mark = " [stale]"
-		}
-		out = append(out, fmt.Sprintf("open: %s %s %s since %s: %s%s (%s)", al.Level, dash(al.Host), al.Key,
-			al.Opened.Format(time.RFC3339), al.Title, mark, al.Input))
-	}
-	counts := tr.Counts()
-	sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
-	n := 0
-	for _, c := range counts {
-		if !c.Significant || n == 10 {
-			continue
-		}
-		n++
-		out = append(out, fmt.Sprintf("seen %d×: %s %s %s: %s", c.Count, dash(c.Level), dash(c.Host), c.Rule, c.Example))
-	}
-	return out
 }

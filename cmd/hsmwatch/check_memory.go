@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
-	"math"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
+	"github.com/hsmwatch/hsmwatch/internal/check/p11check"
 	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
 )
 
@@ -62,156 +59,9 @@ func (a *app) checkMemory(ctx context.Context, f memoryFlags) error {
 		return exitError{code: int(check.Unknown)}
 	}
 	tr := check.NewTrace(a.stdout, f.Verbose)
-	res := to.Run(ctx, func(ctx context.Context) check.Result {
-		s, fail := openTokens(ctx, tr, f.lib, sel)
-		defer s.close()
-		if fail != nil {
-			return *fail
-		}
-		return memoryResult(tr, s, f, th, sel.all)
-	}, stuckDetail(tr, f.lib))
-	tr.Close()
+	mem := p11check.Memory{Which: f.memory, Total: f.total}
+	res := p11check.Run(ctx, to, tr, f.lib, sel, func(s *pkcs11probe.Session) check.Result {
+		return p11check.MemoryResult(tr, s, mem, th, sel.All)
+	})
 	return exitStatus(res.Write(a.stdout))
-}
-
-// memoryResult evaluates the tokens found.
-func memoryResult(tr *check.Trace, s *p11Session, f memoryFlags, th check.Threshold, all bool) check.Result {
-	dup := duplicateLabels(s.tokens)
-	type tokenResult struct {
-		name   string
-		status check.Status
-		texts  []string
-	}
-	var out []tokenResult
-	var perf []check.Perfdata
-	for _, t := range s.tokens {
-		name := tokenName(t, dup[t.Label])
-		if all {
-			tr.Printf(check.Verbose, "Checking the token with label %s in slot %d", t.Label, t.Slot)
-		}
-		tr.Printf(check.Config, "Token in slot %d: label %q, model %s, serial %s, manufacturer %s, flags 0x%X (%s)",
-			t.Slot, t.Label, t.Model, t.Serial, t.Manufacturer, uint64(t.Flags), strings.Join(t.Flags.Names(), ", "))
-		prefix := ""
-		if all {
-			prefix = name + " "
-		}
-		tres := tokenResult{name: name}
-		var states []check.Status
-		for _, kind := range memoryKinds(f.memory) {
-			mem, override := t.Private(), f.total
-			if kind == "public" {
-				mem, override = t.Public(), 0
-			}
-			u := mem.Usage(override, th)
-			traceMemory(tr, u)
-			states = append(states, u.Status)
-			tres.texts = append(tres.texts, memoryText(t.Label, u))
-			if u.Problem == pkcs11probe.MemoryFine {
-				perf = append(perf, memoryPerf(u, prefix, th)...)
-			}
-		}
-		tres.status = check.Worst(states...)
-		out = append(out, tres)
-	}
-	for _, slot := range slices.Sorted(maps.Keys(s.failed)) {
-		out = append(out, tokenResult{name: fmt.Sprintf("slot %d", slot), status: check.Unknown,
-			texts: []string{s.failed[slot].Error()}})
-	}
-	if !all {
-		r := out[0]
-		return check.Result{Status: r.status, Summary: strings.Join(r.texts, "; "), Perf: perf}
-	}
-	// --all: the tokens with a problem in the summary, every token in the long text.
-	var states []check.Status
-	var problems, long []string
-	okCount := 0
-	for _, r := range out {
-		states = append(states, r.status)
-		text := r.name + ": " + strings.Join(r.texts, "; ")
-		long = append(long, r.status.String()+": "+text)
-		if r.status == check.OK {
-			okCount++
-		} else {
-			problems = append(problems, text)
-		}
-	}
-	summary := strings.Join(problems, "; ")
-	switch {
-	case len(problems) == 0:
-		summary = fmt.Sprintf("HSM memory usage is fine on %d %s", okCount, plural(okCount, "token", "tokens"))
-	case okCount > 0:
-		summary += fmt.Sprintf("; %d more %s OK", okCount, plural(okCount, "token", "tokens"))
-	}
-	return check.Result{Status: check.Worst(states...), Summary: summary, Perf: perf, Long: long}
-}
-
-func memoryKinds(which string) []string {
-	switch which {
-	case "public":
-		return []string{"public"}
-	case "both":
-		return []string{"private", "public"}
-	}
-	return []string{"private"}
-}
-
-// traceMemory writes p11memmon's -v lines about one kind of memory.
-func traceMemory(tr *check.Trace, u pkcs11probe.MemoryUsage) {
-	if u.Problem == pkcs11probe.MemoryFreeUnavailable {
-		tr.Printf(check.Verbose, "Token does not report its free %s memory", u.Kind)
-		return
-	}
-	if u.Reported.Known() {
-		tr.Printf(check.Verbose, "Token reports %d bytes of %d bytes %s memory free", u.Free, uint64(u.Reported), u.Kind)
-	} else {
-		tr.Printf(check.Verbose, "Token reports %d bytes of %s memory free and does not report the total", u.Free, u.Kind)
-	}
-	if u.Override {
-		tr.Printf(check.Verbose, "Using %d bytes of %s memory in total, as given with -m", u.Total, u.Kind)
-	}
-	if u.Problem != pkcs11probe.MemoryFine {
-		return
-	}
-	tr.Printf(check.Verbose, "That means %d bytes of %s memory are in use", u.Used, u.Kind)
-	tr.Printf(check.Verbose, "Based on %d bytes of %s memory in total that means %d%% is in use", u.Total, u.Kind, u.Whole)
-}
-
-// memoryText is p11memmon's text for one kind of memory, or what keeps it from being
-// checked and what to do.
-func memoryText(label string, u pkcs11probe.MemoryUsage) string {
-	hint := "give the real total with -m BYTES"
-	if u.Kind == "public" {
-		hint = "its public memory cannot be checked"
-	}
-	switch u.Problem {
-	case pkcs11probe.MemoryFreeUnavailable:
-		return fmt.Sprintf("token %q does not report its free %s memory (CK_UNAVAILABLE_INFORMATION), so its memory cannot be checked; hsmwatch check token checks what it does report", label, u.Kind)
-	case pkcs11probe.MemoryTotalUnavailable:
-		return fmt.Sprintf("token %q does not report its total %s memory (CK_UNAVAILABLE_INFORMATION); %s", label, u.Kind, hint)
-	case pkcs11probe.MemoryTotalZero:
-		return fmt.Sprintf("token %q reports a total of 0 bytes of %s memory; %s", label, u.Kind, hint)
-	case pkcs11probe.MemoryFreeAboveTotal:
-		if u.Override {
-			return fmt.Sprintf("token %q reports more free %s memory (%d bytes) than the %d bytes in total given with -m; check -m", label, u.Kind, u.Free, u.Total)
-		}
-		return fmt.Sprintf("token %q reports more free %s memory (%d bytes) than in total (%d bytes); %s", label, u.Kind, u.Free, u.Total, hint)
-	}
-	what := "HSM memory usage"
-	if u.Kind == "public" {
-		what = "HSM public memory usage"
-	}
-	return fmt.Sprintf("%s is at %d%% (%d bytes in use)", what, u.Whole, u.Used)
-}
-
-// memoryPerf returns p11memmon's perfdata: bytes used (min 0, max the total) and the usage
-// in percent (with -w and -c), rounded to 2 decimals.
-func memoryPerf(u pkcs11probe.MemoryUsage, prefix string, th check.Threshold) []check.Perfdata {
-	name := ""
-	if u.Kind == "public" {
-		name = "public_"
-	}
-	return []check.Perfdata{
-		{Label: prefix + name + "used", Value: float64(u.Used), UOM: "B", Min: check.Float(0), Max: check.Float(float64(u.Total))},
-		{Label: prefix + name + "usage", Value: math.Round(u.Percent*100) / 100, UOM: "%", Warn: th.Warn, Crit: th.Crit},
-	}
 }

@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/check"
+	"github.com/hsmwatch/hsmwatch/internal/check/snmpcheck"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 )
 
@@ -66,7 +64,7 @@ func (a *app) checkSNMP(ctx context.Context, host string, f checkSNMPFlags) erro
 		o, warnings, err = f.snmpFlags.options(host, os.Getenv)
 	}
 	if err == nil {
-		withStorage(&o, f.Warn, f.Crit)
+		o.SetStorage(f.Warn, f.Crit)
 		var p *poller.Poller
 		if p, err = poller.New(o); err == nil {
 			defer p.Close()
@@ -77,7 +75,7 @@ func (a *app) checkSNMP(ctx context.Context, host string, f checkSNMPFlags) erro
 			defer cancel()
 			tr := check.NewTrace(a.stdout, f.Verbose)
 			res := to.Run(ctx, func(context.Context) check.Result {
-				return snmpResult(pctx, tr, p, f, warnings)
+				return snmpcheck.Result(pctx, tr, p, snmpcheck.Options{StateFile: f.stateFile, Verbose: f.Verbose, Notes: warnings})
 			}, func() string {
 				return "polling " + o.Target.String() + ": raise -t or lower --snmp-timeout and --retries"
 			})
@@ -87,110 +85,4 @@ func (a *app) checkSNMP(ctx context.Context, host string, f checkSNMPFlags) erro
 	}
 	check.Unknownf("%v (see hsmwatch check snmp --help)", err).Write(a.stdout)
 	return exitError{code: int(check.Unknown)}
-}
-
-// snmpResult polls once and turns the result into the plugin's answer.
-func snmpResult(ctx context.Context, tr *check.Trace, p *poller.Poller, f checkSNMPFlags, warnings []string) check.Result {
-	notes := append([]string(nil), warnings...)
-	if n := restoreState(p, f.stateFile); n != "" {
-		notes = append(notes, n)
-	}
-	r, err := p.Poll(ctx)
-	if err != nil {
-		return check.Unknownf("%v", err)
-	}
-	if n := saveState(p, f.stateFile); n != "" {
-		notes = append(notes, n)
-	}
-	tr.Printf(check.Config, "Target %s", r.Target)
-	if r.Detection != nil {
-		tr.Printf(check.Config, "Profile %s: %s", r.Profile, r.Detection.Reason)
-	}
-	for _, fld := range r.Identity {
-		tr.Printf(check.Config, "%s: %s", fld.Label, fld.Value)
-	}
-	notes = append(notes, r.Notes...)
-	for _, n := range notes {
-		tr.Printf(check.Debug, "Note: %s", n)
-	}
-	who := r.Host + " (" + r.Profile + ")"
-	if r.Status == check.Unknown && len(r.Notes) > 0 && !anyKnown(r.Items) {
-		return check.Unknownf("%s: %s", who, r.Notes[0])
-	}
-	res := check.Result{Status: r.Status, Perf: snmpPerf(r.Items)}
-	var problems []*poller.Item
-	ok, pending := 0, 0
-	for i := range r.Items {
-		it := &r.Items[i]
-		switch {
-		case it.State == poller.StatePending:
-			pending++
-		case it.Status == check.OK:
-			ok++
-		default:
-			problems = append(problems, it)
-		}
-		if f.Verbose >= check.Verbose {
-			line := strings.ToUpper(it.State) + ": " + it.Describe()
-			if l := it.Limit(); l != "" {
-				line += " (" + l + ")"
-			}
-			res.Long = append(res.Long, line)
-		}
-	}
-	if pending > 0 && f.Verbose >= check.Verbose && f.stateFile == "" {
-		res.Long = append(res.Long, "Rates need the counters of the previous run: give --state-file FILE")
-	}
-	// worst first, then in profile order
-	rank := map[check.Status]int{check.Critical: 0, check.Warning: 1, check.Unknown: 2}
-	sort.SliceStable(problems, func(i, j int) bool { return rank[problems[i].Status] < rank[problems[j].Status] })
-	if len(problems) == 0 {
-		res.Summary = fmt.Sprintf("%s: %d health %s OK", who, ok, plural(ok, "item", "items"))
-		return res
-	}
-	var parts []string
-	for _, it := range problems {
-		s := it.Describe()
-		if l := it.Limit(); l != "" {
-			s += " (" + l + ")"
-		}
-		parts = append(parts, s)
-	}
-	res.Summary = who + ": " + strings.Join(parts, "; ")
-	if ok > 0 {
-		res.Summary += fmt.Sprintf("; %d more OK", ok)
-	}
-	return res
-}
-
-func anyKnown(items []poller.Item) bool {
-	for i := range items {
-		if items[i].Known() {
-			return true
-		}
-	}
-	return false
-}
-
-// snmpPerf is one perfdata item per judged health item: its key as label (':' as '_'),
-// percentages with their 0..100 bounds.
-func snmpPerf(items []poller.Item) []check.Perfdata {
-	var out []check.Perfdata
-	for i := range items {
-		it := &items[i]
-		if !it.Known() {
-			continue
-		}
-		th := it.Threshold()
-		pd := check.Perfdata{Label: strings.ReplaceAll(it.Key, ":", "_"), Warn: th.Warn, Crit: th.Crit}
-		switch it.Unit {
-		case "%":
-			pd.UOM, pd.Value = "%", math.Round(it.Value*100)/100
-			pd.Min, pd.Max = check.Float(0), check.Float(100)
-		default:
-			pd.Value = math.Round(it.Value*1000) / 1000
-		}
-		out = append(out, pd)
-	}
-	return out
 }

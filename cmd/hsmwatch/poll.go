@@ -3,10 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -76,12 +73,12 @@ func (a *app) poll(cmd *cobra.Command, host string, f pollFlags) error {
 	}
 	defer p.Close()
 	var notes []string
-	if n := restoreState(p, f.stateFile); n != "" {
+	if n := p.RestoreFile(f.stateFile); n != "" {
 		notes = append(notes, n)
 	}
 	res, perr := p.Poll(cmd.Context())
 	if perr == nil {
-		if n := saveState(p, f.stateFile); n != "" {
+		if n := p.SaveFile(f.stateFile); n != "" {
 			notes = append(notes, n)
 		}
 	}
@@ -93,62 +90,11 @@ func (a *app) poll(cmd *cobra.Command, host string, f pollFlags) error {
 		}
 		fmt.Fprintf(a.stdout, "%s\n", b)
 	} else if perr == nil {
-		writePollText(a.stdout, res)
+		res.WriteText(a.stdout)
 	}
 	if perr != nil {
 		fmt.Fprintf(a.stderr, "hsmwatch: %v\n", perr)
 		return exitError{code: 1}
 	}
 	return nil
-}
-
-// writePollText prints a result for people: what the HSM is, its health items, its
-// tables, and what the poller could not do.
-func writePollText(w io.Writer, r *poller.Result) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "target\t%s\n", r.Target)
-	if r.Detection != nil {
-		fmt.Fprintf(tw, "profile\t%s (%s)\n", r.Profile, r.Detection.Reason)
-	}
-	for _, f := range r.Identity {
-		fmt.Fprintf(tw, "%s\t%s\n", f.Label, f.Value)
-	}
-	fmt.Fprintf(tw, "health\t%s\n", strings.ToUpper(r.State))
-	tw.Flush()
-
-	if len(r.Items) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STATE\tHEALTH ITEM\tVALUE\tWARN\tCRIT")
-		for _, it := range r.Items {
-			name := it.Title
-			if it.Instance != "" {
-				name += " " + it.Instance
-			}
-			value := it.Text
-			if !it.Known() {
-				value = it.Reason
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.State, name, value, dash(it.Warn), dash(it.Crit))
-		}
-		tw.Flush()
-	}
-	for _, v := range r.Views {
-		fmt.Fprintf(w, "\n%s\n", v.Title)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.ToUpper(strings.Join(v.Columns, "\t")))
-		for _, row := range v.Rows {
-			fmt.Fprintln(tw, strings.Join(row, "\t"))
-		}
-		if len(v.Rows) == 0 {
-			fmt.Fprintln(tw, "(none)")
-		}
-		tw.Flush()
-	}
-	if len(r.Notes) > 0 {
-		fmt.Fprintln(w, "\nNotes")
-		for _, n := range r.Notes {
-			fmt.Fprintf(w, "  %s\n", n)
-		}
-	}
 }

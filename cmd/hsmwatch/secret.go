@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/hsmwatch/hsmwatch/internal/secretfile"
 )
 
 // secretFlag is one secret (a community, a passphrase) with its three sources: a file
@@ -32,31 +33,10 @@ func (s *secretFlag) get(warn io.Writer) (string, error) {
 	case s.file != "" && s.value != "":
 		return "", fmt.Errorf("give %s once: --%s-file or --%s", s.what, s.flag, s.flag)
 	case s.file != "":
-		return readSecretFile(s.file, "--"+s.flag+"-file", warn)
+		return secretfile.FirstLine(s.file, "--"+s.flag+"-file", warn)
 	case s.value != "":
 		fmt.Fprintf(warn, "hsmwatch: warning: --%s shows in process lists; use --%s-file or %s\n", s.flag, s.flag, s.env)
 		return s.value, nil
 	}
 	return os.Getenv(s.env), nil
-}
-
-// readSecretFile reads the first line of a secret file, warning when others may read it.
-func readSecretFile(path, flag string, warn io.Writer) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(warn, "hsmwatch: warning: %s %s is readable by others (mode %v); chmod 600 it\n", flag, path, st.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	line = strings.TrimRight(line, "\r")
-	if line == "" {
-		return "", fmt.Errorf("%s %s: the first line is empty", flag, path)
-	}
-	return line, nil
 }

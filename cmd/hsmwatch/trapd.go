@@ -1,26 +1,19 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
-	"sort"
-	"strings"
-	"sync"
-	"time"
 
 	"github.com/gosnmp/gosnmp"
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
-	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/trapd"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 )
 
@@ -121,94 +114,9 @@ func (a *app) trapd(cmd *cobra.Command, f trapdFlags) error {
 	}
 	fmt.Fprintf(a.stderr, "trapd: listening on udp %s; engine ID 0x%x (for informs); %d community rules, %d v3 users, minimum %v\n",
 		r.Addr(), r.EngineID(), len(cfg.Communities), len(cfg.Users), cfg.MinLevel)
-	// Output that cannot be written (a closed pipe) ends trapd: receiving on without
-	// printing would lose every trap silently.
-	ctx, stop := context.WithCancel(cmd.Context())
-	defer stop()
-	out := &burstWriter{w: jsonl.New(a.stdout), pending: r.Pending, fail: stop}
-	flusherDone := make(chan struct{})
-	go func() { defer close(flusherDone); out.flushEvery(ctx, trapdFlushEvery) }()
-	err = r.Run(ctx, out.write)
-	stop()
-	<-flusherDone
-	printTrapdStats(a.stderr, r.Stats())
-	return errors.Join(err, out.flush())
-}
-
-// trapdFlushEvery bounds how long a printed trap waits in the buffer when the burst it
-// came in ended with a datagram that was refused (no later emit to flush it).
-const trapdFlushEvery = 50 * time.Millisecond
-
-// burstWriter prints events as JSON lines with one write(2) per burst rather than per
-// trap: a line goes out at once when no other datagram waits, with the following ones
-// while a burst is queued, and at the latest after trapdFlushEvery.
-type burstWriter struct {
-	mu      sync.Mutex
-	w       *jsonl.Writer
-	dirty   bool
-	err     error
-	pending func() bool
-	fail    func()
-}
-
-func (b *burstWriter) write(ev *event.Event) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return
-	}
-	if b.err = b.w.Write(ev); b.err == nil {
-		b.dirty = true
-		if !b.pending() {
-			b.flushLocked()
-		}
-	}
-	if b.err != nil {
-		b.fail()
-	}
-}
-
-func (b *burstWriter) flushLocked() {
-	if b.dirty && b.err == nil {
-		b.err = b.w.Flush()
-		b.dirty = false
-	}
-}
-
-func (b *burstWriter) flush() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.flushLocked()
-	return b.err
-}
-
-func (b *burstWriter) flushEvery(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if b.flush() != nil {
-				b.fail()
-			}
-		}
-	}
-}
-
-func printTrapdStats(w io.Writer, s receiver.Stats) {
-	fmt.Fprintf(w, "trapd: %d datagrams, %d events, %d informs acknowledged, %d discoveries, %d refused",
-		s.Packets, s.Events, s.Acknowledged, s.Discoveries, s.RejectedTotal())
-	keys := make([]string, 0, len(s.Rejected))
-	for k := range s.Rejected {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(w, " %s=%d", k, s.Rejected[k])
-	}
-	fmt.Fprintln(w)
+	err = trapd.Print(cmd.Context(), r, a.stdout)
+	trapd.WriteStats(a.stderr, r.Stats())
+	return err
 }
 
 // config turns the flags into a receiver configuration; warnings go to warn.
@@ -230,7 +138,7 @@ func (f trapdFlags) config(warn io.Writer) (receiver.Config, error) {
 		cfg.Communities = append(cfg.Communities, receiver.CommunityRule{Communities: []string{c}})
 	}
 	if f.communityFile != "" {
-		rules, err := readCommunityFile(f.communityFile, warn)
+		rules, err := trapd.ReadCommunityFile(f.communityFile, warn)
 		if err != nil {
 			return cfg, err
 		}
@@ -246,7 +154,7 @@ func (f trapdFlags) config(warn io.Writer) (receiver.Config, error) {
 		return cfg, errors.New("--engine-id and --no-timeliness apply to --user, which is missing")
 	}
 	if f.usersFile != "" {
-		us, err := readUsersFile(f.usersFile, warn)
+		us, err := trapd.ReadUsersFile(f.usersFile, warn, os.Getenv)
 		if err != nil {
 			return cfg, err
 		}
@@ -268,7 +176,7 @@ func (f trapdFlags) flagUser(warn io.Writer) (receiver.User, error) {
 	if err != nil {
 		return u, err
 	}
-	if err := setProtocols(&u.User, f.authProto, auth, f.privProto, priv); err != nil {
+	if err := u.SetPassphrases(f.authProto, auth, f.privProto, priv); err != nil {
 		return u, fmt.Errorf("--user %s: %w", f.user, err)
 	}
 	for _, s := range f.engineIDs {
@@ -279,104 +187,4 @@ func (f trapdFlags) flagUser(warn io.Writer) (receiver.User, error) {
 		u.EngineIDs = append(u.EngineIDs, id)
 	}
 	return u, nil
-}
-
-// setProtocols fills a user's protocols and passphrases; a protocol without its
-// passphrase is not used.
-func setProtocols(u *usm.User, authProto, auth, privProto, priv string) error {
-	if auth != "" {
-		p, err := usm.AuthProtocol(authProto)
-		if err != nil {
-			return err
-		}
-		u.AuthProto, u.AuthPass = p, auth
-	}
-	if priv != "" {
-		if auth == "" {
-			return errors.New("a privacy passphrase needs an authentication passphrase")
-		}
-		p, err := usm.PrivProtocol(privProto)
-		if err != nil {
-			return err
-		}
-		u.PrivProto, u.PrivPass = p, priv
-	}
-	return nil
-}
-
-// readCommunityFile reads "COMMUNITY [CIDR...]" lines.
-func readCommunityFile(path string, warn io.Writer) ([]receiver.CommunityRule, error) {
-	text, err := readPrivateFile(path, "--community-file", warn)
-	if err != nil {
-		return nil, err
-	}
-	var rules []receiver.CommunityRule
-	for n, line := range strings.Split(text, "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-			continue
-		}
-		r := receiver.CommunityRule{Communities: []string{fields[0]}}
-		for _, c := range fields[1:] {
-			p, err := netip.ParsePrefix(c)
-			if err != nil {
-				if a, aerr := netip.ParseAddr(c); aerr == nil {
-					p = netip.PrefixFrom(a, a.BitLen())
-				} else {
-					return nil, fmt.Errorf("--community-file %s:%d: %q is not a CIDR or an address", path, n+1, c)
-				}
-			}
-			r.Networks = append(r.Networks, p)
-		}
-		rules = append(rules, r)
-	}
-	if len(rules) == 0 {
-		return nil, fmt.Errorf("--community-file %s: no community", path)
-	}
-	return rules, nil
-}
-
-func readPrivateFile(path, flag string, warn io.Writer) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(warn, "hsmwatch: warning: %s %s is readable by others (mode %v); chmod 600 it\n", flag, path, st.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	return string(b), nil
-}
-
-// readUsersFile reads the --users file: the configuration's SNMPv3 user entries
-// (config.SNMPUser) under users:, their passphrases from their files or the environment.
-func readUsersFile(path string, warn io.Writer) ([]receiver.User, error) {
-	text, err := readPrivateFile(path, "--users", warn)
-	if err != nil {
-		return nil, err
-	}
-	users, err := config.ParseSNMPUsers(path, []byte(text))
-	if err != nil {
-		return nil, fmt.Errorf("--users: %w", err)
-	}
-	var out []receiver.User
-	for _, u := range users {
-		for _, f := range []string{u.AuthPassFile, u.PrivPassFile} {
-			if f == "" {
-				continue
-			}
-			if st, err := os.Stat(f); err == nil && st.Mode().Perm()&0o077 != 0 {
-				fmt.Fprintf(warn, "hsmwatch: warning: --users %s: user %s: %s is readable by others (mode %v); chmod 600 it\n", path, u.Name, f, st.Mode().Perm())
-			}
-		}
-		tu, err := u.TrapUser(os.Getenv)
-		if err != nil {
-			return nil, fmt.Errorf("--users %s: %w", path, err)
-		}
-		out = append(out, tu)
-	}
-	return out, nil
 }

@@ -92,7 +92,7 @@ func (f *trapSendFlags) sink(warn io.Writer) (*sender.Sink, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := setProtocols(&u, f.authProto, auth, f.privProto, priv); err != nil {
+		if err := u.SetPassphrases(f.authProto, auth, f.privProto, priv); err != nil {
 			return nil, fmt.Errorf("--trap-user %s: %w", f.user, err)
 		}
 		base.Version, base.User = gosnmp.Version3, &u
