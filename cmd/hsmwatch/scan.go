@@ -14,6 +14,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/scan"
 	"github.com/hsmwatch/hsmwatch/internal/sink/jsonl"
 	"github.com/hsmwatch/hsmwatch/internal/sink/table"
+	"github.com/hsmwatch/hsmwatch/internal/snmp/sender"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
@@ -97,9 +98,9 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	var tee *trapTee
+	var tee *sender.Tee
 	if traps != nil {
-		tee = &trapTee{Sink: sink, ctx: cmd.Context(), traps: traps, warn: a.stderr, warned: map[string]bool{}}
+		tee = sender.NewTee(cmd.Context(), sink, traps, a.stderr)
 		sink = tee
 	}
 	sum, err := scan.Run(cmd.Context(), o, args, a.stdin, sink)
@@ -117,7 +118,7 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 			return err
 		}
 	}
-	if len(sum.Failed) > 0 || (tee != nil && tee.failed) {
+	if len(sum.Failed) > 0 || (tee != nil && tee.Failed()) {
 		return exitError{code: 1}
 	}
 	return nil

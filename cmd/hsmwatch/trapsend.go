@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,6 @@ import (
 	"github.com/gosnmp/gosnmp"
 	"github.com/spf13/pflag"
 
-	"github.com/hsmwatch/hsmwatch/internal/event"
-	"github.com/hsmwatch/hsmwatch/internal/scan"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/sender"
@@ -122,35 +119,4 @@ func (f *trapSendFlags) sink(warn io.Writer) (*sender.Sink, error) {
 		fmt.Fprintf(warn, "hsmwatch: warning: no OID for %s: load the vendor's SAFENET-APPLIANCE-MIB (--mibs DIR) or set --trap-oid NAME=OID; such events are not sent\n", strings.Join(m, ", "))
 	}
 	return s, nil
-}
-
-// trapTee writes events to the scan's sink and sends their Luna notifications. A
-// notification that cannot be sent does not stop the scan: it is counted, the first
-// error of each kind is printed, and the exit status says it.
-type trapTee struct {
-	scan.Sink
-	ctx    context.Context
-	traps  *sender.Sink
-	warn   io.Writer
-	warned map[string]bool
-	failed bool
-}
-
-func (t *trapTee) Write(ev *event.Event) error {
-	if err := t.Sink.Write(ev); err != nil {
-		return err
-	}
-	if err := t.traps.Send(t.ctx, ev); err != nil {
-		t.failed = true
-		key := "send"
-		var no sender.NoOIDError
-		if errors.As(err, &no) {
-			key = no.Category
-		}
-		if !t.warned[key] {
-			t.warned[key] = true
-			fmt.Fprintf(t.warn, "hsmwatch: %v\n", err)
-		}
-	}
-	return nil
 }
