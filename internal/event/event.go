@@ -71,6 +71,10 @@ type Event struct {
 	Level        string
 	Notification string
 	Assert       Tri
+	// Cleared is the id of the alarm this event closed (set by the alarm state,
+	// internal/state): the alarm's host, "/", and its key when it opened. A clearing
+	// event also carries assert false and the level of the alarm it closed.
+	Cleared string
 
 	Test   bool   // produced by a trap test (***TEST)
 	Fields Fields // typed extras
