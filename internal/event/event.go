@@ -97,7 +97,7 @@ func (e *Event) Reset() {
 // be hidden in it), a level of warning or above, a trap notification, or an alarm change.
 func (e *Event) Significant() bool {
 	switch {
-	case e.Source == SourceUnparsed, e.Notification != "", e.Assert != Unset:
+	case e.Source == SourceUnparsed, e.Notification != "", e.Assert != Unset, e.Cleared != "":
 		return true
 	}
 	switch e.Level {
