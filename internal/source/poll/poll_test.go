@@ -57,7 +57,7 @@ func TestUnnamedHSMOneIdentity(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- src.(component.Source).Run(ctx, func(ctx context.Context, r component.Record) error {
+		done <- src.Run(ctx, func(ctx context.Context, r component.Record) error {
 			select {
 			case events <- r.Event:
 				return nil
