@@ -26,11 +26,14 @@ type Rule struct {
 	Notification string    `yaml:"notification"`
 	Assert       AssertArg `yaml:"assert"`
 	Key          string    `yaml:"key"`
-	Clears       []string  `yaml:"clears"`
-	Tags         []string  `yaml:"tags"`
-	Priority     int       `yaml:"priority"`
-	Match        Match     `yaml:"match"`
-	Examples     []Example `yaml:"examples"`
+	// Join says how the event's alarm is found besides its key: JoinLogReference (a
+	// trap whose ssLogReference names a log line joins the alarm of that line).
+	Join     string    `yaml:"join"`
+	Clears   []string  `yaml:"clears"`
+	Tags     []string  `yaml:"tags"`
+	Priority int       `yaml:"priority"`
+	Match    Match     `yaml:"match"`
+	Examples []Example `yaml:"examples"`
 
 	// Where the rule was read: "file:line".
 	Origin string `yaml:"-"`
@@ -81,6 +84,10 @@ func (a *AssertArg) UnmarshalYAML(unmarshal func(any) error) error {
 	return nil
 }
 
+// JoinLogReference is the join of a trap that names its log line (fields log_host,
+// log_time, process, pid): the trap joins the alarm of that line, read before or after it.
+const JoinLogReference = "log_reference"
+
 // Valid values of class and level.
 func validClass(c string) bool {
 	switch c {
@@ -111,6 +118,11 @@ func (r *Rule) compile() error {
 		return fmt.Errorf("rule %s: class %q is not one of expected, unexpected, significant, insignificant, unlikely, debug, unknown", r.ID, r.Class)
 	case !validLevel(r.Level):
 		return fmt.Errorf("rule %s: level %q is not one of critical, major, minor, warning, info, debug", r.ID, r.Level)
+	}
+	switch r.Join {
+	case "", JoinLogReference:
+	default:
+		return fmt.Errorf("rule %s: join %q is not %s", r.ID, r.Join, JoinLogReference)
 	}
 	m := r.Match
 	if len(m.Contains) == 0 && m.Regex == "" && len(m.Fields) == 0 && len(m.Process) == 0 && len(m.Source) == 0 {

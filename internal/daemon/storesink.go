@@ -31,6 +31,9 @@ func (s storeSink) Write(ctx context.Context, batch []component.Item) error {
 		}
 		alarms = append(alarms, d.AlsoCleared...)
 		alarms = append(alarms, d.Matured...)
+		for _, m := range d.Moved { // the old host/key row closes, the alarm goes on under the new
+			alarms = append(alarms, m.From, m.To)
+		}
 	}
 	replayed, err := s.st.Write(ctx, recs)
 	if err != nil {

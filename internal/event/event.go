@@ -76,6 +76,10 @@ type Event struct {
 	Level        string
 	Notification string
 	Assert       Tri
+	// Cleared is the id of the alarm this event closed (set by the alarm state,
+	// internal/state): the alarm's host, "/", and its key when it opened. A clearing
+	// event also carries assert false and the level of the alarm it closed.
+	Cleared string
 
 	Test   bool   // produced by a trap test (***TEST)
 	Fields Fields // typed extras
@@ -98,7 +102,7 @@ func (e *Event) Reset() {
 // be hidden in it), a level of warning or above, a trap notification, or an alarm change.
 func (e *Event) Significant() bool {
 	switch {
-	case e.Source == SourceUnparsed, e.Notification != "", e.Assert != Unset:
+	case e.Source == SourceUnparsed, e.Notification != "", e.Assert != Unset, e.Cleared != "":
 		return true
 	}
 	switch e.Level {

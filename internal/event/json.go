@@ -39,6 +39,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst = strconv.AppendBool(dst, e.Assert == True)
 		dst = append(dst, ',')
 	}
+	dst = appendStr(dst, "cleared", e.Cleared)
 	if e.Test {
 		dst = append(dst, `"test":true,`...)
 	}
@@ -159,6 +160,7 @@ type wire struct {
 	Level        string                     `json:"level"`
 	Notification string                     `json:"notification"`
 	Assert       *bool                      `json:"assert"`
+	Cleared      string                     `json:"cleared"`
 	Test         bool                       `json:"test"`
 	Fields       map[string]json.RawMessage `json:"fields"`
 	Input        string                     `json:"input"`
@@ -177,7 +179,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	*e = Event{Host: w.Host, Source: w.Source, Facility: w.Facility, Severity: w.Severity,
 		Process: w.Process, PID: w.PID, Message: w.Message, Component: w.Component,
 		Class: w.Class, Rule: w.Rule, Title: w.Title, Level: w.Level,
-		Notification: w.Notification, Test: w.Test, Input: w.Input, Reason: w.Reason, Raw: w.Raw}
+		Notification: w.Notification, Cleared: w.Cleared, Test: w.Test, Input: w.Input, Reason: w.Reason, Raw: w.Raw}
 	if w.Time != nil {
 		e.Time = *w.Time
 	}

@@ -87,3 +87,18 @@ func FuzzQuote(f *testing.F) {
 func invalidRunsDiffer(s, back string) bool {
 	return strings.ReplaceAll(back, "\ufffd", "") == strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\ufffd", "")
 }
+
+func TestJSONCleared(t *testing.T) {
+	ev := Event{Host: "luna1", Level: "major", Assert: False, Cleared: "luna1/Fan1A", Raw: "x"}
+	out := ev.AppendJSON(nil)
+	if want := `{"host":"luna1","level":"major","assert":false,"cleared":"luna1/Fan1A","raw":"x"}`; string(out) != want {
+		t.Fatalf("got %s, want %s", out, want)
+	}
+	var back Event
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Cleared != "luna1/Fan1A" || back.Assert != False {
+		t.Errorf("round trip: %+v", back)
+	}
+}

@@ -271,6 +271,7 @@ func (p *Pipeline) advance(batch []Item) []Item {
 		ev.Raw = ev.Message
 		ev.Fields.SetString("alarm_key", a.Key)
 		ev.Fields.SetString("alarm_rule", a.Rule)
+		state.MarkCleared(ev, a) // the alarm's level and id: a level filter lets it through as it let the open
 		batch = append(batch, Item{Record: component.Record{Event: ev}, Decision: state.Decision{Change: state.Cleared, Matured: []state.Alarm{a}}})
 	}
 	return batch

@@ -16,6 +16,11 @@ type Rules interface {
 
 // Alarm is one open (or recently closed) alarm: a host and a key, opened by an assert.
 type Alarm struct {
+	// ID names the alarm from its opening to its clear: the host and key it opened
+	// under, joined by "/". It stays when the alarm moves (a trap's alarm joined by its
+	// log line, an HSM whose address became its sysName); the event that clears the
+	// alarm carries it as "cleared".
+	ID           string    `json:"id"`
 	Host         string    `json:"host"`
 	Key          string    `json:"key"`
 	Rule         string    `json:"rule"`
@@ -34,6 +39,27 @@ type Alarm struct {
 	ClearHeld time.Time `json:"clear_held,omitzero"`
 	Cleared   time.Time `json:"cleared,omitzero"`
 	ClearedBy string    `json:"cleared_by,omitempty"` // the rule of the clearing event
+	// Evidence lists the events that made the alarm what it is (the first ones and the
+	// latest, at most maxEvidence); Sources counts all of them by source.
+	Evidence []Evidence       `json:"evidence,omitempty"`
+	Sources  map[string]int64 `json:"sources,omitempty"`
+}
+
+// Evidence is one event an alarm was opened, repeated, joined or cleared by.
+type Evidence struct {
+	Source string    `json:"source"`
+	Rule   string    `json:"rule,omitempty"`
+	Time   time.Time `json:"time"`
+	Input  string    `json:"input,omitempty"`
+	Assert bool      `json:"assert"`
+}
+
+// Move is an alarm that changed host or key (joined by its log line, or its HSM's
+// address renamed to its sysName): From is the old identity, closed (Cleared set,
+// ClearedBy "moved to HOST/KEY"), To the alarm as it is now. Sinks that key alarms by
+// host and key close From and keep To.
+type Move struct {
+	From, To Alarm
 }
 
 type alarmID struct{ host, key string }
@@ -47,18 +73,33 @@ type alarmTable struct {
 	sweepAt int                          // size of flips that triggers pruning
 	opened  int64
 	cleared int64
+
+	refs     map[logRef]refEntry // log lines read with an alarm key, for traps that name them
+	pending  map[logRef]refEntry // traps read before their line: the alarm they touched
+	refSweep int
 }
 
 func newAlarmTable(cfg Config, rules Rules) *alarmTable {
 	return &alarmTable{cfg: cfg, rules: rules, open: map[string]map[string]*Alarm{},
-		flips: map[alarmID][]time.Time{}, sweepAt: 1024}
+		flips: map[alarmID][]time.Time{}, sweepAt: 1024,
+		refs: map[logRef]refEntry{}, pending: map[logRef]refEntry{}, refSweep: 1024}
+}
+
+// outcome is what one event did to the alarm table.
+type outcome struct {
+	change Change
+	alarm  *Alarm
+	also   []Alarm
+	moved  []Move
 }
 
 // observe applies one event: an assert opens or repeats its alarm, a clear closes it,
-// and a rule's "clears" list closes the alarms of those rules on the same host.
-func (t *alarmTable) observe(ev *event.Event, when time.Time) (Change, *Alarm, []Alarm) {
+// and a rule's "clears" list closes the alarms of those rules on the same host. A trap
+// whose rule joins by log reference acts on the alarm of the line it names; a line
+// takes over the alarm a trap naming it opened before it was read.
+func (t *alarmTable) observe(ev *event.Event, when time.Time) outcome {
 	if ev.Test {
-		return NoChange, nil, nil // a trap test (***TEST) says nothing about the hardware
+		return outcome{} // a trap test (***TEST) says nothing about the hardware
 	}
 	var r *classify.Rule
 	if t.rules != nil && ev.Rule != "" {
@@ -66,26 +107,37 @@ func (t *alarmTable) observe(ev *event.Event, when time.Time) (Change, *Alarm, [
 	}
 	var extra []Alarm
 	if r != nil && len(r.Clears) > 0 && ev.Assert != event.True {
-		extra = t.clearRules(ev.Host, r.Clears, ev.Rule, when)
+		extra = t.clearRules(ev.Host, r.Clears, ev, when)
 	}
 	if ev.Assert == event.Unset {
 		if len(extra) > 0 {
 			first := extra[0]
-			return Cleared, &first, extra[1:]
+			return outcome{change: Cleared, alarm: &first, also: extra[1:]}
 		}
-		return NoChange, nil, nil
+		return outcome{}
 	}
 	key := alarmKey(r, ev)
+	if r != nil && r.Join == classify.JoinLogReference {
+		if ref, ok := trapRef(ev); ok {
+			o := t.joinTrap(ev, ref, key, when)
+			o.also = append(o.also, extra...)
+			return o
+		}
+	}
+	var moved []Move
+	if ref, ok := lineRef(ev); ok {
+		moved = t.lineRead(ev.Host, ref, key, when)
+	}
 	if ev.Assert == event.True {
 		c, a := t.assert(ev, key, when)
-		return c, a, extra
+		return outcome{change: c, alarm: a, also: extra, moved: moved}
 	}
-	c, a := t.clear(ev.Host, key, ev.Rule, when)
+	c, a := t.clear(ev.Host, key, ev, when)
 	if c == Unmatched && len(extra) > 0 {
 		first := extra[0]
-		return Cleared, &first, extra[1:]
+		return outcome{change: Cleared, alarm: &first, also: extra[1:], moved: moved}
 	}
-	return c, a, extra
+	return outcome{change: c, alarm: a, also: extra, moved: moved}
 }
 
 func alarmKey(r *classify.Rule, ev *event.Event) string {
@@ -108,7 +160,7 @@ func (t *alarmTable) assert(ev *event.Event, key string, when time.Time) (Change
 	}
 	a := host[key]
 	if a == nil {
-		a = &Alarm{Host: ev.Host, Key: key, Rule: ev.Rule, Title: ev.Title, Component: ev.Component,
+		a = &Alarm{ID: ev.Host + "/" + key, Host: ev.Host, Key: key, Rule: ev.Rule, Title: ev.Title, Component: ev.Component,
 			Level: ev.Level, Notification: ev.Notification, Input: ev.Input, Opened: when}
 		host[key] = a
 		t.opened++
@@ -120,6 +172,7 @@ func (t *alarmTable) assert(ev *event.Event, key string, when time.Time) (Change
 		a.Flapping = t.flip(alarmID{ev.Host, key}, when) || a.Flapping
 	}
 	a.Asserts++
+	a.addEvidence(ev, when)
 	a.Message = ev.Message
 	if when.After(a.LastSeen) {
 		a.LastSeen = when
@@ -127,38 +180,41 @@ func (t *alarmTable) assert(ev *event.Event, key string, when time.Time) (Change
 	if levelRank(ev.Level) > levelRank(a.Level) {
 		a.Level = ev.Level // the alarm keeps the rule that opened it; only its level rises
 	}
-	cp := *a
+	cp := a.snapshot()
 	if a.Asserts == 1 {
 		return Opened, &cp
 	}
 	return Repeated, &cp
 }
 
-func (t *alarmTable) clear(hostName, key, by string, when time.Time) (Change, *Alarm) {
+func (t *alarmTable) clear(hostName, key string, ev *event.Event, when time.Time) (Change, *Alarm) {
 	a := t.open[hostName][key]
 	if a == nil {
 		return Unmatched, nil
 	}
+	by := ev.Rule
+	a.addEvidence(ev, when)
 	if !a.ClearHeld.IsZero() {
-		cp := *a
+		cp := a.snapshot()
 		return ClearHeld, &cp // a second clear while held changes nothing
 	}
 	a.Flapping = t.flip(alarmID{hostName, key}, when) || a.Flapping
 	if a.Flapping && t.cfg.HoldDown > 0 {
 		a.ClearHeld, a.ClearedBy = when, by
 		t.held++
-		cp := *a
+		cp := a.snapshot()
 		return ClearHeld, &cp
 	}
 	return Cleared, t.close(a, when, by)
 }
 
-func (t *alarmTable) clearRules(hostName string, ids []string, by string, when time.Time) []Alarm {
+func (t *alarmTable) clearRules(hostName string, ids []string, ev *event.Event, when time.Time) []Alarm {
 	var out []Alarm
 	for _, a := range t.open[hostName] {
 		for _, id := range ids {
 			if a.Rule == id {
-				out = append(out, *t.close(a, when, by))
+				a.addEvidence(ev, when)
+				out = append(out, *t.close(a, when, ev.Rule))
 				break
 			}
 		}
@@ -177,7 +233,7 @@ func (t *alarmTable) close(a *Alarm, when time.Time, by string) *Alarm {
 		delete(t.open, a.Host)
 	}
 	t.cleared++
-	cp := *a
+	cp := a.snapshot()
 	return &cp
 }
 
@@ -240,7 +296,7 @@ func (t *alarmTable) list(keep func(*Alarm) bool) []Alarm {
 	for _, keys := range t.open {
 		for _, a := range keys {
 			if keep(a) {
-				out = append(out, *a)
+				out = append(out, a.snapshot())
 			}
 		}
 	}

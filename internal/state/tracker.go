@@ -65,6 +65,10 @@ type Decision struct {
 	// Matured lists held clears whose hold-down ended before this event: they are now
 	// cleared (a sink reports them as such).
 	Matured []Alarm
+	// Moved lists alarms that changed host or key: a trap's alarm taken over by the log
+	// line the trap names, or the alarms of an HSM renamed from its address to its
+	// sysName (a rename event, RenameEvent).
+	Moved []Move
 	// Ignored: an ignore entry matched (IgnoreReason says which); Duplicate: the same
 	// message from the same host was seen within the dedup window; Storm: the host is
 	// over its storm limit.
@@ -106,8 +110,16 @@ func (t *Tracker) Observe(ev *event.Event) Decision {
 		d.Ignored, d.IgnoreReason = true, t.cfg.Ignore[i].reason()
 		return d
 	}
+	if from := ev.Fields.Text(FieldRenamedFrom); from != "" && ev.Source == event.SourceSelf {
+		d.Moved = t.alarms.rename(from, ev.Host, when)
+		return d
+	}
 	t.count(ev, when)
-	d.Change, d.Alarm, d.AlsoCleared = t.alarms.observe(ev, when)
+	o := t.alarms.observe(ev, when)
+	d.Change, d.Alarm, d.AlsoCleared, d.Moved = o.change, o.alarm, o.also, o.moved
+	if d.Change == Cleared && d.Alarm != nil {
+		markCleared(ev, d.Alarm, d.AlsoCleared)
+	}
 	d.Duplicate = t.dedup.seen(ev, when)
 	if d.Change != Cleared {
 		d.Storm = t.storms.over(ev.Host, when)

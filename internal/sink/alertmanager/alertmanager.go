@@ -96,6 +96,12 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 			closed = append(closed, *d.Alarm)
 		}
 		closed = append(append(closed, d.AlsoCleared...), d.Matured...)
+		for _, m := range d.Moved { // the alert under the old host/key resolves, the alarm fires under the new
+			closed = append(closed, m.From)
+			if m.To.Cleared.IsZero() {
+				s.open[id(m.To)] = s.alert(m.To, m.To.Message)
+			}
+		}
 		for _, a := range closed {
 			s.resolve(a)
 			changed = true

@@ -25,8 +25,12 @@ func New(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
 
 const rowFormat = "%-25s %-14s %-11s %-8s %-16s %s\n"
 
-// level is the classified level, or the syslog severity of an unclassified event.
+// level is the classified level, or the syslog severity of an unclassified event; a
+// clear shows "cleared" (its level is the alarm's, for the sinks' filters, not a failure).
 func level(ev *event.Event) string {
+	if ev.Assert == event.False {
+		return "cleared"
+	}
 	if ev.Level != "" {
 		return ev.Level
 	}

@@ -160,3 +160,40 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// A webhook with min_level major gets the clear of every alarm whose open it got: the
+// state gives the clearing event the alarm's level, whatever its rule's (a trap's
+// de-assert rule is info).
+func TestClearPassesMinLevelOfItsAlarm(t *testing.T) {
+	tg, srv := newTarget(t)
+	tg.up.Store(true)
+	s, err := New(Config{URL: srv.URL, SpoolDir: t.TempDir(), MinLevel: "major"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	tr, err := state.New(state.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	open := &event.Event{Time: at, Host: "lunaA", Source: "luna-syslog", Rule: "fan", Level: "major", Assert: event.True, Message: "fan down"}
+	clear := &event.Event{Time: at.Add(time.Minute), Host: "lunaA", Source: "snmp-trap", Rule: "fan", Level: "info", Assert: event.False, Message: "fan back"}
+	noise := &event.Event{Time: at.Add(2 * time.Minute), Host: "lunaA", Source: "luna-syslog", Rule: "other", Level: "info", Assert: event.False, Message: "unmatched clear"}
+	var items []component.Item
+	for _, ev := range []*event.Event{open, clear, noise} {
+		items = append(items, component.Item{Record: component.Record{Event: ev}, Decision: tr.Observe(ev)})
+	}
+	if clear.Level != "major" || clear.Cleared != "lunaA/fan" || noise.Cleared != "" || noise.Level != "info" {
+		t.Fatalf("clear: level %q cleared %q; unmatched clear: level %q cleared %q", clear.Level, clear.Cleared, noise.Level, noise.Cleared)
+	}
+	if err := s.Write(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delivery", func() bool { return s.Stats().Pending == 0 && s.Stats().Delivered > 0 })
+	if got := tg.messages(); len(got) != 2 || got[0] != "fan down" || got[1] != "fan back" {
+		t.Fatalf("delivered %q, want the open and its clear only", got)
+	}
+}

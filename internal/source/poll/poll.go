@@ -12,6 +12,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Spec is one polled HSM.
@@ -162,6 +163,21 @@ func (s *source) Run(ctx context.Context, emit component.Emit) error {
 				return
 			}
 		}
+		// An entry without name is known by its address until its sysName is read, then by
+		// that name: the rename event goes ahead of the poll's events, so the pipeline moves
+		// the alarms opened under the address before the recovery clears them.
+		if prev := s.host.Load(); prev != nil && r.Host != "" && *prev != r.Host && s.spec.Name == "" {
+			s.log.Info("polled HSM renamed", "target", s.name, "from", *prev, "to", r.Host)
+			if err := emit(ctx, component.Record{Event: state.RenameEvent(*prev, r.Host, r.Time)}); err != nil {
+				return
+			}
+			if s.env.Samples != nil {
+				s.env.Samples.ForgetSamples(*prev)
+			}
+		}
+		if r.Host != "" {
+			s.host.Store(&r.Host)
+		}
 		for i := range r.Events {
 			if err := emit(ctx, component.Record{Event: &r.Events[i]}); err != nil {
 				return
@@ -171,7 +187,6 @@ func (s *source) Run(ctx context.Context, emit component.Emit) error {
 		if r.Host == "" {
 			return
 		}
-		s.host.Store(&r.Host)
 		if s.env.Hosts != nil {
 			s.env.Hosts.Learn(s.spec.Host, r.Profile, r.Host)
 		}

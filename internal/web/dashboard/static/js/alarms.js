@@ -11,6 +11,12 @@ function levelBadge(level) {
   return el('span', {class: `badge ${level || 'none'}`, text: level || 'none'});
 }
 
+// clearedBadge stands for the level of what is over: an alarm closed, an event that
+// clears one (its level is the alarm's, for the sinks' filters, not a failure).
+function clearedBadge() {
+  return el('span', {class: 'badge cleared', text: 'cleared'});
+}
+
 function flapCell(a) {
   return el('td', null, a.flapping ? el('span', {class: 'tag', text: 'flapping'}) : '');
 }
@@ -39,7 +45,7 @@ export function renderAlarms(open, cleared) {
   document.getElementById('open-count').textContent = `(${open.length})`;
 
   const clearedRows = cleared.map((a) => el('tr', {class: 'cleared', 'data-level': a.level || 'none', 'data-host': a.host},
-    el('td', null, levelBadge(a.level)),
+    el('td', {title: `was ${a.level || 'none'}`}, clearedBadge()),
     el('td', null, hostLink(a.host)),
     el('td', {text: a.key}),
     el('td', {text: a.title || a.rule}),
@@ -53,4 +59,4 @@ export function renderAlarms(open, cleared) {
   document.getElementById('alarms-cleared-empty').hidden = cleared.length > 0;
 }
 
-export {levelBadge};
+export {levelBadge, clearedBadge};

@@ -5,7 +5,7 @@
 import {el, replace, hostLink} from './dom.js';
 import {fmtTime, levelRank} from './format.js';
 import {getJSON, getRule} from './api.js';
-import {levelBadge} from './alarms.js';
+import {levelBadge, clearedBadge} from './alarms.js';
 
 const PAGE = 100;
 const MAX_ROWS = 2000; // live events push the oldest rows out beyond this
@@ -162,7 +162,7 @@ function row(ev, isNew) {
     'data-rule': ev.rule || '', 'data-selected': 'false'},
     el('td', {class: 'time', text: ev.time ? fmtTime(ev.time) : '(no time)'}),
     el('td', null, hostLink(ev.host)),
-    el('td', null, ev.level ? levelBadge(ev.level) : ''),
+    el('td', null, ev.assert === false ? clearedBadge() : (ev.level ? levelBadge(ev.level) : '')),
     el('td', {text: ev.component || ''}),
     el('td', {text: ev.title || (ev.source === 'unparsed' ? '(not parsed)' : '')}),
     el('td', {class: 'msg', text: ev.message || ev.raw}),
@@ -264,6 +264,7 @@ async function showDetail(ev, tr) {
   dlRow(dl, 'Rule', ev.rule);
   dlRow(dl, 'Notification', ev.notification);
   if (ev.assert !== undefined) dlRow(dl, 'Alarm', ev.assert ? 'assert (raises)' : 'de-assert (clears)');
+  dlRow(dl, 'Cleared alarm', ev.cleared);
   if (ev.test) dlRow(dl, 'Trap test', 'yes: says nothing about the hardware');
   dlRow(dl, 'Source', ev.source);
   dlRow(dl, 'Facility', ev.facility);
