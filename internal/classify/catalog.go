@@ -26,6 +26,8 @@ type Catalog struct {
 	scanSources   map[string]bool
 	scanProcesses map[string]bool
 
+	floor *floorTable // for events no rule matches, and to raise catch-alls (Rule.Floor)
+
 	scratch sync.Pool
 }
 
@@ -36,9 +38,17 @@ type scratch struct {
 	buf  []byte
 }
 
-func newCatalog(rules []*Rule) (*Catalog, error) {
+// newCatalog indexes rules; floor holds the rules of the severity floor (FloorEntry.rule),
+// none for a catalog without a floor.
+func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
 		byProcess: map[string][]int32{}, scanSources: map[string]bool{}, scanProcesses: map[string]bool{}}
+	if len(floor) > 0 {
+		c.floor = newFloorTable(floor)
+		for _, r := range floor {
+			c.byID[r.ID] = r
+		}
+	}
 	var anchors []string
 	var anchored []int32
 	for i, r := range rules {
@@ -49,16 +59,21 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 			anchors = append(anchors, anchor(r.Match.Contains))
 			anchored = append(anchored, idx)
 			c.noteScanScope(r)
+		case len(r.Match.ContainsAny) > 0:
+			for _, lit := range r.Match.ContainsAny {
+				anchors = append(anchors, anchor([]string{lit}))
+				anchored = append(anchored, idx)
+			}
+			c.noteScanScope(r)
 		case len(r.Match.Fields) > 0:
 			k := firstKey(r.Match.Fields)
 			if c.byField[k] == nil {
 				c.byField[k] = map[string][]int32{}
 			}
 			c.byField[k][r.Match.Fields[k]] = append(c.byField[k][r.Match.Fields[k]], idx)
-		case len(r.Match.Process) > 0:
-			for _, p := range r.Match.Process {
-				lp := strings.ToLower(p)
-				c.byProcess[lp] = append(c.byProcess[lp], idx)
+		case len(r.process) > 0:
+			for _, p := range r.process {
+				c.byProcess[p] = append(c.byProcess[p], idx)
 			}
 		default:
 			c.anyEvent = append(c.anyEvent, idx)
@@ -73,9 +88,9 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 // noteScanScope records which events a literal rule can match, by process or by source.
 func (c *Catalog) noteScanScope(r *Rule) {
 	switch {
-	case len(r.Match.Process) > 0:
-		for _, p := range r.Match.Process {
-			c.scanProcesses[strings.ToLower(p)] = true
+	case len(r.process) > 0:
+		for _, p := range r.process {
+			c.scanProcesses[p] = true
 		}
 	case len(r.Match.Source) > 0:
 		for _, s := range r.Match.Source {
@@ -87,7 +102,7 @@ func (c *Catalog) noteScanScope(r *Rule) {
 }
 
 // needsScan reports whether some literal rule could match ev; lowerProcess is its
-// process in lower case.
+// process normalised (appendProcess).
 func (c *Catalog) needsScan(ev *event.Event, lowerProcess []byte) bool {
 	return c.scanAll || c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]
 }
@@ -126,8 +141,16 @@ func firstKey(m map[string]string) string {
 	return keys[0]
 }
 
-// Rules returns the rules in catalog order.
+// Rules returns the rules in catalog order (without the floor's).
 func (c *Catalog) Rules() []*Rule { return c.rules }
+
+// Floor returns the rules of the severity floor, in table order.
+func (c *Catalog) Floor() []*Rule {
+	if c.floor == nil {
+		return nil
+	}
+	return c.floor.rules
+}
 
 // Rule returns the rule with id.
 func (c *Catalog) Rule(id string) (*Rule, bool) {
@@ -136,17 +159,27 @@ func (c *Catalog) Rule(id string) (*Rule, bool) {
 }
 
 // Classify finds the rule for ev and applies it: component, class, rule, title, level,
-// notification, assert, and the regex's named groups as fields. It returns the rule, or
-// nil when none matches (ev is left as it was).
+// notification, assert, and the regex's named groups as fields. When no rule matches, the
+// severity floor's rule for ev applies (class unclassified); a catch-all rule with floor
+// set takes the floor's level when that is higher, and names the floor rule in the field
+// "floor". It returns the rule, or nil when neither a rule nor the floor applies (ev is
+// left as it was).
 func (c *Catalog) Classify(ev *event.Event) *Rule {
 	best := c.Match(ev)
 	if best != nil {
 		best.apply(ev)
+		if best.Floor {
+			if f := c.floor.pick(ev); f != nil && levelRank(f.Level) > levelRank(best.Level) {
+				ev.Level = f.Level
+				ev.Fields.SetString("floor", f.ID)
+			}
+		}
 	}
 	return best
 }
 
-// Match returns the rule that classifies ev without changing ev.
+// Match returns the rule that classifies ev without changing ev: the best matching rule,
+// else the severity floor's rule.
 func (c *Catalog) Match(ev *event.Event) *Rule {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
@@ -162,11 +195,11 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		}
 		s.seen[i] = s.gen
 		r := c.rules[i]
-		if better(r, best) && r.matches(ev) {
+		if better(r, best) && r.matches(ev, s.buf) {
 			best = r
 		}
 	}
-	s.buf = appendLower(s.buf[:0], ev.Process)
+	s.buf = appendProcess(s.buf[:0], ev.Process)
 	if c.needsScan(ev, s.buf) {
 		c.literals.scan(ev.Message, consider)
 	}
@@ -184,6 +217,9 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 	}
 	for _, i := range c.anyEvent {
 		consider(i)
+	}
+	if best == nil {
+		best = c.floor.pick(ev)
 	}
 	return best
 }
@@ -204,7 +240,16 @@ func better(r, best *Rule) bool {
 	return r.ID < best.ID
 }
 
-func appendLower(dst []byte, s string) []byte {
+// appendProcess appends the process name as rules compare it: lower case, without a
+// path ("/usr/sbin/sshd") and without a parenthesised part ("sshd(pam_unix)"), so that a
+// rule written for sshd matches every variant.
+func appendProcess(dst []byte, s string) []byte {
+	if i := strings.IndexByte(s, '('); i > 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '/'); i >= 0 && i < len(s)-1 {
+		s = s[i+1:]
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'A' && c <= 'Z' {
@@ -215,13 +260,17 @@ func appendLower(dst []byte, s string) []byte {
 	return dst
 }
 
-// matches checks every constraint of the rule, the regex last.
-func (r *Rule) matches(ev *event.Event) bool {
+// normProcess is appendProcess for a rule's process names.
+func normProcess(s string) string { return string(appendProcess(nil, s)) }
+
+// matches checks every constraint of the rule, the regex last; process is the event's
+// process normalised by appendProcess.
+func (r *Rule) matches(ev *event.Event, process []byte) bool {
 	m := &r.Match
 	if len(m.Source) > 0 && !inList(m.Source, ev.Source, false) {
 		return false
 	}
-	if len(m.Process) > 0 && !inList(m.Process, ev.Process, true) {
+	if len(r.process) > 0 && !inBytes(r.process, process) {
 		return false
 	}
 	if len(m.Facility) > 0 && !inList(m.Facility, ev.Facility, false) {
@@ -240,12 +289,33 @@ func (r *Rule) matches(ev *event.Event) bool {
 			return false
 		}
 	}
+	if len(m.ContainsAny) > 0 && !containsAny(ev.Message, m.ContainsAny) {
+		return false
+	}
 	for k, v := range m.Fields {
 		if f, ok := ev.Fields.Get(k); !ok || f.String() != v {
 			return false
 		}
 	}
 	return r.re == nil || r.re.MatchString(ev.Message)
+}
+
+func inBytes(list []string, v []byte) bool {
+	for _, x := range list {
+		if x == string(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, lit := range lits {
+		if strings.Contains(s, lit) {
+			return true
+		}
+	}
+	return false
 }
 
 func inList(list []string, v string, fold bool) bool {
