@@ -15,6 +15,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+//go:generate go run ./ckrgen ckrgen/ckr.txt catalog/pkcs11-ckr.yaml
+
 //go:embed catalog
 var shipped embed.FS
 
