@@ -81,27 +81,54 @@ type floorWord struct {
 	rule     *Rule
 }
 
-// floorTable picks the floor rule of an event.
+// floorTable picks the floor rule of an event. It runs for most events of a syslog
+// server's noise, so lookups are by array: severities by their index, words by their
+// first byte.
 type floorTable struct {
 	rules      []*Rule
-	bySeverity map[string]*Rule
-	none       *Rule // for events without a severity
-	words      []floorWord
+	bySeverity [numSeverities]*Rule // index: severityIndex; "none" for an event without one
+	byFirst    [256][]floorWord
+}
+
+// numSeverities counts the keys of the severity rows: the eight syslog severities and
+// "none".
+const numSeverities = 9
+
+// severityIndex returns the index of s in severities (an empty severity is "none"), or -1.
+func severityIndex(s string) int {
+	switch s {
+	case "emerg":
+		return 0
+	case "alert":
+		return 1
+	case "crit":
+		return 2
+	case "err":
+		return 3
+	case "warning":
+		return 4
+	case "notice":
+		return 5
+	case "info":
+		return 6
+	case "debug":
+		return 7
+	case "none", "":
+		return 8
+	}
+	return -1
 }
 
 func newFloorTable(rules []*Rule) *floorTable {
-	t := &floorTable{rules: rules, bySeverity: map[string]*Rule{}}
+	t := &floorTable{rules: rules}
 	for _, r := range rules {
 		f := r.floorEntry
-		switch {
-		case f.Severity == "none":
-			t.none = r
-		case f.Severity != "":
-			t.bySeverity[f.Severity] = r
+		if i := severityIndex(f.Severity); f.Severity != "" && i >= 0 {
+			t.bySeverity[i] = r
 		}
 		for _, w := range f.Words {
 			last := w[len(w)-1]
-			t.words = append(t.words, floorWord{word: w, boundary: isWordByte(last), rule: r})
+			t.byFirst[w[0]] = append(t.byFirst[w[0]], floorWord{word: w, boundary: isWordByte(last), rule: r})
 		}
 	}
 	return t
@@ -118,9 +145,9 @@ func (t *floorTable) pick(ev *event.Event) *Rule {
 	if t == nil {
 		return nil
 	}
-	sev := t.none
-	if ev.Severity != "" {
-		sev = t.bySeverity[ev.Severity]
+	var sev *Rule
+	if i := severityIndex(ev.Severity); i >= 0 {
+		sev = t.bySeverity[i]
 	}
 	word := t.word(ev.Message)
 	switch {
@@ -135,9 +162,6 @@ func (t *floorTable) pick(ev *event.Event) *Rule {
 // word finds a level word at the start of msg, after blanks and bracketed tags
 // ("[1234.5] [HSM] ERROR ...").
 func (t *floorTable) word(msg string) *Rule {
-	if len(t.words) == 0 {
-		return nil
-	}
 	i := 0
 	for {
 		for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
@@ -152,10 +176,14 @@ func (t *floorTable) word(msg string) *Rule {
 		}
 		i += j + 1
 	}
+	if i >= len(msg) {
+		return nil
+	}
 	rest := msg[i:]
 	var best *Rule
-	for k := range t.words {
-		w := &t.words[k]
+	words := t.byFirst[rest[0]]
+	for k := range words {
+		w := &words[k]
 		if !strings.HasPrefix(rest, w.word) {
 			continue
 		}
