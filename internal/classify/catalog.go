@@ -15,6 +15,10 @@ type Catalog struct {
 	byID  map[string]*Rule
 
 	literals  *literalIndex                 // rules with contains: by their longest literal
+	// global holds only the anchors of literal rules without a process or source scope
+	// (the safety nets): events that no scoped rule can match, most of a syslog server's
+	// noise, walk this small automaton instead of the whole one.
+	global *literalIndex
 	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
 	byProcess map[string][]int32            // the rest, by lower-case process
 	anyEvent  []int32                       // the rest without a process: checked for every event
@@ -49,20 +53,27 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 			c.byID[r.ID] = r
 		}
 	}
-	var anchors []string
-	var anchored []int32
+	var anchors, globalAnchors []string
+	var anchored, globalAnchored []int32
 	for i, r := range rules {
 		c.byID[r.ID] = r
 		idx := int32(i)
 		switch {
-		case len(r.Match.Contains) > 0:
-			anchors = append(anchors, anchor(r.Match.Contains))
-			anchored = append(anchored, idx)
-			c.noteScanScope(r)
-		case len(r.Match.ContainsAny) > 0:
-			for _, lit := range r.Match.ContainsAny {
-				anchors = append(anchors, anchor([]string{lit}))
+		case len(r.Match.Contains) > 0 || len(r.Match.ContainsAny) > 0:
+			lits := [][]string{r.Match.Contains}
+			if len(r.Match.Contains) == 0 {
+				lits = lits[:0]
+				for _, lit := range r.Match.ContainsAny {
+					lits = append(lits, []string{lit})
+				}
+			}
+			for _, l := range lits {
+				anchors = append(anchors, anchor(l))
 				anchored = append(anchored, idx)
+				if len(r.process) == 0 && len(r.Match.Source) == 0 {
+					globalAnchors = append(globalAnchors, anchor(l))
+					globalAnchored = append(globalAnchored, idx)
+				}
 			}
 			c.noteScanScope(r)
 		case len(r.Match.Fields) > 0:
@@ -80,6 +91,7 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 		}
 	}
 	c.literals = newLiteralIndex(anchors, anchored)
+	c.global = newLiteralIndex(globalAnchors, globalAnchored)
 	n := len(rules)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
 	return c, nil
@@ -101,10 +113,18 @@ func (c *Catalog) noteScanScope(r *Rule) {
 	}
 }
 
-// needsScan reports whether some literal rule could match ev; lowerProcess is its
-// process normalised (appendProcess).
-func (c *Catalog) needsScan(ev *event.Event, lowerProcess []byte) bool {
-	return c.scanAll || c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]
+// scanIndex returns the automaton to run over ev's message: the whole one when a scoped
+// literal rule could match ev (by its source or process), the global one when only
+// unscoped rules could, nil when no literal rule can; lowerProcess is its process
+// normalised (appendProcess).
+func (c *Catalog) scanIndex(ev *event.Event, lowerProcess []byte) *literalIndex {
+	switch {
+	case c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]:
+		return c.literals
+	case c.scanAll:
+		return c.global
+	}
+	return nil
 }
 
 // maxAnchor bounds the part of a literal that goes into the automaton. Its table grows
@@ -200,8 +220,8 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		}
 	}
 	s.buf = appendProcess(s.buf[:0], ev.Process)
-	if c.needsScan(ev, s.buf) {
-		c.literals.scan(ev.Message, consider)
+	if ix := c.scanIndex(ev, s.buf); ix != nil {
+		ix.scan(ev.Message, consider)
 	}
 	for key, values := range c.byField {
 		if f, ok := ev.Fields.Get(key); ok {
