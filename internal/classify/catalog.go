@@ -14,11 +14,11 @@ type Catalog struct {
 	rules []*Rule
 	byID  map[string]*Rule
 
-	literals  *literalIndex                 // rules with contains: by their longest literal
+	literals *literalIndex // rules with contains: by their longest literal
 	// global holds only the anchors of literal rules without a process or source scope
 	// (the safety nets): events that no scoped rule can match, most of a syslog server's
 	// noise, walk this small automaton instead of the whole one.
-	global *literalIndex
+	global    *literalIndex
 	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
 	byProcess map[string][]int32            // the rest, by lower-case process
 	anyEvent  []int32                       // the rest without a process: checked for every event
