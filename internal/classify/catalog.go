@@ -37,9 +37,10 @@ type Catalog struct {
 
 // scratch is per-call state: which rules were already considered for this event.
 type scratch struct {
-	seen []uint32
-	gen  uint32
-	buf  []byte
+	seen     []uint32
+	gen      uint32
+	buf      []byte
+	deferred []int32 // low-priority rules the scan found, considered last
 }
 
 // newCatalog indexes rules; floor holds the rules of the severity floor (FloorEntry.rule),
@@ -221,7 +222,16 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 	}
 	s.buf = appendProcess(s.buf[:0], ev.Process)
 	if ix := c.scanIndex(ev, s.buf); ix != nil {
-		ix.scan(ev.Message, consider)
+		// Rules of negative priority (safety nets) are considered after the others: once a
+		// specific rule matched, better() rejects them without running their regex.
+		s.deferred = s.deferred[:0]
+		ix.scan(ev.Message, func(i int32) {
+			if c.rules[i].Priority < 0 {
+				s.deferred = append(s.deferred, i)
+				return
+			}
+			consider(i)
+		})
 	}
 	for key, values := range c.byField {
 		if f, ok := ev.Fields.Get(key); ok {
@@ -238,6 +248,10 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 	for _, i := range c.anyEvent {
 		consider(i)
 	}
+	for _, i := range s.deferred {
+		consider(i)
+	}
+	s.deferred = s.deferred[:0]
 	if best == nil {
 		best = c.floor.pick(ev)
 	}
