@@ -91,7 +91,7 @@ func (a *app) showRule(c *classify.Catalog, id string) error {
 	m := r.Match
 	for _, kv := range [][2]string{{"source", strings.Join(m.Source, ", ")}, {"process", strings.Join(m.Process, ", ")},
 		{"facility", strings.Join(m.Facility, ", ")}, {"severity", strings.Join(m.Severity, ", ")}, {"host", m.Host},
-		{"contains", quoteAll(m.Contains)}, {"regex", m.Regex}, {"fields", fieldsText(m.Fields)}} {
+		{"contains", quoteAll(m.Contains)}, {"any of", quoteAll(m.ContainsAny)}, {"regex", m.Regex}, {"fields", fieldsText(m.Fields)}} {
 		if kv[1] != "" {
 			fmt.Fprintf(w, "  %-9s %s\n", kv[0]+":", kv[1])
 		}

@@ -53,6 +53,10 @@ func grown(tb testing.TB, c *Catalog) *Catalog {
 				// A distinct start: new literals grow the automaton as new messages would.
 				cp.Match.Contains = append(cp.Match.Contains, "\x01"+strconv.Itoa(k)+lit)
 			}
+			cp.Match.ContainsAny = nil
+			for _, lit := range r.Match.ContainsAny {
+				cp.Match.ContainsAny = append(cp.Match.ContainsAny, "\x01"+strconv.Itoa(k)+lit)
+			}
 			if len(r.Match.Fields) > 0 {
 				cp.Match.Fields = map[string]string{}
 				for f, v := range r.Match.Fields {
@@ -69,7 +73,7 @@ func grown(tb testing.TB, c *Catalog) *Catalog {
 			rules = append(rules, &cp)
 		}
 	}
-	g, err := newCatalog(rules)
+	g, err := newCatalog(rules, c.Floor())
 	if err != nil {
 		tb.Fatal(err)
 	}

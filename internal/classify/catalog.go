@@ -14,7 +14,11 @@ type Catalog struct {
 	rules []*Rule
 	byID  map[string]*Rule
 
-	literals  *literalIndex                 // rules with contains: by their longest literal
+	literals *literalIndex // rules with contains: by their longest literal
+	// global holds only the anchors of literal rules without a process or source scope
+	// (the safety nets): events that no scoped rule can match, most of a syslog server's
+	// noise, walk this small automaton instead of the whole one.
+	global    *literalIndex
 	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
 	byProcess map[string][]int32            // the rest, by lower-case process
 	anyEvent  []int32                       // the rest without a process: checked for every event
@@ -26,28 +30,52 @@ type Catalog struct {
 	scanSources   map[string]bool
 	scanProcesses map[string]bool
 
+	floor *floorTable // for events no rule matches, and to raise catch-alls (Rule.Floor)
+
 	scratch sync.Pool
 }
 
 // scratch is per-call state: which rules were already considered for this event.
 type scratch struct {
-	seen []uint32
-	gen  uint32
-	buf  []byte
+	seen     []uint32
+	gen      uint32
+	buf      []byte
+	deferred []int32 // low-priority rules the scan found, considered last
 }
 
-func newCatalog(rules []*Rule) (*Catalog, error) {
+// newCatalog indexes rules; floor holds the rules of the severity floor (FloorEntry.rule),
+// none for a catalog without a floor.
+func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
 		byProcess: map[string][]int32{}, scanSources: map[string]bool{}, scanProcesses: map[string]bool{}}
-	var anchors []string
-	var anchored []int32
+	if len(floor) > 0 {
+		c.floor = newFloorTable(floor)
+		for _, r := range floor {
+			c.byID[r.ID] = r
+		}
+	}
+	var anchors, globalAnchors []string
+	var anchored, globalAnchored []int32
 	for i, r := range rules {
 		c.byID[r.ID] = r
 		idx := int32(i)
 		switch {
-		case len(r.Match.Contains) > 0:
-			anchors = append(anchors, anchor(r.Match.Contains))
-			anchored = append(anchored, idx)
+		case len(r.Match.Contains) > 0 || len(r.Match.ContainsAny) > 0:
+			lits := [][]string{r.Match.Contains}
+			if len(r.Match.Contains) == 0 {
+				lits = lits[:0]
+				for _, lit := range r.Match.ContainsAny {
+					lits = append(lits, []string{lit})
+				}
+			}
+			for _, l := range lits {
+				anchors = append(anchors, anchor(l))
+				anchored = append(anchored, idx)
+				if len(r.process) == 0 && len(r.Match.Source) == 0 {
+					globalAnchors = append(globalAnchors, anchor(l))
+					globalAnchored = append(globalAnchored, idx)
+				}
+			}
 			c.noteScanScope(r)
 		case len(r.Match.Fields) > 0:
 			k := firstKey(r.Match.Fields)
@@ -55,16 +83,16 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 				c.byField[k] = map[string][]int32{}
 			}
 			c.byField[k][r.Match.Fields[k]] = append(c.byField[k][r.Match.Fields[k]], idx)
-		case len(r.Match.Process) > 0:
-			for _, p := range r.Match.Process {
-				lp := strings.ToLower(p)
-				c.byProcess[lp] = append(c.byProcess[lp], idx)
+		case len(r.process) > 0:
+			for _, p := range r.process {
+				c.byProcess[p] = append(c.byProcess[p], idx)
 			}
 		default:
 			c.anyEvent = append(c.anyEvent, idx)
 		}
 	}
 	c.literals = newLiteralIndex(anchors, anchored)
+	c.global = newLiteralIndex(globalAnchors, globalAnchored)
 	n := len(rules)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
 	return c, nil
@@ -73,9 +101,9 @@ func newCatalog(rules []*Rule) (*Catalog, error) {
 // noteScanScope records which events a literal rule can match, by process or by source.
 func (c *Catalog) noteScanScope(r *Rule) {
 	switch {
-	case len(r.Match.Process) > 0:
-		for _, p := range r.Match.Process {
-			c.scanProcesses[strings.ToLower(p)] = true
+	case len(r.process) > 0:
+		for _, p := range r.process {
+			c.scanProcesses[p] = true
 		}
 	case len(r.Match.Source) > 0:
 		for _, s := range r.Match.Source {
@@ -86,10 +114,18 @@ func (c *Catalog) noteScanScope(r *Rule) {
 	}
 }
 
-// needsScan reports whether some literal rule could match ev; lowerProcess is its
-// process in lower case.
-func (c *Catalog) needsScan(ev *event.Event, lowerProcess []byte) bool {
-	return c.scanAll || c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]
+// scanIndex returns the automaton to run over ev's message: the whole one when a scoped
+// literal rule could match ev (by its source or process), the global one when only
+// unscoped rules could, nil when no literal rule can; lowerProcess is its process
+// normalised (appendProcess).
+func (c *Catalog) scanIndex(ev *event.Event, lowerProcess []byte) *literalIndex {
+	switch {
+	case c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]:
+		return c.literals
+	case c.scanAll:
+		return c.global
+	}
+	return nil
 }
 
 // maxAnchor bounds the part of a literal that goes into the automaton. Its table grows
@@ -126,8 +162,16 @@ func firstKey(m map[string]string) string {
 	return keys[0]
 }
 
-// Rules returns the rules in catalog order.
+// Rules returns the rules in catalog order (without the floor's).
 func (c *Catalog) Rules() []*Rule { return c.rules }
+
+// Floor returns the rules of the severity floor, in table order.
+func (c *Catalog) Floor() []*Rule {
+	if c.floor == nil {
+		return nil
+	}
+	return c.floor.rules
+}
 
 // Rule returns the rule with id.
 func (c *Catalog) Rule(id string) (*Rule, bool) {
@@ -136,17 +180,27 @@ func (c *Catalog) Rule(id string) (*Rule, bool) {
 }
 
 // Classify finds the rule for ev and applies it: component, class, rule, title, level,
-// notification, assert, and the regex's named groups as fields. It returns the rule, or
-// nil when none matches (ev is left as it was).
+// notification, assert, and the regex's named groups as fields. When no rule matches, the
+// severity floor's rule for ev applies (class unclassified); a catch-all rule with floor
+// set takes the floor's level when that is higher, and names the floor rule in the field
+// "floor". It returns the rule, or nil when neither a rule nor the floor applies (ev is
+// left as it was).
 func (c *Catalog) Classify(ev *event.Event) *Rule {
 	best := c.Match(ev)
 	if best != nil {
 		best.apply(ev)
+		if best.Floor {
+			if f := c.floor.pick(ev); f != nil && levelRank(f.Level) > levelRank(best.Level) {
+				ev.Level = f.Level
+				ev.Fields.SetString("floor", f.ID)
+			}
+		}
 	}
 	return best
 }
 
-// Match returns the rule that classifies ev without changing ev.
+// Match returns the rule that classifies ev without changing ev: the best matching rule,
+// else the severity floor's rule.
 func (c *Catalog) Match(ev *event.Event) *Rule {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
@@ -162,13 +216,22 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		}
 		s.seen[i] = s.gen
 		r := c.rules[i]
-		if better(r, best) && r.matches(ev) {
+		if better(r, best) && r.matches(ev, s.buf) {
 			best = r
 		}
 	}
-	s.buf = appendLower(s.buf[:0], ev.Process)
-	if c.needsScan(ev, s.buf) {
-		c.literals.scan(ev.Message, consider)
+	s.buf = appendProcess(s.buf[:0], ev.Process)
+	if ix := c.scanIndex(ev, s.buf); ix != nil {
+		// Rules of negative priority (safety nets) are considered after the others: once a
+		// specific rule matched, better() rejects them without running their regex.
+		s.deferred = s.deferred[:0]
+		ix.scan(ev.Message, func(i int32) {
+			if c.rules[i].Priority < 0 {
+				s.deferred = append(s.deferred, i)
+				return
+			}
+			consider(i)
+		})
 	}
 	for key, values := range c.byField {
 		if f, ok := ev.Fields.Get(key); ok {
@@ -184,6 +247,13 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 	}
 	for _, i := range c.anyEvent {
 		consider(i)
+	}
+	for _, i := range s.deferred {
+		consider(i)
+	}
+	s.deferred = s.deferred[:0]
+	if best == nil {
+		best = c.floor.pick(ev)
 	}
 	return best
 }
@@ -204,7 +274,16 @@ func better(r, best *Rule) bool {
 	return r.ID < best.ID
 }
 
-func appendLower(dst []byte, s string) []byte {
+// appendProcess appends the process name as rules compare it: lower case, without a
+// path ("/usr/sbin/sshd") and without a parenthesised part ("sshd(pam_unix)"), so that a
+// rule written for sshd matches every variant.
+func appendProcess(dst []byte, s string) []byte {
+	if i := strings.IndexByte(s, '('); i > 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '/'); i >= 0 && i < len(s)-1 {
+		s = s[i+1:]
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'A' && c <= 'Z' {
@@ -215,13 +294,17 @@ func appendLower(dst []byte, s string) []byte {
 	return dst
 }
 
-// matches checks every constraint of the rule, the regex last.
-func (r *Rule) matches(ev *event.Event) bool {
+// normProcess is appendProcess for a rule's process names.
+func normProcess(s string) string { return string(appendProcess(nil, s)) }
+
+// matches checks every constraint of the rule, the regex last; process is the event's
+// process normalised by appendProcess.
+func (r *Rule) matches(ev *event.Event, process []byte) bool {
 	m := &r.Match
 	if len(m.Source) > 0 && !inList(m.Source, ev.Source, false) {
 		return false
 	}
-	if len(m.Process) > 0 && !inList(m.Process, ev.Process, true) {
+	if len(r.process) > 0 && !inBytes(r.process, process) {
 		return false
 	}
 	if len(m.Facility) > 0 && !inList(m.Facility, ev.Facility, false) {
@@ -240,12 +323,33 @@ func (r *Rule) matches(ev *event.Event) bool {
 			return false
 		}
 	}
+	if len(m.ContainsAny) > 0 && !containsAny(ev.Message, m.ContainsAny) {
+		return false
+	}
 	for k, v := range m.Fields {
 		if f, ok := ev.Fields.Get(k); !ok || f.String() != v {
 			return false
 		}
 	}
 	return r.re == nil || r.re.MatchString(ev.Message)
+}
+
+func inBytes(list []string, v []byte) bool {
+	for _, x := range list {
+		if x == string(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, lit := range lits {
+		if strings.Contains(s, lit) {
+			return true
+		}
+	}
+	return false
 }
 
 func inList(list []string, v string, fold bool) bool {

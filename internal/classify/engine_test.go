@@ -13,11 +13,11 @@ import (
 
 func catalogFrom(t *testing.T, yamlText string) *Catalog {
 	t.Helper()
-	rules, err := parseFile("test.yaml", []byte(yamlText))
+	pf, err := parseFile("test.yaml", []byte(yamlText))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := newCatalog(rules)
+	c, err := newCatalog(pf.rules, pf.floor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +142,8 @@ func TestOperatorRulesReplaceAndAdd(t *testing.T) {
 		t.Fatal(err)
 	}
 	extra := "rules:\n  - id: local.ntls.custom\n    component: ntls\n    level: major\n    title: custom\n    match: {process: [NTLS], contains: [\"my custom text\"]}\n"
-	if len(shippedRules) > 0 {
-		extra += "  - id: " + shippedRules[0].ID + "\n    component: replaced\n    level: debug\n    match: {contains: [\"zzz-never\"]}\n"
+	if len(shippedRules.rules) > 0 {
+		extra += "  - id: " + shippedRules.rules[0].ID + "\n    component: replaced\n    level: debug\n    match: {contains: [\"zzz-never\"]}\n"
 	}
 	if err := os.WriteFile(filepath.Join(dir, "local.yaml"), []byte(extra), 0o644); err != nil {
 		t.Fatal(err)
@@ -155,12 +155,12 @@ func TestOperatorRulesReplaceAndAdd(t *testing.T) {
 	if r, ok := c.Rule("local.ntls.custom"); !ok || r.Origin != filepath.Join(dir, "local.yaml")+":2" {
 		t.Errorf("added rule: %+v", r)
 	}
-	if len(shippedRules) > 0 {
-		if r, _ := c.Rule(shippedRules[0].ID); r.Component != "replaced" {
-			t.Errorf("shipped rule %s not replaced", shippedRules[0].ID)
+	if len(shippedRules.rules) > 0 {
+		if r, _ := c.Rule(shippedRules.rules[0].ID); r.Component != "replaced" {
+			t.Errorf("shipped rule %s not replaced", shippedRules.rules[0].ID)
 		}
-		if len(c.Rules()) != len(shippedRules)+1 {
-			t.Errorf("%d rules, want %d", len(c.Rules()), len(shippedRules)+1)
+		if len(c.Rules()) != len(shippedRules.rules)+1 {
+			t.Errorf("%d rules, want %d", len(c.Rules()), len(shippedRules.rules)+1)
 		}
 	}
 	dup := extra + "  - id: local.ntls.custom\n    component: ntls\n    level: info\n    match: {contains: [x]}\n"

@@ -15,12 +15,31 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+//go:generate go run ./ckrgen ckrgen/ckr.txt catalog/pkcs11-ckr.yaml
+
 //go:embed catalog
 var shipped embed.FS
 
-// ruleFile is the document form of a catalog file.
+// ruleFile is the document form of a catalog file: rules, and rows of the severity floor
+// (the shipped table is floor.yaml; any file may replace its rows by id or add rows).
 type ruleFile struct {
-	Rules []Rule `yaml:"rules"`
+	Rules []Rule       `yaml:"rules"`
+	Floor []FloorEntry `yaml:"floor"`
+}
+
+// parsedFile is what one file contributes.
+type parsedFile struct {
+	rules, floor []*Rule
+}
+
+func (p *parsedFile) add(q parsedFile) {
+	p.rules = append(p.rules, q.rules...)
+	p.floor = append(p.floor, q.floor...)
+}
+
+// check reports a duplicate id among rules and floor rows.
+func (p *parsedFile) check() error {
+	return checkDuplicates(append(p.rules[:len(p.rules):len(p.rules)], p.floor...))
 }
 
 // Load returns the shipped catalog with the operator's rule files or folders (every
@@ -33,45 +52,46 @@ func Load(paths ...string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shipped catalog: %w", err)
 	}
-	var extra []*Rule
+	var extra parsedFile
 	for _, p := range paths {
-		rules, err := loadPath(p)
+		pf, err := loadPath(p)
 		if err != nil {
 			return nil, err
 		}
-		extra = append(extra, rules...)
+		extra.add(pf)
 	}
-	if err := checkDuplicates(extra); err != nil {
+	if err := extra.check(); err != nil {
 		return nil, err
 	}
-	return newCatalog(merge(base, extra))
+	return newCatalog(merge(base.rules, extra.rules), merge(base.floor, extra.floor))
 }
 
-func loadFS(fsys fs.FS, dir string) ([]*Rule, error) {
+func loadFS(fsys fs.FS, dir string) (parsedFile, error) {
+	var out parsedFile
 	names, err := fs.Glob(fsys, dir+"/*.yaml")
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	sort.Strings(names)
-	var rules []*Rule
 	for _, name := range names {
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
-		rs, err := parseFile(name, data)
+		pf, err := parseFile(name, data)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
-		rules = append(rules, rs...)
+		out.add(pf)
 	}
-	return rules, checkDuplicates(rules)
+	return out, out.check()
 }
 
-func loadPath(path string) ([]*Rule, error) {
+func loadPath(path string) (parsedFile, error) {
+	var out parsedFile
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("--rules: %w", err)
+		return out, fmt.Errorf("--rules: %w", err)
 	}
 	files := []string{path}
 	if st.IsDir() {
@@ -82,37 +102,37 @@ func loadPath(path string) ([]*Rule, error) {
 		}
 		sort.Strings(files)
 		if len(files) == 0 {
-			return nil, fmt.Errorf("--rules %s: no .yaml or .yml file in the folder", path)
+			return out, fmt.Errorf("--rules %s: no .yaml or .yml file in the folder", path)
 		}
 	}
-	var rules []*Rule
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("--rules: %w", err)
+			return out, fmt.Errorf("--rules: %w", err)
 		}
-		rs, err := parseFile(f, data)
+		pf, err := parseFile(f, data)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
-		rules = append(rules, rs...)
+		out.add(pf)
 	}
-	return rules, nil
+	return out, nil
 }
 
 // parseFile decodes one catalog file strictly (unknown keys are errors) and compiles its
 // rules; errors name file:line.
-func parseFile(name string, data []byte) ([]*Rule, error) {
+func parseFile(name string, data []byte) (parsedFile, error) {
+	var out parsedFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var doc ruleFile
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil
+			return out, nil
 		}
-		return nil, yamlError(name, err)
+		return out, yamlError(name, err)
 	}
-	lines := ruleLines(data)
+	lines := itemLines(data, "rules")
 	rules := make([]*Rule, 0, len(doc.Rules))
 	for i := range doc.Rules {
 		r := &doc.Rules[i]
@@ -122,22 +142,36 @@ func parseFile(name string, data []byte) ([]*Rule, error) {
 		}
 		r.Origin = fmt.Sprintf("%s:%d", name, line)
 		if err := r.compile(); err != nil {
-			return nil, fmt.Errorf("%s: %w", r.Origin, err)
+			return out, fmt.Errorf("%s: %w", r.Origin, err)
 		}
 		rules = append(rules, r)
 	}
-	return rules, nil
+	out.rules = rules
+	lines = itemLines(data, "floor")
+	for i := range doc.Floor {
+		line := 0
+		if i < len(lines) {
+			line = lines[i]
+		}
+		origin := fmt.Sprintf("%s:%d", name, line)
+		r, err := doc.Floor[i].rule(origin)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", origin, err)
+		}
+		out.floor = append(out.floor, r)
+	}
+	return out, nil
 }
 
-// ruleLines returns the line of each item of the top-level rules list.
-func ruleLines(data []byte) []int {
+// itemLines returns the line of each item of the top-level list key.
+func itemLines(data []byte, key string) []int {
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
 		return nil
 	}
 	m := root.Content[0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "rules" {
+		if m.Content[i].Value == key {
 			var lines []int
 			for _, item := range m.Content[i+1].Content {
 				lines = append(lines, item.Line)
@@ -195,6 +229,7 @@ func yamlError(name string, err error) error {
 		if rest, ok := strings.CutPrefix(m, "line "); ok {
 			if num, msg, ok := strings.Cut(rest, ": "); ok {
 				msg = strings.Replace(msg, " in type classify.Rule", " (unknown key)", 1)
+				msg = strings.Replace(msg, " in type classify.FloorEntry", " (unknown key)", 1)
 				out = append(out, fmt.Sprintf("%s:%s: %s", name, num, msg))
 				continue
 			}

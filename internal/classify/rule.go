@@ -28,10 +28,13 @@ type Rule struct {
 	Key          string    `yaml:"key"`
 	// Join says how the event's alarm is found besides its key: JoinLogReference (a
 	// trap whose ssLogReference names a log line joins the alarm of that line).
-	Join     string    `yaml:"join"`
-	Clears   []string  `yaml:"clears"`
-	Tags     []string  `yaml:"tags"`
-	Priority int       `yaml:"priority"`
+	Join     string   `yaml:"join"`
+	Clears   []string `yaml:"clears"`
+	Tags     []string `yaml:"tags"`
+	Priority int      `yaml:"priority"`
+	// Floor makes the level a minimum: a catch-all rule keeps its component and takes
+	// the severity floor's level when that is higher (see floor.go).
+	Floor    bool      `yaml:"floor"`
 	Match    Match     `yaml:"match"`
 	Examples []Example `yaml:"examples"`
 
@@ -41,18 +44,23 @@ type Rule struct {
 	re          *regexp.Regexp
 	assert      *assertExpr
 	specificity int
+	process     []string    // Match.Process normalised (see normProcess)
+	floorEntry  *FloorEntry // set on the rules of the severity floor
 }
 
 // Match says which events a rule applies to. Every given constraint must hold.
 type Match struct {
-	Source   []string          `yaml:"source"`
-	Process  []string          `yaml:"process"`
-	Facility []string          `yaml:"facility"`
-	Severity []string          `yaml:"severity"`
-	Host     string            `yaml:"host"`
-	Contains []string          `yaml:"contains"`
-	Regex    string            `yaml:"regex"`
-	Fields   map[string]string `yaml:"fields"`
+	Source   []string `yaml:"source"`
+	Process  []string `yaml:"process"`
+	Facility []string `yaml:"facility"`
+	Severity []string `yaml:"severity"`
+	Host     string   `yaml:"host"`
+	Contains []string `yaml:"contains"`
+	// ContainsAny: at least one of these literals must appear (spellings of one word,
+	// a name and its code); each is an anchor of the literal index.
+	ContainsAny []string          `yaml:"contains_any"`
+	Regex       string            `yaml:"regex"`
+	Fields      map[string]string `yaml:"fields"`
 }
 
 // Example is a line that must classify to its rule, with what it must yield.
@@ -91,7 +99,7 @@ const JoinLogReference = "log_reference"
 // Valid values of class and level.
 func validClass(c string) bool {
 	switch c {
-	case "", "expected", "unexpected", "significant", "insignificant", "unlikely", "debug", "unknown":
+	case "", "expected", "unexpected", "significant", "insignificant", "unlikely", "debug", "unknown", event.ClassUnclassified:
 		return true
 	}
 	return false
@@ -115,7 +123,7 @@ func (r *Rule) compile() error {
 	case r.Component == "":
 		return fmt.Errorf("rule %s: no component", r.ID)
 	case !validClass(r.Class):
-		return fmt.Errorf("rule %s: class %q is not one of expected, unexpected, significant, insignificant, unlikely, debug, unknown", r.ID, r.Class)
+		return fmt.Errorf("rule %s: class %q is not one of expected, unexpected, significant, insignificant, unlikely, debug, unknown, unclassified", r.ID, r.Class)
 	case !validLevel(r.Level):
 		return fmt.Errorf("rule %s: level %q is not one of critical, major, minor, warning, info, debug", r.ID, r.Level)
 	}
@@ -125,13 +133,17 @@ func (r *Rule) compile() error {
 		return fmt.Errorf("rule %s: join %q is not %s", r.ID, r.Join, JoinLogReference)
 	}
 	m := r.Match
-	if len(m.Contains) == 0 && m.Regex == "" && len(m.Fields) == 0 && len(m.Process) == 0 && len(m.Source) == 0 {
+	if len(m.Contains) == 0 && len(m.ContainsAny) == 0 && m.Regex == "" && len(m.Fields) == 0 && len(m.Process) == 0 && len(m.Source) == 0 {
 		return fmt.Errorf("rule %s: match has no constraint: it would match every event", r.ID)
 	}
-	for _, lit := range m.Contains {
+	for _, lit := range append(m.Contains[:len(m.Contains):len(m.Contains)], m.ContainsAny...) {
 		if lit == "" {
 			return fmt.Errorf("rule %s: empty contains literal", r.ID)
 		}
+	}
+	r.process = nil
+	for _, p := range m.Process {
+		r.process = append(r.process, normProcess(p))
 	}
 	if m.Regex != "" {
 		re, err := regexp.Compile(m.Regex)
@@ -157,6 +169,15 @@ func (r *Rule) computeSpecificity() int {
 	s := 0
 	for _, lit := range r.Match.Contains {
 		s += len(lit)
+	}
+	if len(r.Match.ContainsAny) > 0 {
+		short := r.Match.ContainsAny[0]
+		for _, lit := range r.Match.ContainsAny[1:] {
+			if len(lit) < len(short) {
+				short = lit
+			}
+		}
+		s += len(short)
 	}
 	if r.re != nil {
 		prefix, _ := r.re.LiteralPrefix()

@@ -21,7 +21,8 @@ func (f Failure) Error() string {
 	return fmt.Sprintf("%s: rule %s: %s\n    %s", f.Rule.Origin, f.Rule.ID, f.Problem, f.Line)
 }
 
-// Test parses every example line of every rule and checks that it classifies to that rule
+// Test parses every example line of every rule (and of every row of the severity floor)
+// and checks that it classifies to that rule
 // with the assert, notification and fields the example names, the way syslog-ng's
 // patterndb tests its test messages. Example lines carry no year ambiguity worth a
 // setting: they are read in UTC with a fixed reference time.
@@ -29,7 +30,7 @@ func (c *Catalog) Test() []Failure {
 	p, _ := parse.New(parse.Auto, exampleOptions())
 	var failures []Failure
 	var ev event.Event
-	for _, r := range c.rules {
+	for _, r := range append(c.rules[:len(c.rules):len(c.rules)], c.Floor()...) {
 		for _, ex := range r.Examples {
 			parse.Into(p, ex.Line, &ev)
 			if problem := c.check(r, ex, &ev); problem != "" {

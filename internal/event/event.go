@@ -34,6 +34,12 @@ const (
 	SourceSelf = "hsmwatch"
 )
 
+// ClassUnclassified is the class of an event that no specific rule of the catalog knows:
+// its level comes from the severity floor (the sender's severity, a level word of the
+// message). The other classes are the Luna guide's: expected, unexpected, significant,
+// insignificant, unlikely, debug, and unknown for the catch-all of a known process.
+const ClassUnclassified = "unclassified"
+
 // Tri is a boolean that may be absent: the assert flag of an event that neither
 // asserts nor clears anything stays Unset and is left out of the JSON.
 type Tri uint8

@@ -1,0 +1,177 @@
+package classify
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
+
+// TestFloorUnknownProcess: a line no rule knows takes its level from the sender's severity
+// or a level word, with class unclassified and a floor rule id.
+func TestFloorUnknownProcess(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct{ line, rule, level string }{
+		{"2012 Feb 29 12:05:01 myLuna daemon crit foo[1]: hello", "floor.severity.crit", "critical"},
+		{"<10>Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.crit", "critical"},
+		{"<11>Nov 22 05:31:30 web01 foo[1]: could not open socket", "floor.severity.err", "minor"},
+		{"<12>Nov 22 05:31:30 web01 foo[1]: disk 91% full", "floor.severity.warning", "warning"},
+		{"<13>Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.notice", "info"},
+		{"<15>Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.debug", "debug"},
+		{"Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.none", "info"},
+		// words: at the start, after bracketed tags, higher than the severity wins
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [main] FATAL cannot start", "floor.word.fatal", "critical"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [1234.5] [pool] ERROR: x", "floor.word.error", "minor"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: WARN slow", "floor.word.warning", "warning"},
+		{"<10>Nov 22 05:31:30 web01 foo[1]: WARN slow", "floor.severity.crit", "critical"},
+		// a word elsewhere, or glued to more letters, is no level word
+		{"<14>Nov 22 05:31:30 web01 foo[1]: no ERROR here", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: ERRORS=0 WARNINGS=0", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: Errata applied", "floor.severity.info", "info"},
+	} {
+		ev := parsed(t, tc.line)
+		r := c.Classify(ev)
+		if r == nil || ev.Rule != tc.rule || ev.Level != tc.level || ev.Class != event.ClassUnclassified {
+			t.Errorf("%s: rule %q level %q class %q, want %s %s unclassified", tc.line, ev.Rule, ev.Level, ev.Class, tc.rule, tc.level)
+		}
+		if ev.Component != "" {
+			t.Errorf("%s: component %q, want none", tc.line, ev.Component)
+		}
+	}
+}
+
+// TestFloorRaisesCatchAll: a catch-all rule keeps its id and component and takes the
+// floor's level when higher, naming the floor in the field "floor"; never lower.
+func TestFloorRaisesCatchAll(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct{ line, rule, component, level, floor string }{
+		{"2012 Feb 29 12:05:01 myLuna local6 err oamp[2100]: ERR: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "minor", "floor.word.error"},
+		{"2012 Feb 29 12:05:01 myLuna local6 crit oamp[2100]: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "critical", "floor.severity.crit"},
+		{"2012 Feb 29 12:05:01 myLuna local6 info oamp[2100]: INFO: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "info", ""},
+		{"2012 Feb 29 12:05:01 myLuna local6 debug oamp[2100]: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "info", ""},
+		{"2012 Feb 29 12:05:01 myLuna local4 warning ipmievd: a message no release has written yet", "luna.ipmi.unknown", "ipmi", "warning", "floor.severity.warning"},
+	} {
+		ev := parsed(t, tc.line)
+		c.Classify(ev)
+		if ev.Rule != tc.rule || ev.Component != tc.component || ev.Level != tc.level || ev.Fields.Text("floor") != tc.floor {
+			t.Errorf("%s: %s %s %s floor=%q, want %s %s %s floor=%q", tc.line, ev.Rule, ev.Component, ev.Level,
+				ev.Fields.Text("floor"), tc.rule, tc.component, tc.level, tc.floor)
+		}
+	}
+}
+
+// TestFloorOverride: an operator's file replaces a floor row by id and adds rows; a bad
+// row fails the load with file:line.
+func TestFloorOverride(t *testing.T) {
+	dir := t.TempDir()
+	text := "floor:\n  - id: floor.severity.err\n    severity: err\n    level: major\n  - id: floor.word.oops\n    words: [OOPS]\n    level: warning\n"
+	if err := os.WriteFile(filepath.Join(dir, "floor.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := parsed(t, "<11>Nov 22 05:31:30 web01 foo[1]: could not open socket")
+	if c.Classify(ev); ev.Rule != "floor.severity.err" || ev.Level != "major" {
+		t.Errorf("replaced row: %s %s", ev.Rule, ev.Level)
+	}
+	ev = parsed(t, "<14>Nov 22 05:31:30 web01 foo[1]: OOPS it broke")
+	if c.Classify(ev); ev.Rule != "floor.word.oops" || ev.Level != "warning" {
+		t.Errorf("added row: %s %s", ev.Rule, ev.Level)
+	}
+	if n := len(c.Floor()); n != len(shippedCatalog(t).Floor())+1 {
+		t.Errorf("%d floor rows", n)
+	}
+	for _, tc := range []struct{ text, want string }{
+		{"floor:\n  - id: floor.x\n    level: info\n", "floor.yaml:2: floor entry floor.x: give either severity or words"},
+		{"floor:\n  - id: x\n    severity: err\n    level: info\n", "id must start with \"floor.\""},
+		{"floor:\n  - id: floor.x\n    severity: loud\n    level: info\n", "severity \"loud\""},
+		{"floor:\n  - id: floor.x\n    severity: err\n    level: loud\n", "level \"loud\""},
+		{"floor:\n  - id: floor.x\n    severity: err\n    level: info\n    colour: red\n", "floor.yaml:5: field colour not found (unknown key)"},
+	} {
+		os.WriteFile(filepath.Join(dir, "floor.yaml"), []byte(tc.text), 0o644)
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one containing %q", err, tc.want)
+		}
+	}
+}
+
+// TestShippedFloorCoversEverySeverity: the shipped table has a row for every severity.
+func TestShippedFloorCoversEverySeverity(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, s := range []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "none"} {
+		if c.floor.bySeverity[severityIndex(s)] == nil {
+			t.Errorf("no floor row for severity %s", s)
+		}
+	}
+	for _, r := range c.Floor() {
+		if len(r.Examples) == 0 {
+			t.Errorf("%s: floor row %s has no example line", r.Origin, r.ID)
+		}
+	}
+}
+
+// TestProcessVariants: a rule written for sshd matches sshd(pam_unix), SSHD and
+// /usr/sbin/sshd.
+func TestProcessVariants(t *testing.T) {
+	c := catalogFrom(t, `
+rules:
+  - id: t.sshd.any
+    component: ssh
+    level: info
+    priority: -100
+    match: {process: [sshd]}
+  - id: t.sshd.session
+    component: ssh
+    level: info
+    match: {process: [SSHD], contains: ["session opened"]}
+`)
+	for _, tc := range []struct{ line, rule string }{
+		{"Nov 22 05:31:30 web01 sshd(pam_unix)[20412]: session opened for user root by (uid=0)", "t.sshd.session"},
+		{"Nov 22 05:31:30 web01 SSHD[20412]: session opened for user root by (uid=0)", "t.sshd.session"},
+		{"Nov 22 05:31:30 web01 /usr/sbin/sshd[20412]: session opened for user root by (uid=0)", "t.sshd.session"},
+		{"Nov 22 05:31:30 web01 sshd(pam_unix)[20412]: something else", "t.sshd.any"},
+	} {
+		ev := parsed(t, tc.line)
+		if r := c.Classify(ev); r == nil || r.ID != tc.rule {
+			t.Errorf("%s (process %q): rule %v, want %s", tc.line, ev.Process, r, tc.rule)
+		}
+	}
+	if r := c.Classify(parsed(t, "Nov 22 05:31:30 web01 sshdx[1]: session opened")); r != nil {
+		t.Errorf("sshdx matched %s", r.ID)
+	}
+}
+
+// TestContainsAny: one of the literals suffices; each is an anchor.
+func TestContainsAny(t *testing.T) {
+	c := catalogFrom(t, `
+rules:
+  - id: t.tamper
+    component: hsm
+    level: major
+    match: {contains_any: [tamper, Tamper, TAMPER]}
+  - id: t.both
+    component: hsm
+    level: major
+    match: {contains: [disk], contains_any: [failed, FAILED]}
+`)
+	for line, want := range map[string]string{
+		"Nov 22 05:31:30 web01 foo[1]: Tamper event 2":    "t.tamper",
+		"Nov 22 05:31:30 web01 foo[1]: TAMPER":            "t.tamper",
+		"Nov 22 05:31:30 web01 foo[1]: anti-tamper armed": "t.tamper",
+		"Nov 22 05:31:30 web01 foo[1]: disk check FAILED": "t.both",
+		"Nov 22 05:31:30 web01 foo[1]: disk check passed": "",
+		"Nov 22 05:31:30 web01 foo[1]: TaMpEr":            "",
+	} {
+		got := ""
+		if r := c.Classify(parsed(t, line)); r != nil {
+			got = r.ID
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", line, got, want)
+		}
+	}
+}

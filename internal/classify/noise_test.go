@@ -1,0 +1,82 @@
+package classify
+
+import (
+	"testing"
+
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
+)
+
+// routineLines are generic Linux lines a syslog server receives all day, with the
+// severities their daemons give them: none may rise above info.
+var routineLines = []string{
+	"<86>Nov 22 05:31:30 web01 sshd[20412]: Accepted publickey for deploy from 10.1.2.3 port 51234 ssh2: ED25519 SHA256:abcdef",
+	"<86>Nov 22 05:31:30 web01 sshd[20412]: Disconnected from user deploy 10.1.2.3 port 51234",
+	"<86>Nov 22 05:31:30 web01 sshd[20412]: Received disconnect from 10.1.2.3 port 51234:11: disconnected by user",
+	"<86>Nov 22 05:31:30 web01 sshd[20412]: pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)",
+	"<86>Nov 22 05:31:30 web01 sshd(pam_unix)[20412]: session closed for user deploy",
+	"<83>Nov 22 05:31:30 web01 sshd[20412]: error: kex_exchange_identification: Connection closed by remote host",
+	"<83>Nov 22 05:31:30 web01 sshd[20412]: error: kex_exchange_identification: read: Connection reset by peer",
+	"<86>Nov 22 05:31:30 web01 sshd[20412]: Connection closed by 198.51.100.7 port 40022 [preauth]",
+	"<78>Nov 22 05:31:32 web01 CRON[20500]: (root) CMD (command -v debian-sa1 > /dev/null && debian-sa1 1 1)",
+	"<86>Nov 22 05:31:32 web01 CRON[20500]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+	"<78>Nov 22 05:31:32 web01 cron[600]: (CRON) INFO (Running @reboot jobs)",
+	"<30>Nov 22 05:31:31 web01 systemd[1]: Started Session 4242 of User deploy.",
+	"<30>Nov 22 05:31:31 web01 systemd[1]: Stopped User Manager for UID 1000.",
+	"<30>Nov 22 05:31:31 web01 systemd[1]: Starting Daily apt download activities...",
+	"<30>Nov 22 05:31:31 web01 systemd[1]: Finished Daily apt download activities.",
+	"<30>Nov 22 05:31:31 web01 systemd[1]: Reached target Timers.",
+	"<30>Nov 22 05:31:31 web01 systemd-logind[611]: New session 4242 of user deploy.",
+	"<30>Nov 22 05:31:31 web01 chronyd[600]: Selected source 192.0.2.1 (2.pool.ntp.org)",
+	"<28>Nov 22 05:31:31 web01 chronyd[600]: System clock wrong by 1.432114 seconds, adjustment started",
+	"<28>Nov 22 05:31:31 web01 chronyd[600]: System clock was stepped by 1.432114 seconds",
+	"<30>Nov 22 05:31:31 web01 ntpd[700]: synchronized to 192.0.2.1, stratum 2",
+	"<29>Nov 22 05:31:31 web01 ntpd[700]: kernel reports TIME_ERROR: 0x41: Clock Unsynchronized",
+	"<30>Nov 22 05:31:31 web01 ntpd[700]: Listen normally on 2 lo 127.0.0.1:123",
+	"<30>Nov 22 05:31:31 web01 systemd-timesyncd[500]: Initial synchronization to time server 192.0.2.1:123 (ntp.ubuntu.com).",
+}
+
+// TestRoutineLinesStayQuiet: routine generic Linux lines, the benchmark's noise included,
+// never rise above info, whatever words ("error") or severities they carry.
+func TestRoutineLinesStayQuiet(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, line := range append(routineLines, testutil.NoiseLines()...) {
+		ev := parsed(t, line)
+		c.Classify(ev)
+		if levelRank(ev.Level) > levelRank("info") {
+			t.Errorf("%s: level %s (rule %s)", line, ev.Level, ev.Rule)
+		}
+	}
+}
+
+// TestUnknownIsSafe: the lines of issue 13 are flagged.
+func TestUnknownIsSafe(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct{ line, minLevel string }{
+		{"2012 Feb 29 12:05:01 myLuna local6 err oamp[2100]: ERR: Tamper event detected", "critical"},
+		{"2012 Feb 29 12:05:01 myLuna local6 err oamp[2100]: ERR: all keys lost", "critical"},
+		{"2012 Feb 29 12:05:01 myLuna daemon crit foo[1]: something", "critical"},
+		{"Nov 22 05:31:33 web01 kernel: [1234567.123456] blk_update_request: I/O error, dev sda, sector 1234567 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0", "major"},
+		{"Nov 22 05:31:33 web01 kernel: [1234567.123456] ata1.00: failed command: READ FPDMA QUEUED", "major"},
+		{"<14>Nov 22 05:31:30 app01 java[4242]: sun.security.pkcs11.wrapper.PKCS11Exception: CKR_DEVICE_ERROR", "major"},
+		{"<14>Nov 22 05:31:30 app01 signer[77]: C_Login returned rv=0x000000A4", "major"},
+		{"<14>Nov 22 05:31:30 app01 signer[77]: C_Login returned rv=0xa0", "warning"},
+	} {
+		ev := parsed(t, tc.line)
+		c.Classify(ev)
+		if levelRank(ev.Level) < levelRank(tc.minLevel) {
+			t.Errorf("%s: level %q (rule %s), want at least %s", tc.line, ev.Level, ev.Rule, tc.minLevel)
+		}
+	}
+	// a hex number without a PKCS#11 context is no return value
+	for _, line := range []string{
+		"<14>Nov 22 05:31:30 app01 foo[1]: register value 0x30 written",
+		"<14>Nov 22 05:31:30 app01 foo[1]: offset 0x000000a0 ok",
+		"2012 Feb 22 03:15:13 LunaSA5 local6 crit oamp[2318]: CRIT: Fatal error 0x00300203",
+	} {
+		ev := parsed(t, line)
+		c.Classify(ev)
+		if ev.Component == "pkcs11-client" {
+			t.Errorf("%s: taken for a PKCS#11 error (rule %s)", line, ev.Rule)
+		}
+	}
+}
