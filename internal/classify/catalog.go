@@ -186,6 +186,9 @@ func (c *Catalog) Rule(id string) (*Rule, bool) {
 // "floor". It returns the rule, or nil when neither a rule nor the floor applies (ev is
 // left as it was).
 func (c *Catalog) Classify(ev *event.Event) *Rule {
+	if ev.Source == event.SourceUnparsed {
+		return c.classifyUnparsed(ev)
+	}
 	best := c.Match(ev)
 	if best != nil {
 		best.apply(ev)
@@ -196,6 +199,25 @@ func (c *Catalog) Classify(ev *event.Event) *Rule {
 			}
 		}
 	}
+	return best
+}
+
+// classifyUnparsed checks a line no parser understood for what always matters whoever
+// writes it: the rules no source or process scopes (safety nets, PKCS#11 return codes)
+// and the level words of the floor, over the whole line. The event stays unparsed (its
+// source, raw text and reason); without such a match it gets no rule, as before.
+func (c *Catalog) classifyUnparsed(ev *event.Event) *Rule {
+	if ev.Message != "" || ev.Raw == "" {
+		return nil
+	}
+	ev.Message = ev.Raw
+	best := c.Match(ev)
+	ev.Message = ""
+	if best == nil || (best.floorEntry != nil && best.floorEntry.Severity != "") {
+		return nil
+	}
+	best.apply(ev)
+	ev.Source = event.SourceUnparsed
 	return best
 }
 

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,14 +17,14 @@ func TestFloorUnknownProcess(t *testing.T) {
 	for _, tc := range []struct{ line, rule, level string }{
 		{"2012 Feb 29 12:05:01 myLuna daemon crit foo[1]: hello", "floor.severity.crit", "critical"},
 		{"<10>Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.crit", "critical"},
-		{"<11>Nov 22 05:31:30 web01 foo[1]: could not open socket", "floor.severity.err", "minor"},
+		{"<11>Nov 22 05:31:30 web01 foo[1]: could not open socket", "floor.severity.err", "major"},
 		{"<12>Nov 22 05:31:30 web01 foo[1]: disk 91% full", "floor.severity.warning", "warning"},
 		{"<13>Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.notice", "info"},
 		{"<15>Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.debug", "debug"},
 		{"Nov 22 05:31:30 web01 foo[1]: hello", "floor.severity.none", "info"},
 		// words: at the start, after bracketed tags, higher than the severity wins
 		{"<14>Nov 22 05:31:30 web01 foo[1]: [main] FATAL cannot start", "floor.word.fatal", "critical"},
-		{"<14>Nov 22 05:31:30 web01 foo[1]: [1234.5] [pool] ERROR: x", "floor.word.error", "minor"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [1234.5] [pool] ERROR: x", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: WARN slow", "floor.word.warning", "warning"},
 		{"<10>Nov 22 05:31:30 web01 foo[1]: WARN slow", "floor.severity.crit", "critical"},
 		// a word elsewhere, or glued to more letters, is no level word
@@ -47,7 +48,7 @@ func TestFloorUnknownProcess(t *testing.T) {
 func TestFloorRaisesCatchAll(t *testing.T) {
 	c := shippedCatalog(t)
 	for _, tc := range []struct{ line, rule, component, level, floor string }{
-		{"2012 Feb 29 12:05:01 myLuna local6 err oamp[2100]: ERR: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "minor", "floor.word.error"},
+		{"2012 Feb 29 12:05:01 myLuna local6 err oamp[2100]: ERR: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "major", "floor.word.error"},
 		{"2012 Feb 29 12:05:01 myLuna local6 crit oamp[2100]: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "critical", "floor.severity.crit"},
 		{"2012 Feb 29 12:05:01 myLuna local6 info oamp[2100]: INFO: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "info", ""},
 		{"2012 Feb 29 12:05:01 myLuna local6 debug oamp[2100]: Some undocumented HSM event", "luna.oamp.unknown", "hsm-event-log", "info", ""},
@@ -172,6 +173,39 @@ rules:
 		}
 		if got != want {
 			t.Errorf("%s: %q, want %q", line, got, want)
+		}
+	}
+}
+
+// TestFloorFollowsTheGuide: the floor reads the severities err and warning as the
+// catalog's specific rules read the Luna guide's lines of that severity (the level most of
+// them get), so that an unknown message of a known sender is neither louder nor quieter
+// than its documented neighbours.
+func TestFloorFollowsTheGuide(t *testing.T) {
+	c := shippedCatalog(t)
+	byLevel := map[string]map[string]int{}
+	for _, ex := range testutil.ReadJSONL[guideExample](t, "corpus/luna-guide-examples.jsonl") {
+		ev := parsed(t, ex.Line)
+		r := c.Classify(ev)
+		if r == nil || r.floorEntry != nil || r.Floor || ev.Severity == "" {
+			continue // the floor itself and the catch-alls are what is being checked
+		}
+		if byLevel[ev.Severity] == nil {
+			byLevel[ev.Severity] = map[string]int{}
+		}
+		byLevel[ev.Severity][ev.Level]++
+	}
+	for _, sev := range []string{"err", "warning"} {
+		mode, most := "", 0
+		for level, n := range byLevel[sev] {
+			if n > most || (n == most && levelRank(level) > levelRank(mode)) {
+				mode, most = level, n
+			}
+		}
+		ev := parsed(t, "<"+map[string]string{"err": "11", "warning": "12"}[sev]+">Nov 22 05:31:30 web01 foo[1]: an unknown message")
+		c.Classify(ev)
+		if ev.Level != mode {
+			t.Errorf("severity %s: the floor gives %s, the guide's lines of that severity are mostly %s (%v)", sev, ev.Level, mode, byLevel[sev])
 		}
 	}
 }

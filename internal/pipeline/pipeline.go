@@ -280,7 +280,7 @@ func (p *Pipeline) advance(batch []Item) []Item {
 // process classifies one record and lets the state decide about it.
 func (p *Pipeline) process(r component.Record) Item {
 	ev := r.Event
-	if c := p.catalog.Load(); c != nil && ev.Source != event.SourceUnparsed && ev.Rule == "" {
+	if c := p.catalog.Load(); c != nil && ev.Rule == "" {
 		c.Classify(ev)
 	}
 	return Item{Record: r, Decision: p.cfg.State.Observe(ev)}

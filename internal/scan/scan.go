@@ -116,7 +116,7 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		if ev.Host == "" {
 			ev.Host = o.DefaultHost
 		}
-		if o.Catalog != nil && ev.Source != event.SourceUnparsed {
+		if o.Catalog != nil {
 			o.Catalog.Classify(&ev)
 		}
 		sum.Lines++
