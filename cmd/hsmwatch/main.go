@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(a.scanCommand(), a.rulesCommand(), a.simCommand(), a.checkCommand(), a.trapdCommand(), a.pollCommand(), a.serveCommand(), a.demoCommand(), a.configCommand())
+	root.AddCommand(a.scanCommand(), a.rulesCommand(), a.simCommand(), a.checkCommand(), a.trapdCommand(), a.pollCommand(), a.serveCommand(), a.demoCommand(), a.configCommand(), a.alarmCommand())
 	err := root.ExecuteContext(ctx)
 	var ee exitError
 	switch {

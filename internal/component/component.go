@@ -93,7 +93,22 @@ type (
 	Spooler interface{ Spooled() bool }
 	// Adopter takes what is still queued in the sink a reload replaces.
 	Adopter interface{ Adopt(prev Sink) }
+	// AlarmKeeper is a sink that keeps the alarms' state itself and re-sends it on its
+	// own (Alertmanager): its queue hands it the repeats of acknowledged alarms, which
+	// the queue keeps from every other sink, so that it can mark their alerts.
+	AlarmKeeper interface{ KeepsAlarms() bool }
 )
+
+// Muted reports whether the sinks' queues keep it from a sink: the event is silenced (an
+// operator's silence or a maintenance window), or it repeats an acknowledged alarm and
+// the sink does not keep alarm state (keepsAlarms false). The store has it all the same.
+func (it Item) Muted(keepsAlarms bool) bool {
+	d := it.Decision
+	if d.Silenced {
+		return true
+	}
+	return d.Acknowledged && d.Change == state.Repeated && !keepsAlarms
+}
 
 // Figure is one of a unit's own metrics, read at each scrape. Name is exported as
 // hsmwatch_<Name>; Labels name the instance ({source="file:/var/log/x"}).

@@ -82,6 +82,7 @@ type Daemon struct {
 	metricsSink metrics.Sink
 	hub         *live.Hub
 	names       *hosts.Book
+	ops         *operator
 	gen         generations
 	ln          net.Listener
 	srv         *http.Server
@@ -155,11 +156,16 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		}
 		d.sinkUnits = append(d.sinkUnits, u)
 	}
+	d.ops = &operator{st: d.store, tr: d.tracker, log: d.log}
+	if err := d.ops.load(ctx); err != nil {
+		return nil, err
+	}
 	d.pipe, err = pipeline.New(pipeline.Config{Catalog: catalog, State: d.tracker,
-		Durable: []component.Sink{storeSink{d.store}}, Sinks: d.pipelineSinks(d.sinkUnits), Logger: d.log})
+		Durable: []component.Sink{storeSink{d.store}}, Sinks: d.pipelineSinks(d.sinkUnits), Mark: d.ops.mark, Logger: d.log})
 	if err != nil {
 		return nil, err
 	}
+	d.ops.pipe = d.pipe
 	for _, p := range d.sourcePlans(cfg, env) {
 		u, err := d.gen.build(p)
 		if err != nil {

@@ -35,7 +35,9 @@ func (d *Daemon) listen(cfg *config.Config) error {
 	d.ln = ln
 	mux := http.NewServeMux()
 	// Rules: the live catalog, so /api/rules/{id} answers from the one a reload installed.
-	mux.Handle("/api/", api.New(d.store, api.Options{Logger: d.log, Rules: d.rules}))
+	// Actions: operator actions reach the tracker through the pipeline (actions.go).
+	mux.Handle("/api/", api.New(d.store, api.Options{Logger: d.log, Rules: d.rules, Actions: d.ops,
+		StaleAfter: cfg.State.StaleAfter}))
 	mux.Handle("/metrics", d.reg.Handler())
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "OK")

@@ -12,6 +12,7 @@ func (d *Daemon) registerMetrics() {
 	gauge("pipeline_queue_depth", "Records waiting in the pipeline's queue.", func() float64 { return float64(p.Stats().QueueDepth) })
 	counter("pipeline_durable_errors_total", "Failed writes to the store (retried).", func() float64 { return float64(p.Stats().DurableErrors) })
 	counter("pipeline_sink_errors_total", "Failed batches of the other sinks.", func() float64 { return float64(p.Stats().SinkErrors) })
+	counter("events_silenced_total", "Events a silence or a maintenance window covered: stored, kept from the sinks.", func() float64 { return float64(p.Stats().Silenced) })
 	counter("events_dropped_total", "Records lost by the pipeline: must stay 0.", func() float64 { return float64(p.Stats().Dropped) })
 	counter("reloads_total", "Configuration reloads applied.", func() float64 { return float64(d.reloads.Load()) })
 	counter("reload_failures_total", "Configuration reloads refused (the running configuration stays).", func() float64 { return float64(d.reloadFailures.Load()) })

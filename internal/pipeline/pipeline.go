@@ -41,8 +41,13 @@ type Config struct {
 	// negative: never), so that a held clear of a flapping alarm closes when its
 	// hold-down ends rather than at the next event. Now reads the clock (default
 	// time.Now).
-	Tick   time.Duration
-	Now    func() time.Time
+	Tick time.Duration
+	Now  func() time.Time
+	// Mark, when set, runs on the pipeline's goroutine for every item after the state
+	// decided about it and before it is stored: it marks the item's decision silenced (an
+	// operator's silence or a maintenance window) or acknowledged. Silenced items are
+	// stored and counted (Stats.Silenced), and the sinks' queues do not hand them on.
+	Mark   func(it *Item, now time.Time)
 	Logger *slog.Logger
 }
 
@@ -51,6 +56,8 @@ type Stats struct {
 	Received, Processed, Batches int64
 	QueueDepth                   int
 	DurableErrors, SinkErrors    int64
+	// Silenced counts the records a silence or a maintenance window covered.
+	Silenced int64
 	// Dropped counts records lost by the pipeline: it has no path that drops, and the
 	// metric exists to prove it stays 0.
 	Dropped int64
@@ -66,9 +73,13 @@ type (
 type queued struct {
 	rec component.Record
 	// do, on an entry the pipeline makes itself (Do), runs on the pipeline's goroutine
-	// once every record queued before it has been flushed; done is closed then.
-	do   func()
-	done chan struct{}
+	// once every record queued before it has been flushed; done is closed then. inject,
+	// on an entry of Inject, does the same and returns items to flush as a batch of their
+	// own; *err is set to what that flush returned before done is closed.
+	do     func()
+	inject func() []Item
+	err    *error
+	done   chan struct{}
 }
 
 // Pipeline classifies, tracks state and fans out records from many sources.
@@ -82,6 +93,7 @@ type Pipeline struct {
 
 	received, processed, batches atomic.Int64
 	durableErrors, sinkErrors    atomic.Int64
+	silenced                     atomic.Int64
 }
 
 // New checks cfg and returns a pipeline; Run processes, Emit feeds it.
@@ -146,21 +158,40 @@ func (p *Pipeline) SetCatalog(c *classify.Catalog) { p.catalog.Store(c) }
 // between two records, and with a no-op fn it is a barrier: a replaced source's records
 // are through before its successor starts. Like Emit, it waits while the queue is full.
 func (p *Pipeline) Do(ctx context.Context, fn func()) error {
-	done := make(chan struct{})
+	return p.enqueue(ctx, queued{do: fn})
+}
+
+// Inject runs fn on the pipeline's goroutine as Do does, and flushes the items fn
+// returns as a batch of their own: stored, then handed to the sinks, as if a source had
+// emitted them. It is how an operator's action changes the state and tells the sinks in
+// one step (a manual close: the tracker closes the alarm, Alertmanager resolves it).
+// The items are not classified, not observed by the state and not marked: fn made
+// their decisions. It returns the durable sinks' error, if any.
+func (p *Pipeline) Inject(ctx context.Context, fn func() []Item) error {
+	var flushErr error
+	if err := p.enqueue(ctx, queued{do: func() {}, inject: fn, err: &flushErr}); err != nil {
+		return err
+	}
+	return flushErr
+}
+
+// enqueue queues a Do or Inject entry and waits until the pipeline ran it.
+func (p *Pipeline) enqueue(ctx context.Context, q queued) error {
+	q.done = make(chan struct{})
 	select {
 	case <-p.closing:
 		return ErrClosed
 	default:
 	}
 	select {
-	case p.queue <- queued{do: fn, done: done}:
+	case p.queue <- q:
 	case <-p.closing:
 		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	select {
-	case <-done:
+	case <-q.done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -183,7 +214,7 @@ func (p *Pipeline) Close() { p.once.Do(func() { close(p.closing) }) }
 // Stats returns the counters so far.
 func (p *Pipeline) Stats() Stats {
 	return Stats{Received: p.received.Load(), Processed: p.processed.Load(), Batches: p.batches.Load(),
-		QueueDepth: len(p.queue), DurableErrors: p.durableErrors.Load(), SinkErrors: p.sinkErrors.Load()}
+		QueueDepth: len(p.queue), DurableErrors: p.durableErrors.Load(), SinkErrors: p.sinkErrors.Load(), Silenced: p.silenced.Load()}
 }
 
 // Run processes records until Close has been called and the queue is empty (nil), or
@@ -250,6 +281,22 @@ func (p *Pipeline) control(ctx context.Context, batch []Item, r queued) error {
 		return err
 	}
 	r.do()
+	if r.inject != nil {
+		items := r.inject()
+		for i := range items {
+			if items[i].Decision.Silenced {
+				p.silenced.Add(1)
+			}
+		}
+		err := p.flush(ctx, items)
+		if r.err != nil {
+			*r.err = err
+		}
+		if err != nil {
+			close(r.done)
+			return err
+		}
+	}
 	close(r.done)
 	return nil
 }
@@ -283,7 +330,14 @@ func (p *Pipeline) process(r component.Record) Item {
 	if c := p.catalog.Load(); c != nil && ev.Rule == "" {
 		c.Classify(ev)
 	}
-	return Item{Record: r, Decision: p.cfg.State.Observe(ev)}
+	it := Item{Record: r, Decision: p.cfg.State.Observe(ev)}
+	if p.cfg.Mark != nil {
+		p.cfg.Mark(&it, p.cfg.Now())
+		if it.Decision.Silenced {
+			p.silenced.Add(1)
+		}
+	}
+	return it
 }
 
 // flush writes a batch to the durable sinks (retrying), acknowledges it, then hands it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -368,5 +369,55 @@ func TestPipelineTickMaturesHeldClear(t *testing.T) {
 	}
 	if got := tr.Active(); len(got) != 0 {
 		t.Fatalf("alarm still open after maturing: %+v", got)
+	}
+}
+
+// Mark runs on every record before the store: a silenced record is stored and counted.
+// Inject flushes what came before, runs its function, and stores and fans out the items
+// it returns as a batch of their own.
+func TestPipelineMarkAndInject(t *testing.T) {
+	store, other := &memSink{name: "store"}, &memSink{name: "other"}
+	p := newPipeline(t, Config{BatchSize: 1000, FlushInterval: time.Hour, Tick: -1, Durable: []Sink{store}, Sinks: []Sink{other},
+		Mark: func(it *Item, _ time.Time) {
+			if strings.Contains(it.Record.Event.Message, "silence me") {
+				it.Decision.Silenced, it.Decision.MutedBy = true, "silence 1"
+			}
+		}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	for _, m := range []string{"plain", "silence me"} {
+		if err := p.Emit(ctx, component.Record{Event: &event.Event{Host: "h", Message: m, Raw: m}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storedAtInject := -1
+	err := p.Inject(ctx, func() []Item {
+		storedAtInject = store.len()
+		return []Item{{Record: component.Record{Event: &event.Event{Host: "h", Message: "injected", Raw: "injected"}},
+			Decision: state.Decision{Change: state.Repeated, Acknowledged: true}}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if storedAtInject != 2 || store.len() != 3 || other.len() != 3 {
+		t.Fatalf("stored %d before the injection (want 2), %d after (want 3); other sink %d (want 3)", storedAtInject, store.len(), other.len())
+	}
+	if it := store.items[1]; !it.Decision.Silenced || it.Decision.MutedBy != "silence 1" || store.items[0].Decision.Silenced {
+		t.Errorf("marks: %+v / %+v", store.items[0].Decision, it.Decision)
+	}
+	if it := store.items[2]; it.Record.Event.Message != "injected" || !it.Decision.Acknowledged {
+		t.Errorf("the injected item: %+v", it)
+	}
+	if st := p.Stats(); st.Silenced != 1 {
+		t.Errorf("silenced %d, want 1", st.Silenced)
+	}
+	p.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Inject(ctx, func() []Item { return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Inject after Close: %v", err)
 	}
 }

@@ -29,6 +29,7 @@ const DefaultQueueEvents = 20000
 type Queue struct {
 	sink    component.Sink
 	spooled bool
+	keeper  bool // the sink keeps alarm state (component.AlarmKeeper)
 	max     int
 	backoff Backoff
 	log     *slog.Logger
@@ -40,8 +41,8 @@ type Queue struct {
 	wake    chan struct{}
 	idle    chan struct{} // closed and replaced when the queue empties
 
-	sent, failed, dropped atomic.Int64
-	warned                atomic.Bool
+	sent, failed, dropped, muted atomic.Int64
+	warned                       atomic.Bool
 }
 
 // QueueOptions tune a Queue; the zero value is the default.
@@ -60,7 +61,8 @@ func NewQueue(s component.Sink, o QueueOptions) *Queue {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	sp, ok := s.(component.Spooler)
-	return &Queue{sink: s, spooled: ok && sp.Spooled(), max: o.MaxEvents, backoff: o.Backoff.withDefaults(),
+	k, isKeeper := s.(component.AlarmKeeper)
+	return &Queue{sink: s, spooled: ok && sp.Spooled(), keeper: isKeeper && k.KeepsAlarms(), max: o.MaxEvents, backoff: o.Backoff.withDefaults(),
 		log: o.Logger, wake: make(chan struct{}, 1), idle: make(chan struct{})}
 }
 
@@ -71,8 +73,12 @@ func (q *Queue) Sink() component.Sink { return q.sink }
 func (q *Queue) Name() string { return q.sink.Name() }
 
 // Write enqueues batch and returns at once; a full queue drops it, counted. A spooled
-// sink is written here: its spool is its queue.
+// sink is written here: its spool is its queue. Muted items (component.Item.Muted: a
+// silence, a maintenance window, the repeat of an acknowledged alarm) are left out and
+// counted (hsmwatch_sink_muted_total), so that every sink honours the operators' silences
+// without code of its own.
 func (q *Queue) Write(ctx context.Context, batch []component.Item) error {
+	batch = q.unmuted(batch)
 	if len(batch) == 0 {
 		return nil
 	}
@@ -104,6 +110,24 @@ func (q *Queue) Write(ctx context.Context, batch []component.Item) error {
 	default:
 	}
 	return nil
+}
+
+// unmuted returns batch without its muted items (a copy when it drops any).
+func (q *Queue) unmuted(batch []component.Item) []component.Item {
+	for i, it := range batch {
+		if !it.Muted(q.keeper) {
+			continue
+		}
+		out := append(make([]component.Item, 0, len(batch)-1), batch[:i]...)
+		for _, it := range batch[i+1:] {
+			if !it.Muted(q.keeper) {
+				out = append(out, it)
+			}
+		}
+		q.muted.Add(int64(len(batch) - len(out)))
+		return out
+	}
+	return batch
 }
 
 // Depth is the number of events waiting (0 for a spooled sink: see its spool).
@@ -239,6 +263,7 @@ func (q *Queue) Figures() []component.Figure {
 		{Name: "sink_queue_depth", Help: "Events waiting in a sink's queue.", Labels: l, Read: func() float64 { return float64(q.Depth()) }},
 		{Name: "sink_sent_total", Help: "Events a sink took (delivered, or spooled for delivery).", Counter: true, Labels: l, Read: func() float64 { return float64(q.sent.Load()) }},
 		{Name: "sink_failed_total", Help: "Writes to a sink that failed (each retried with back-off).", Counter: true, Labels: l, Read: func() float64 { return float64(q.failed.Load()) }},
+		{Name: "sink_muted_total", Help: "Events kept from a sink: silenced, in a maintenance window, or repeats of an acknowledged alarm (they are in the store).", Counter: true, Labels: l, Read: func() float64 { return float64(q.muted.Load()) }},
 		{Name: "sink_dropped_total", Help: "Events a sink never got: its queue was full, or the daemon stopped while it was failing.", Counter: true, Labels: l, Read: func() float64 { return float64(q.dropped.Load()) }},
 	}
 }

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // stuck never returns from Write until released: a target that accepts and never
@@ -183,5 +185,49 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 			t.Errorf("attempt %d: %v did not grow from %v", i, w, prev)
 		}
 		prev = w
+	}
+}
+
+// keeper is a flaky sink that keeps alarm state (Alertmanager's kind).
+type keeper struct{ flaky }
+
+func (*keeper) KeepsAlarms() bool { return true }
+
+// Silenced items reach no sink; the repeats of an acknowledged alarm reach only a sink
+// that keeps alarm state; both are counted as muted.
+func TestMutedItems(t *testing.T) {
+	b := batch("plain", "silenced", "acked repeat", "acked opened", "last")
+	b[1].Decision.Silenced = true
+	b[2].Decision.Acknowledged, b[2].Decision.Change = true, state.Repeated
+	b[3].Decision.Acknowledged, b[3].Decision.Change = true, state.Opened
+	plain, keeps := &flaky{}, &keeper{}
+	for _, tc := range []struct {
+		s     component.Sink
+		got   func() []string
+		want  string
+		muted float64
+	}{
+		{plain, plain.messages, "plain,acked opened,last", 2},
+		{keeps, keeps.messages, "plain,acked repeat,acked opened,last", 1},
+	} {
+		q := NewQueue(tc.s, QueueOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); q.Run(ctx) }()
+		if err := q.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the batch delivered", func() bool { return len(tc.got()) == strings.Count(tc.want, ",")+1 })
+		if got := strings.Join(tc.got(), ","); got != tc.want {
+			t.Errorf("%T got %s, want %s", tc.s, got, tc.want)
+		}
+		if m := figure(q, "sink_muted_total"); m != tc.muted {
+			t.Errorf("%T muted %v, want %v", tc.s, m, tc.muted)
+		}
+		cancel()
+		<-done
+	}
+	if !b[1].Decision.Silenced || b[0].Record.Event.Message != "plain" {
+		t.Error("the queue changed the caller's batch")
 	}
 }

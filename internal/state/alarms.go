@@ -346,5 +346,17 @@ func (t *Tracker) Stale(now time.Time) []Alarm {
 	return t.alarms.list(func(a *Alarm) bool { return !a.Opened.After(cut) })
 }
 
+// Close closes the open alarm of host and key as of when, cleared by by (an operator's
+// manual close of an alarm that will never see its clear), and returns the closed
+// alarm; false when no such alarm is open. A later assert opens a new alarm. Like every
+// method, it must be called from the goroutine that owns the tracker.
+func (t *Tracker) Close(host, key, by string, when time.Time) (Alarm, bool) {
+	a := t.alarms.open[host][key]
+	if a == nil {
+		return Alarm{}, false
+	}
+	return *t.alarms.close(a, when, by), true
+}
+
 // AlarmTotals counts the alarms opened and closed since the tracker started.
 func (t *Tracker) AlarmTotals() (opened, cleared int64) { return t.alarms.opened, t.alarms.cleared }

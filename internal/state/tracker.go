@@ -76,6 +76,15 @@ type Decision struct {
 	IgnoreReason string
 	Duplicate    bool
 	Storm        bool
+	// Silenced: an operator's silence or a maintenance window covers the event
+	// (MutedBy says which); Acknowledged: the event repeats an alarm an operator
+	// acknowledged. The tracker never sets them: the pipeline marks them after Observe
+	// (internal/pipeline, Config.Mark). The store keeps such events; the sinks' queues
+	// (internal/sink) hand on neither a silenced event nor the repeat of an acknowledged
+	// alarm, except to sinks that keep alarm state themselves.
+	Silenced     bool
+	MutedBy      string
+	Acknowledged bool
 }
 
 // Emit reports whether sinks should act on the event: not ignored, not a repeat within

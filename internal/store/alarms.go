@@ -68,7 +68,8 @@ func (s *sqlStore) PutAlarms(ctx context.Context, alarms []state.Alarm) error {
 }
 
 const selectAlarmCols = `id, site, host, key, rule, title, component, level, notification,
-	message, input, opened, last_seen, asserts, flapping, cleared, cleared_by`
+	message, input, opened, last_seen, asserts, flapping, cleared, cleared_by,
+	acked_at, acked_by, ack_comment, closed_at, closed_by, close_comment`
 
 // Alarms lists open alarms by site, host and opening time, or (Open false) the most
 // recently active alarms, open or cleared, newest first.
@@ -117,14 +118,16 @@ func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error) {
 
 func scanAlarm(r rows) (Alarm, error) {
 	var (
-		al                        Alarm
-		opened, lastSeen, asserts int64
-		cleared                   sql.NullInt64
-		flapping                  bool
+		al                         Alarm
+		opened, lastSeen, asserts  int64
+		cleared, ackedAt, closedAt sql.NullInt64
+		flapping                   bool
+		ackedBy, ackComment        string
+		closedBy, closeComment     string
 	)
 	err := r.Scan(&al.ID, &al.Site, &al.Host, &al.Key, &al.Rule, &al.Title, &al.Component,
 		&al.Level, &al.Notification, &al.Message, &al.Input, &opened, &lastSeen, &asserts,
-		&flapping, &cleared, &al.ClearedBy)
+		&flapping, &cleared, &al.ClearedBy, &ackedAt, &ackedBy, &ackComment, &closedAt, &closedBy, &closeComment)
 	if err != nil {
 		return al, fmt.Errorf("read alarm: %w", err)
 	}
@@ -132,5 +135,7 @@ func scanAlarm(r rows) (Alarm, error) {
 	if cleared.Valid {
 		al.Cleared = fromNano(cleared.Int64)
 	}
+	al.Acknowledged = scanAction(ackedAt, ackedBy, ackComment)
+	al.Closed = scanAction(closedAt, closedBy, closeComment)
 	return al, nil
 }

@@ -49,6 +49,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"Filters", c.testFilters},
 		{"Pagination", c.testPagination},
 		{"Alarms", c.testAlarms},
+		{"OperatorActions", c.testOperatorActions},
 		{"SamplesAndHSMs", c.testSamplesAndHSMs},
 		{"SampleHistory", c.testSampleHistory},
 		{"RetentionByAge", c.testRetentionByAge},

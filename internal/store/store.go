@@ -51,6 +51,9 @@ type Store interface {
 	// Samples returns the history of one host's samples, oldest first.
 	Samples(ctx context.Context, f SampleFilter) (SamplePage, error)
 
+	// Actions records operator actions (actions.go).
+	Actions
+
 	// Retain deletes what the policy no longer keeps, oldest first, from this store's
 	// site only. Open alarms are never deleted.
 	Retain(ctx context.Context, r Retention, now time.Time) (Pruned, error)
@@ -192,6 +195,10 @@ type Alarm struct {
 	ID   int64  `json:"id"`
 	Site string `json:"site"`
 	state.Alarm
+	// Acknowledged is the operator's acknowledgement of the alarm, nil when none;
+	// Closed their manual close (the alarm's cleared_by is then ClearedByOperator).
+	Acknowledged *Action `json:"acknowledged,omitempty"`
+	Closed       *Action `json:"closed,omitempty"`
 }
 
 // Sample is one polled value.

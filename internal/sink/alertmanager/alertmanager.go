@@ -3,6 +3,13 @@
 // (endsAt set to the clear's time), never by silence. Alertmanager forgets an alert that is
 // not re-sent within its resolve_timeout, so the open alarms are re-sent on a timer; a
 // resolution is sent until the Alertmanager has taken it.
+//
+// Operator actions (internal/actions): an event under a silence or a maintenance window
+// never reaches this sink; an alarm an operator acknowledged is re-sent with the label
+// acknowledged="true" from the acknowledgement on (route it to a receiver without
+// repeat_interval, or inhibit on it). The label is part of the alert's identity: the
+// unlabelled alert ends at the Alertmanager after its resolve_timeout. A manually closed
+// alarm is resolved like a cleared one.
 package alertmanager
 
 import (
@@ -78,6 +85,10 @@ func New(cfg Config) (*Sink, error) {
 	return &Sink{cfg: cfg, open: map[string]Alert{}, wake: make(chan struct{}, 1)}, nil
 }
 
+// KeepsAlarms implements component.AlarmKeeper: the sink re-sends the open alerts
+// itself, so it takes the repeats of acknowledged alarms to label their alerts.
+func (s *Sink) KeepsAlarms() bool { return true }
+
 // Name implements component.Sink.
 func (s *Sink) Name() string { return "alertmanager " + s.cfg.URL }
 
@@ -88,7 +99,17 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	for _, it := range batch {
 		d := it.Decision
 		if d.Alarm != nil && (d.Change == state.Opened || d.Change == state.Repeated) {
-			s.open[id(*d.Alarm)] = s.alert(*d.Alarm, it.Record.Event.Message)
+			al := s.alert(*d.Alarm, it.Record.Event.Message)
+			if d.Acknowledged {
+				// An operator acknowledged the alarm: its alert carries
+				// acknowledged="true", so that a route or an inhibit rule can stop the
+				// repeats; the alert stays firing until the alarm clears.
+				al.Labels["acknowledged"] = "true"
+				if prev, ok := s.open[id(*d.Alarm)]; ok {
+					al.Annotations["description"] = prev.Annotations["description"]
+				}
+			}
+			s.open[id(*d.Alarm)] = al
 			changed = true
 		}
 		var closed []state.Alarm

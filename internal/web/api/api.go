@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/store"
@@ -42,6 +44,11 @@ type Options struct {
 	QueryTimeout time.Duration
 	// Rules answers /api/rules/{id}; nil answers 404 there.
 	Rules Rules
+	// Actions carries out the operator actions (actions.go); nil answers 501 there.
+	Actions Actions
+	// StaleAfter: an open alarm older than this is stale (the state's stale_after;
+	// default 24h).
+	StaleAfter time.Duration
 }
 
 // New returns the handler of the /api/ paths.
@@ -55,18 +62,27 @@ func New(q Querier, opts Options) http.Handler {
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Second
 	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 24 * time.Hour
+	}
 	h := &handler{q: q, opts: opts}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/events", h.get(h.events,
 		"host", "component", "level", "since", "until", "q", "site", "limit", "cursor"))
-	mux.HandleFunc("/api/alarms", h.get(h.alarms, "open", "host", "site", "limit"))
+	mux.HandleFunc("/api/alarms", h.get(h.alarms, "open", "host", "site", "limit", "level", "state", "sort"))
+	mux.HandleFunc("/api/alarms/{id}/ack", h.action([]string{http.MethodPost}, h.ack))
+	mux.HandleFunc("/api/alarms/{id}/close", h.action([]string{http.MethodPost}, h.closeAlarm))
+	mux.HandleFunc("/api/silences", h.action([]string{http.MethodGet, http.MethodPost}, h.silences))
+	mux.HandleFunc("/api/silences/{id}", h.action([]string{http.MethodDelete}, h.expireSilence))
+	mux.HandleFunc("/api/maintenance", h.action([]string{http.MethodGet, http.MethodPost}, h.maintenance))
+	mux.HandleFunc("/api/maintenance/{id}", h.action([]string{http.MethodDelete}, h.deleteMaintenance))
 	mux.HandleFunc("/api/hsms", h.get(h.hsms, "site"))
 	mux.HandleFunc("/api/samples", h.get(h.samples, "host", "metric", "site", "since", "until", "limit"))
 	mux.HandleFunc("/api/rules/{id...}", func(w http.ResponseWriter, r *http.Request) {
 		h.get(h.rule(r.PathValue("id"))).ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms, /api/samples, /api/rules/{id})")
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms, /api/samples, /api/rules/{id}, /api/silences, /api/maintenance)")
 	})
 	return mux
 }
@@ -189,7 +205,11 @@ func appendJSONString(b []byte, s string) []byte {
 
 // alarms answers {"alarms":[...]}: open=true (the default) lists every open alarm;
 // open=false the most recently active ones, open or cleared, newest first (limit, default
-// 100).
+// 100). level keeps the alarms of that level or more serious; state keeps the open,
+// acknowledged, silenced (a silence or a maintenance window covers it now) or stale
+// (open longer than stale_after) ones; sort=age lists the oldest first, sort=level the
+// most serious first (then the oldest). Each alarm says whether it is "silenced" (by
+// what) and "stale", and carries its "acknowledged" and "closed" actions.
 func (h *handler) alarms(ctx context.Context, p *params) ([]byte, error) {
 	f := store.AlarmFilter{Site: p.str("site"), Host: p.str("host")}
 	var err error
@@ -199,16 +219,39 @@ func (h *handler) alarms(ctx context.Context, p *params) ([]byte, error) {
 	if f.Limit, err = p.limit("limit"); err != nil {
 		return nil, err
 	}
+	minLevel, err := p.level("level")
+	if err != nil {
+		return nil, err
+	}
+	st := p.str("state")
+	if st != "" && !slices.Contains(alarmStates, st) {
+		return nil, errField("state", "must be one of %s; got %q", strings.Join(alarmStates, ", "), st)
+	}
+	sortBy := p.str("sort")
+	if sortBy != "" && sortBy != "age" && sortBy != "level" {
+		return nil, errField("sort", "must be age or level; got %q", sortBy)
+	}
 	as, err := h.q.Alarms(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	if as == nil {
-		as = []store.Alarm{}
+	if minLevel != "" {
+		rank := slices.Index(store.Levels(), minLevel)
+		as = slices.DeleteFunc(as, func(a store.Alarm) bool {
+			r := slices.Index(store.Levels(), a.Level)
+			return r < 0 || r > rank
+		})
+	}
+	vs, err := h.mark(ctx, as, st)
+	if err != nil {
+		return nil, err
+	}
+	if sortBy != "" {
+		sortAlarms(vs, sortBy)
 	}
 	return marshal(struct {
-		Alarms []store.Alarm `json:"alarms"`
-	}{as})
+		Alarms []alarmView `json:"alarms"`
+	}{vs})
 }
 
 // hsms answers {"hsms":[...]}.

@@ -83,8 +83,8 @@ func newFixture(t *testing.T) *fixture {
 	if err := paris.PutSamples(ctx, []store.Sample{{Host: "luna1", Metric: "temperature", Value: 41.5, Time: base}}); err != nil {
 		t.Fatal(err)
 	}
-	h := New(paris, Options{Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
-		Now: func() time.Time { return base.Add(30 * time.Minute) }})
+	h := New(paris, Options{Logger: slog.New(slog.NewTextHandler(f.logs, nil)), Actions: paris,
+		Now: func() time.Time { return base.Add(30 * time.Minute) }, StaleAfter: time.Hour})
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -236,7 +236,10 @@ func TestBadParameters(t *testing.T) {
 		{"/api/events?hots=luna1", "hots"},
 		{"/api/events?host=a&host=b", "host"},
 		{"/api/alarms?open=maybe", "open"},
-		{"/api/alarms?level=critical", "level"},
+		{"/api/alarms?level=urgent", "level"},
+		{"/api/alarms?state=closed", "state"},
+		{"/api/alarms?sort=name", "sort"},
+		{"/api/alarms?hots=luna1", "hots"},
 		{"/api/hsms?host=x", "host"},
 	} {
 		code, b := f.get(t, tc.path)

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -215,6 +216,68 @@ func TestDashboardInChromium(t *testing.T) {
 	b.waitFor(t, "a cleared alarm", `[...document.querySelectorAll('#alarms-cleared tbody tr')]
 		.some((tr) => tr.dataset.host === 'myLuna' && tr.textContent.includes('PSU2_Status'))`)
 	b.screenshot(t, "alarms")
+
+	// Acknowledge the fan alarm with the keyboard: its button, a comment, the submit
+	// button; the row is marked, the store has who and why, the filter finds it.
+	open, err := d.store.Alarms(context.Background(), store.AlarmFilter{Open: true, Host: "myLuna"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fanID int64
+	for _, a := range open {
+		if a.Key == "Fan3B" {
+			fanID = a.ID
+		}
+	}
+	if fanID == 0 {
+		t.Fatalf("no open Fan3B alarm of myLuna: %+v", open)
+	}
+	row := fmt.Sprintf(`#alarms-open tbody tr[data-id="%d"]`, fanID)
+	b.do(t, "acknowledge with the keyboard",
+		chromedp.SetValue(chromedp.ID("actor"), "alice"),
+		chromedp.Focus(chromedp.CSS(row+" button.ack")),
+		chromedp.KeyEvent(kb.Enter))
+	b.waitFor(t, "the comment field focused", `getComputedStyle(document.getElementById('alarm-action')).display !== 'none' &&
+		document.activeElement === document.getElementById('action-comment')`)
+	b.do(t, "type a comment and submit",
+		chromedp.SendKeys(chromedp.ID("action-comment"), "fan ordered <b>now</b>"),
+		chromedp.Focus(chromedp.ID("action-submit")),
+		chromedp.KeyEvent(kb.Enter))
+	b.waitFor(t, "the alarm marked acknowledged", fmt.Sprintf(`(() => {
+		const tag = document.querySelector(%s);
+		return tag !== null && tag.textContent === 'acknowledged by alice' &&
+			getComputedStyle(document.getElementById('alarm-action')).display === 'none';
+	})()`, js(row+" td.state .tag.acknowledged")))
+	acked, err := d.store.Alarm(context.Background(), fanID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acked.Acknowledged == nil || acked.Acknowledged.By != "alice" || acked.Acknowledged.Comment != "fan ordered <b>now</b>" || !acked.Cleared.IsZero() {
+		t.Errorf("the stored acknowledgement: %+v %+v", acked, acked.Acknowledged)
+	}
+	b.do(t, "filter the acknowledged alarms", chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.getElementById('af-state');
+		s.value = 'acknowledged';
+		s.dispatchEvent(new Event('change', {bubbles: true}));
+	})()`))
+	b.waitFor(t, "only the acknowledged alarm", fmt.Sprintf(`(() => {
+		const rows = [...document.querySelectorAll('#alarms-open tbody tr')];
+		return rows.length === 1 && rows[0].dataset.id === '%d';
+	})()`, fanID))
+	b.screenshot(t, "alarms-acknowledged")
+	b.do(t, "clear the filter", chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.getElementById('af-state');
+		s.value = '';
+		s.dispatchEvent(new Event('change', {bubbles: true}));
+	})()`))
+
+	// A silence through the form: listed with its author.
+	b.do(t, "silence lunaB",
+		chromedp.SetValue(chromedp.ID("sf-host"), "lunaB"),
+		chromedp.SetValue(chromedp.ID("sf-comment"), "firmware upgrade"),
+		chromedp.Click(chromedp.ID("sf-submit")))
+	b.waitFor(t, "the silence listed", `[...document.querySelectorAll('#silences tbody tr')]
+		.some((tr) => tr.textContent.includes('lunaB') && tr.textContent.includes('alice') && tr.textContent.includes('firmware upgrade'))`)
 
 	// The timeline, then a search that narrows it.
 	b.do(t, "open the events", chromedp.Click(chromedp.CSS(`a[data-view="events"]`)))

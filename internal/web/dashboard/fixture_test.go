@@ -72,7 +72,7 @@ func startDaemon(t *testing.T) *daemon {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/stream", d.hub)
-	mux.Handle("/api/", api.New(st, api.Options{Rules: cat, Logger: logger}))
+	mux.Handle("/api/", api.New(st, api.Options{Rules: cat, Logger: logger, Actions: st}))
 	mux.Handle("/", dash)
 	d.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {

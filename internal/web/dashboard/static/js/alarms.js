@@ -1,7 +1,9 @@
-// The alarm list: open alarms first (most serious, then oldest), then the recently cleared.
+// The alarm list: open alarms (filtered and sorted as the form says) with their
+// acknowledge and close buttons, the recently cleared, and the silences.
 
 import {el, replace, hostLink} from './dom.js';
 import {fmtTime, fmtDuration, age, levelRank} from './format.js';
+import {sendJSON, savedActor, saveActor} from './api.js';
 
 export function alarmID(a) {
   return `${a.site}\u0000${a.host}\u0000${a.key}`;
@@ -21,15 +23,65 @@ function flapCell(a) {
   return el('td', null, a.flapping ? el('span', {class: 'tag', text: 'flapping'}) : '');
 }
 
+// stateCell marks flapping, acknowledged (by whom), silenced (by what) and stale alarms.
+function stateCell(a) {
+  const tags = [];
+  if (a.flapping) tags.push(el('span', {class: 'tag', text: 'flapping'}));
+  if (a.acknowledged) {
+    const why = a.acknowledged.comment ? `: ${a.acknowledged.comment}` : '';
+    tags.push(el('span', {class: 'tag acknowledged', title: `acknowledged by ${a.acknowledged.by} at ${fmtTime(a.acknowledged.at)}${why}`,
+      text: `acknowledged by ${a.acknowledged.by}`}));
+  }
+  if (a.silenced) tags.push(el('span', {class: 'tag silenced', title: a.silenced, text: 'silenced'}));
+  if (a.stale) tags.push(el('span', {class: 'tag stale', text: 'stale'}));
+  return el('td', {class: 'state'}, tags.map((t, i) => (i ? [' ', t] : t)));
+}
+
 export function sortOpen(alarms) {
   return [...alarms].sort((a, b) => levelRank(b.level) - levelRank(a.level) ||
     Date.parse(a.opened) - Date.parse(b.opened) || alarmID(a).localeCompare(alarmID(b)));
 }
 
-// renderAlarms fills both tables.
-export function renderAlarms(open, cleared) {
+// filters reads the alarm filter form.
+function filters() {
+  return {
+    host: document.getElementById('af-host').value.trim().toLowerCase(),
+    level: document.getElementById('af-level').value,
+    state: document.getElementById('af-state').value,
+    sort: document.getElementById('af-sort').value,
+  };
+}
+
+// filterOpen keeps and orders the open alarms as the form says.
+export function filterOpen(alarms, f) {
+  const min = f.level ? levelRank(f.level) : 0;
+  const kept = alarms.filter((a) => (!f.host || (a.host || '').toLowerCase().includes(f.host)) &&
+    levelRank(a.level) >= min &&
+    (f.state === '' || (f.state === 'acknowledged' && a.acknowledged) || (f.state === 'unacknowledged' && !a.acknowledged) ||
+      (f.state === 'silenced' && a.silenced) || (f.state === 'stale' && a.stale)));
+  const byAge = (a, b) => Date.parse(a.opened) - Date.parse(b.opened) || alarmID(a).localeCompare(alarmID(b));
+  if (f.sort === 'age') return kept.sort(byAge);
+  if (f.sort === 'newest') return kept.sort((a, b) => byAge(b, a));
+  return sortOpen(kept);
+}
+
+function actionButtons(a) {
+  // An alarm that came from the live stream has no id until the list reloads.
+  const off = a.id === undefined;
+  const label = `${a.host} ${a.key}`;
+  return el('td', {class: 'actions'},
+    el('button', {type: 'button', class: 'ack', 'data-action': 'ack', 'data-id': a.id, disabled: off,
+      'aria-label': `Acknowledge ${label}`, text: a.acknowledged ? 'Re-acknowledge' : 'Acknowledge'}),
+    el('button', {type: 'button', class: 'close', 'data-action': 'close', 'data-id': a.id, disabled: off,
+      'aria-label': `Close ${label} by hand`, text: 'Close'}));
+}
+
+// renderAlarms fills both tables and the silences.
+export function renderAlarms(open, cleared, silences = []) {
   const now = Date.now();
-  const openRows = sortOpen(open).map((a) => el('tr', {'data-level': a.level || 'none', 'data-host': a.host},
+  const shown = filterOpen(open, filters());
+  const openRows = shown.map((a) => el('tr', {'data-level': a.level || 'none', 'data-host': a.host,
+    'data-id': a.id, class: a.acknowledged ? 'acknowledged' : null},
     el('td', null, levelBadge(a.level)),
     el('td', null, hostLink(a.host)),
     el('td', {text: a.key}),
@@ -37,12 +89,13 @@ export function renderAlarms(open, cleared) {
     el('td', {class: 'time', text: fmtTime(a.opened)}),
     el('td', {class: 'time', text: age(a.opened, now)}),
     el('td', {text: a.asserts}),
-    flapCell(a),
+    stateCell(a),
     el('td', {class: 'msg', text: a.message}),
+    actionButtons(a),
   ));
   replace(document.querySelector('#alarms-open tbody'), openRows);
-  document.getElementById('alarms-open-empty').hidden = open.length > 0;
-  document.getElementById('open-count').textContent = `(${open.length})`;
+  document.getElementById('alarms-open-empty').hidden = shown.length > 0;
+  document.getElementById('open-count').textContent = shown.length === open.length ? `(${open.length})` : `(${shown.length} of ${open.length})`;
 
   const clearedRows = cleared.map((a) => el('tr', {class: 'cleared', 'data-level': a.level || 'none', 'data-host': a.host},
     el('td', {title: `was ${a.level || 'none'}`}, clearedBadge()),
@@ -53,10 +106,132 @@ export function renderAlarms(open, cleared) {
     el('td', {class: 'time', text: fmtTime(a.cleared)}),
     el('td', {class: 'time', text: fmtDuration(Date.parse(a.cleared) - Date.parse(a.opened))}),
     flapCell(a),
-    el('td', {text: a.cleared_by}),
+    el('td', {text: a.closed ? `${a.closed.by} (by hand${a.closed.comment ? ': ' + a.closed.comment : ''})` : a.cleared_by}),
   ));
   replace(document.querySelector('#alarms-cleared tbody'), clearedRows);
   document.getElementById('alarms-cleared-empty').hidden = cleared.length > 0;
+
+  const silenceRows = silences.map((s) => el('tr', {'data-id': s.id},
+    el('td', {text: s.host || '*'}),
+    el('td', {text: s.rule || '*'}),
+    el('td', {text: s.level || '*'}),
+    el('td', {class: 'time', text: fmtTime(s.starts)}),
+    el('td', {class: 'time', text: fmtTime(s.ends)}),
+    el('td', {text: s.created_by}),
+    el('td', {text: s.comment}),
+    el('td', null, el('button', {type: 'button', 'data-action': 'unsilence', 'data-id': s.id,
+      'aria-label': `End the silence of ${s.host || s.rule || s.level}`, text: 'End'})),
+  ));
+  replace(document.querySelector('#silences tbody'), silenceRows);
+  document.getElementById('silences-empty').hidden = silences.length > 0;
+}
+
+function showFormError(id, err) {
+  const p = document.getElementById(id);
+  p.textContent = err ? String(err.message || err) : '';
+  p.hidden = !err;
+}
+
+// actor returns the operator's name from the form, or asks for it.
+function actor() {
+  const input = document.getElementById('actor');
+  const name = input.value.trim();
+  if (name) saveActor(name);
+  return name;
+}
+
+// setupAlarms binds the alarm view's forms and buttons; changed() reloads the data and
+// redraws, redraw() only redraws.
+export function setupAlarms({changed, redraw, showError}) {
+  const actorInput = document.getElementById('actor');
+  actorInput.value = savedActor();
+  const filterForm = document.getElementById('alarm-filters');
+  filterForm.addEventListener('input', redraw);
+  filterForm.addEventListener('change', redraw);
+  filterForm.addEventListener('submit', (e) => e.preventDefault());
+
+  const form = document.getElementById('alarm-action');
+  const comment = document.getElementById('action-comment');
+  let pending = null; // {id, verb, opener}
+  const closeForm = () => {
+    form.hidden = true;
+    showFormError('action-error', null);
+    if (pending && pending.opener && pending.opener.isConnected) pending.opener.focus();
+    pending = null;
+  };
+  document.querySelector('#alarms-open tbody').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-action]');
+    if (!b || b.disabled) return;
+    const tr = b.closest('tr');
+    pending = {id: b.dataset.id, verb: b.dataset.action, opener: b};
+    const verb = pending.verb === 'ack' ? 'Acknowledge' : 'Close by hand';
+    document.getElementById('action-title').textContent = verb;
+    document.getElementById('action-submit').textContent = verb;
+    document.getElementById('action-alarm').textContent = `${tr.dataset.host}: ${tr.children[2].textContent} (${tr.children[3].textContent})` +
+      (pending.verb === 'close' ? '. Closing by hand is for an alarm that will never see its clear; a later assert opens a new alarm.' : '');
+    comment.value = '';
+    comment.required = pending.verb === 'close';
+    showFormError('action-error', null);
+    form.hidden = false;
+    comment.focus();
+  });
+  document.getElementById('action-cancel').addEventListener('click', closeForm);
+  form.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeForm();
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!pending) return;
+    const who = actor();
+    if (!who) {
+      showFormError('action-error', 'Give your name (above the list): it is recorded with the action.');
+      actorInput.focus();
+      return;
+    }
+    try {
+      await sendJSON('POST', `api/alarms/${encodeURIComponent(pending.id)}/${pending.verb}`, {comment: comment.value}, who);
+      closeForm();
+      await changed();
+    } catch (err) {
+      showFormError('action-error', err);
+    }
+  });
+
+  document.getElementById('silence-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const who = actor();
+    if (!who) {
+      showFormError('silence-error', 'Give your name (above the alarm list): it is recorded with the silence.');
+      actorInput.focus();
+      return;
+    }
+    const v = (id) => document.getElementById(id).value.trim();
+    try {
+      await sendJSON('POST', 'api/silences', {host: v('sf-host'), rule: v('sf-rule'), level: v('sf-level'),
+        duration: v('sf-duration'), comment: v('sf-comment')}, who);
+      showFormError('silence-error', null);
+      for (const id of ['sf-host', 'sf-rule', 'sf-level', 'sf-comment']) document.getElementById(id).value = '';
+      await changed();
+    } catch (err) {
+      showFormError('silence-error', err);
+    }
+  });
+  document.querySelector('#silences tbody').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-action="unsilence"]');
+    if (!b) return;
+    const who = actor();
+    if (!who) {
+      showFormError('silence-error', 'Give your name (above the alarm list): it is recorded with the action.');
+      actorInput.focus();
+      return;
+    }
+    try {
+      await sendJSON('DELETE', `api/silences/${encodeURIComponent(b.dataset.id)}`, undefined, who);
+      await changed();
+    } catch (err) {
+      showError(err);
+    }
+  });
 }
 
 export {levelBadge, clearedBadge};

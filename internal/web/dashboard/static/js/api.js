@@ -46,3 +46,48 @@ export async function getRule(id) {
     throw err;
   }
 }
+
+// ACTOR_KEY is where the dashboard remembers the name the operator gave.
+const ACTOR_KEY = 'hsmwatch.actor';
+
+export function savedActor() {
+  try {
+    return localStorage.getItem(ACTOR_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+export function saveActor(name) {
+  try {
+    localStorage.setItem(ACTOR_KEY, name);
+  } catch {
+    // private mode: the name is asked again next time
+  }
+}
+
+// sendJSON makes an operator action (POST or DELETE) with a JSON body; the actor goes
+// in the header the API reads until it authenticates its users.
+export async function sendJSON(method, path, body, actor) {
+  const url = new URL(path, document.baseURI);
+  const headers = {Accept: 'application/json', 'X-Hsmwatch-Actor': actor || ''};
+  const init = {method, headers, cache: 'no-store'};
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(url, init);
+  } catch {
+    throw new APIError(`the daemon cannot be reached (${path})`);
+  }
+  let data;
+  try {
+    data = await resp.json();
+  } catch {
+    throw new APIError(`${path}: HTTP ${resp.status}, not JSON`);
+  }
+  if (!resp.ok) throw new APIError(data.error || `HTTP ${resp.status}`);
+  return data;
+}

@@ -6,7 +6,7 @@ import {el, replace} from './dom.js';
 import {getJSON} from './api.js';
 import {connectLive} from './live.js';
 import {renderFleet, groupSeries, hsmID, SPARK_WINDOW_MS} from './fleet.js';
-import {renderAlarms, alarmID} from './alarms.js';
+import {renderAlarms, alarmID, setupAlarms} from './alarms.js';
 import {setupEvents, showEvents, hideEvents, liveEvents, catchUpEvents, knownComponents} from './events.js';
 import {showHSM, renderHeader} from './hsm.js';
 
@@ -18,6 +18,7 @@ const state = {
   hsms: [],
   open: [],
   cleared: [],
+  silences: [],
   histories: new Map(), // hsmID -> Map(seriesKey -> points)
   historiesAt: 0,
   route: {view: 'fleet', arg: '', params: {}},
@@ -69,7 +70,7 @@ function render() {
   if (!state.loaded) return;
   const v = state.route.view;
   if (v === 'fleet') renderFleet(state.hsms, state.open, state.histories);
-  if (v === 'alarms') renderAlarms(state.open, state.cleared);
+  if (v === 'alarms') renderAlarms(state.open, state.cleared, state.silences);
   if (v === 'hsm') renderHeader(state.route.arg, state);
   replace(document.getElementById('known-hosts'), state.hsms.map((h) => el('option', {value: h.host})));
   replace(document.getElementById('known-components'), knownComponents().map((c) => el('option', {value: c})));
@@ -78,11 +79,14 @@ function render() {
 // loadShared reloads the fleet and the alarms, and the sparklines when they are old.
 async function loadShared() {
   try {
-    const [hsms, open, recent] = await Promise.all([
+    const [hsms, open, recent, silences] = await Promise.all([
       getJSON('api/hsms'),
       getJSON('api/alarms', {open: true}),
       getJSON('api/alarms', {open: false, limit: RECENT_ALARMS}),
+      // A server that records no operator actions answers 501: no silences then.
+      getJSON('api/silences').catch(() => ({silences: []})),
     ]);
+    state.silences = silences.silences;
     state.hsms = hsms.hsms;
     state.open = open.alarms;
     state.cleared = recent.alarms.filter((a) => a.cleared);
@@ -116,6 +120,12 @@ function scheduleRefresh() {
 function applyAlarms(alarms) {
   for (const a of alarms) {
     const id = alarmID(a);
+    // The stream carries the tracker's view: the stored row's id and the operators'
+    // marks are kept from the list until it reloads.
+    const prev = state.open.find((x) => alarmID(x) === id && x.opened === a.opened);
+    if (prev && !a.cleared) {
+      for (const k of ['id', 'acknowledged', 'silenced', 'stale']) if (prev[k] !== undefined) a[k] = prev[k];
+    }
     state.open = state.open.filter((x) => alarmID(x) !== id);
     if (a.cleared) {
       state.cleared = [a, ...state.cleared.filter((x) => !(alarmID(x) === id && x.opened === a.opened))].slice(0, RECENT_ALARMS);
@@ -127,6 +137,7 @@ function applyAlarms(alarms) {
 
 function start() {
   setupEvents(showError);
+  setupAlarms({changed: loadShared, redraw: render, showError});
   window.addEventListener('hashchange', route);
   route();
   connectLive(document.getElementById('live-status'), {
