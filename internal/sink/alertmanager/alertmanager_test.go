@@ -3,8 +3,10 @@ package alertmanager
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,4 +156,52 @@ func TestFailedPostRetriedWithBackoff(t *testing.T) {
 	wait(t, "three failed posts", func() bool { _, f := s.Counts(); return f >= 3 })
 	am.down.Store(false)
 	wait(t, "the alert after the target came back", func() bool { return len(am.last()) == 1 })
+}
+
+// The URL's user information and query values never reach the sink's name, its log or
+// its errors; the rest of the URL does.
+func TestURLSecretsRedacted(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	s, err := New(Config{URL: "http://ops:s3cret@127.0.0.1:1/?token=t0ken", Resend: time.Hour,
+		Backoff: sink.Backoff{Min: time.Millisecond, Max: time.Millisecond},
+		Logger:  slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Name(); n != "alertmanager http://***@127.0.0.1:1/?token=***" {
+		t.Errorf("name %q", n)
+	}
+	err = s.post(t.Context(), []Alert{{Labels: map[string]string{"alertname": "x"}}})
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "t0ken") ||
+		!strings.Contains(err.Error(), "127.0.0.1:1/api/v2/alerts?token=***") {
+		t.Errorf("post error %v", err)
+	}
+	s.mu.Lock()
+	s.open["x"] = Alert{Labels: map[string]string{"alertname": "x"}}
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	wait(t, "a failed post logged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "post failed")
+	})
+	cancel()
+	<-done
+	if l := logs.String(); strings.Contains(l, "s3cret") || strings.Contains(l, "t0ken") {
+		t.Errorf("log shows a secret: %s", l)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

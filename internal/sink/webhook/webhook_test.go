@@ -149,14 +149,3 @@ func TestRejectedBatchKept(t *testing.T) {
 	}
 	waitFor(t, "the next batch", func() bool { return len(tg.messages()) == 1 })
 }
-
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://user:tok@hooks.example/x?key=abc": "https://***@hooks.example/x?***",
-		"http://hooks.example/x":                   "http://hooks.example/x",
-	} {
-		if got := redact(in); got != want {
-			t.Errorf("redact(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
