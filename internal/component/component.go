@@ -93,6 +93,15 @@ type (
 	Spooler interface{ Spooled() bool }
 	// Adopter takes what is still queued in the sink a reload replaces.
 	Adopter interface{ Adopt(prev Sink) }
+	// AlarmAware is a sink that reports alarms (Alertmanager, webhooks, SNMP
+	// notifications): when it starts (the daemon's start, a reload that adds or
+	// replaces it, a restart) it is told every alarm open at that moment, between two
+	// batches, so that an alarm opened before it ran is never missing downstream. Its
+	// queue calls OpenAlarms in order with the batches, with its own context (a
+	// spooled sink: on the pipeline's goroutine, so it must not block on the network).
+	AlarmAware interface {
+		OpenAlarms(ctx context.Context, open []state.Alarm)
+	}
 )
 
 // Figure is one of a unit's own metrics, read at each scrape. Name is exported as

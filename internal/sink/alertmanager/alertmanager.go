@@ -113,6 +113,26 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	return nil
 }
 
+// OpenAlarms implements component.AlarmAware: the alarms open when the sink starts
+// (opened before it ran, or before a restart) fire as alerts and are re-sent with the
+// others.
+func (s *Sink) OpenAlarms(_ context.Context, open []state.Alarm) {
+	if len(open) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, a := range open {
+		if _, ok := s.open[id(a)]; !ok {
+			s.open[id(a)] = s.alert(a, a.Message)
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 func id(a state.Alarm) string { return a.Host + "\x00" + a.Key }
 
 func (s *Sink) alert(a state.Alarm, message string) Alert {

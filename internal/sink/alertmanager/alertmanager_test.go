@@ -205,3 +205,30 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// Alarms open before the sink started fire at once and stay in every re-send.
+func TestOpenAlarmsFireAndAreResent(t *testing.T) {
+	am := &fakeAM{}
+	srv := httptest.NewServer(am)
+	defer srv.Close()
+	s, err := New(Config{URL: srv.URL, Resend: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := time.Date(2012, 2, 29, 10, 0, 0, 0, time.UTC)
+	s.OpenAlarms(t.Context(), []state.Alarm{{Host: "lunaA", Key: "Fan3B", Rule: "r", Level: "major", Opened: opened}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	wait(t, "three posts holding the alarm", func() bool {
+		am.mu.Lock()
+		defer am.mu.Unlock()
+		n := 0
+		for _, p := range am.posts {
+			if len(p) == 1 && p[0].Labels["alarm_key"] == "Fan3B" && p[0].StartsAt.Equal(opened) && p[0].EndsAt.IsZero() {
+				n++
+			}
+		}
+		return n >= 3
+	})
+}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/redact"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/sink"
 )
 
@@ -107,7 +108,7 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	n := 0
 	for _, it := range batch {
 		ev := it.Record.Event
-		if !it.Decision.Emit() || !s.wanted(ev.Level, ev.Significant()) {
+		if !it.Decision.Emit() || (!s.wanted(ev.Level, ev.Significant()) && !s.closesWanted(it.Decision)) {
 			continue
 		}
 		if n > 0 {
@@ -129,6 +130,52 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	default:
 	}
 	return nil
+}
+
+// closesWanted reports whether d closes an alarm this webhook reports: the clear of an
+// alarm it was told of passes whatever the clearing event's own level.
+func (s *Sink) closesWanted(d state.Decision) bool {
+	if d.Change == state.Cleared && d.Alarm != nil && s.wanted(d.Alarm.Level, true) {
+		return true
+	}
+	for _, as := range [][]state.Alarm{d.AlsoCleared, d.Matured} {
+		for _, a := range as {
+			if s.wanted(a.Level, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// OpenAlarms implements component.AlarmAware: when the sink starts, the alarms open then
+// (of its levels) are spooled as one document, {"events":[],"open_alarms":[...]}, before
+// any later batch, so that a target learns of an alarm opened before the sink ran.
+func (s *Sink) OpenAlarms(_ context.Context, open []state.Alarm) {
+	var keep []state.Alarm
+	for _, a := range open {
+		if s.wanted(a.Level, true) {
+			keep = append(keep, a)
+		}
+	}
+	if len(keep) == 0 {
+		return
+	}
+	doc, err := json.Marshal(struct {
+		Events     []json.RawMessage `json:"events"`
+		OpenAlarms []state.Alarm     `json:"open_alarms"`
+	}{Events: []json.RawMessage{}, OpenAlarms: keep})
+	if err == nil {
+		err = s.spool(append(doc, '\n'))
+	}
+	if err != nil {
+		s.cfg.Logger.Error("webhook: the open alarms could not be spooled", "url", redact.URL(s.cfg.URL), "alarms", len(keep), "err", err)
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 var levels = map[string]int{"debug": 1, "info": 2, "warning": 3, "minor": 4, "major": 5, "critical": 6}
