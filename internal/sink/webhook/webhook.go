@@ -27,8 +27,8 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/redact"
-	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/sink"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Config is one webhook.
