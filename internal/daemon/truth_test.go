@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/sink/alertmanager"
 	"github.com/hsmwatch/hsmwatch/internal/sink/webhook"
 	"github.com/hsmwatch/hsmwatch/internal/source/follow"
+	"github.com/hsmwatch/hsmwatch/internal/source/syslog"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
@@ -175,4 +177,38 @@ func appendLine(t *testing.T, path, line string) {
 	if _, err := f.WriteString(line + "\n"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestReloadKeepsListenerWhenNewPortInUse: a reload that moves the syslog listener to a
+// port in use fails for that entry and keeps the running listener, which still receives.
+func TestReloadKeepsListenerWhenNewPortInUse(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	first := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"), HTTP: config.HTTP{Listen: "127.0.0.1:0"},
+		Sources: sources(t, config.Item{Kind: "syslog", Spec: &syslog.Spec{Listen: "udp://127.0.0.1:0"}})}
+	next := *first
+	next.Sources = sources(t, config.Item{Kind: "syslog", Spec: &syslog.Spec{Listen: "udp://" + busy.LocalAddr().String()}})
+	d, stop := runDaemon(t, Options{Config: first, Load: func() (*config.Config, error) { return &next, nil }})
+	defer stop()
+	if err := d.Reload(); err == nil || !strings.Contains(err.Error(), "kept running") {
+		t.Fatalf("reload onto a port in use: %v", err)
+	}
+	addrs := d.Addrs("syslog")
+	if len(addrs) != 1 {
+		t.Fatalf("listeners after the reload: %v", addrs)
+	}
+	c, err := net.Dial("udp", addrs[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	testutil.WaitFor(t, "the kept listener to store a line", 20*time.Second, func() bool {
+		_, _ = c.Write([]byte("<134>Feb 29 12:05:01 myLuna NTLS[1]: still-listening"))
+		p, err := d.Store().Events(t.Context(), store.EventFilter{Text: "still-listening"})
+		return err == nil && len(p.Events) > 0
+	})
 }
