@@ -124,6 +124,15 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		}
 	}()
 
+	// Every file a unit will read its secrets or certificates from, and the store's
+	// scheme, are checked before the store is opened or migrated.
+	dsnErr := config.CheckDSN(cfg.Store.DSN)
+	if dsnErr != nil {
+		dsnErr = fmt.Errorf("store.dsn: %w", dsnErr)
+	}
+	if err := errors.Join(cfg.CheckFiles(), dsnErr); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	stateDir, dsn, err := storage(cfg)
 	if err != nil {
 		return nil, err

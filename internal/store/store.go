@@ -105,6 +105,13 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m := schemeDSN.FindStringSubmatch(dsn); m != nil {
+		switch strings.ToLower(m[1]) {
+		case "postgres", "postgresql", "sqlite":
+		default:
+			return nil, fmt.Errorf("store: unknown scheme %s:// (want sqlite:PATH, a path or postgres://...)", m[1])
+		}
+	}
 	switch kind, target := classifyDSN(dsn); kind {
 	case "postgres":
 		return openPostgres(ctx, target, opts)
@@ -118,6 +125,9 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 		return nil, fmt.Errorf("store: empty database name (want a path, sqlite:PATH or postgres://...)")
 	}
 }
+
+// schemeDSN matches a URL's scheme.
+var schemeDSN = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 
 // keyValueDSN matches the start of libpq's key=value connection strings.
 var keyValueDSN = regexp.MustCompile(`^\s*[a-z_]+\s*=`)
