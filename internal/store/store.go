@@ -52,7 +52,8 @@ type Store interface {
 	Samples(ctx context.Context, f SampleFilter) (SamplePage, error)
 
 	// Retain deletes what the policy no longer keeps, oldest first, from this store's
-	// site only. Open alarms are never deleted.
+	// site only: events by when they were stored, samples by their time. Open alarms are
+	// never deleted, nor their evidence (their asserts and clears since they opened).
 	Retain(ctx context.Context, r Retention, now time.Time) (Pruned, error)
 	// Close releases the database.
 	Close() error
@@ -261,7 +262,8 @@ type HSM struct {
 
 // Retention says what the store keeps. Zero fields do not limit.
 type Retention struct {
-	// MaxAge deletes events and samples older than this, and alarms cleared longer ago.
+	// MaxAge deletes events stored longer ago than this (whatever their own time),
+	// samples older than this, and alarms cleared longer ago.
 	MaxAge time.Duration
 	// MaxEvents and MaxSamples bound the rows of the store's site.
 	MaxEvents  int64
