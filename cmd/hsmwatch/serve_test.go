@@ -37,7 +37,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool, diag 
 
 var (
 	httpAddrRE   = regexp.MustCompile(`msg="hsmwatch serving" http=(\S+)`)
-	syslogAddrRE = regexp.MustCompile(`msg="syslog listening" network=udp addr=(\S+)`)
+	syslogAddrRE = regexp.MustCompile(`msg=listening source=syslog:\S+ network=udp addr=(\S+)`)
 )
 
 func getBody(t *testing.T, u string) (int, string) {

@@ -168,7 +168,7 @@ func CheckDSN(dsn string) error {
 	case strings.HasPrefix(dsn, "/") && !strings.Contains(dsn, "://"):
 		return nil
 	}
-	return errors.New("want sqlite:PATH, an absolute path or postgres://...")
+	return errors.New("want sqlite:PATH, an absolute path or a postgres:// URL")
 }
 
 // problems lists what cannot work in the settings outside sources and sinks (those are
