@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,9 @@ func (a *app) configCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			c, err := config.Load(args[0])
+			if c != nil {
+				err = errors.Join(err, c.CheckFiles())
+			}
 			if err != nil {
 				fmt.Fprintln(a.stderr, err)
 				return exitError{2}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,7 +40,16 @@ SIGINT stops the sources, drains the pipeline into the store and the sinks, and 
 func (a *app) serve(ctx context.Context, file, storeDSN string) error {
 	load := func() (*config.Config, error) {
 		cfg, err := config.Load(file)
-		if err == nil && storeDSN != "" {
+		if cfg == nil {
+			return nil, err
+		}
+		// Every problem at once, the files that secrets and certificates are read from
+		// included, before anything is opened or migrated.
+		err = errors.Join(err, cfg.CheckFiles())
+		if storeDSN != "" {
+			if derr := config.CheckDSN(storeDSN); derr != nil {
+				err = errors.Join(err, fmt.Errorf("--store: %w", derr))
+			}
 			cfg.Store.DSN = storeDSN
 		}
 		return cfg, err

@@ -97,6 +97,15 @@ type (
 	// own (Alertmanager): its queue hands it the repeats of acknowledged alarms, which
 	// the queue keeps from every other sink, so that it can mark their alerts.
 	AlarmKeeper interface{ KeepsAlarms() bool }
+	// AlarmAware is a sink that reports alarms (Alertmanager, webhooks, SNMP
+	// notifications): when it starts (the daemon's start, a reload that adds or
+	// replaces it, a restart) it is told every alarm open at that moment, between two
+	// batches, so that an alarm opened before it ran is never missing downstream. Its
+	// queue calls OpenAlarms in order with the batches, with its own context (a
+	// spooled sink: on the pipeline's goroutine, so it must not block on the network).
+	AlarmAware interface {
+		OpenAlarms(ctx context.Context, open []state.Alarm)
+	}
 )
 
 // Muted reports whether the sinks' queues keep it from a sink: the event is silenced (an

@@ -37,6 +37,8 @@ type Config struct {
 
 	// File is where the configuration was read (for messages).
 	File string `yaml:"-"`
+	// root is the file as read, for the lines of later checks (CheckFiles).
+	root *yaml.Node
 }
 
 // Store is where events, alarms and samples are kept.
@@ -139,7 +141,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err)) // yaml's messages carry "line N"
 		}
 	}
-	c.File = name
+	c.File, c.root = name, &root
 	errs = append(errs, c.Sources.decode(name, &root, component.SourceRole)...)
 	errs = append(errs, c.Sinks.decode(name, &root, component.SinkRole)...)
 	for _, p := range c.problems() {
@@ -150,14 +152,32 @@ func Parse(name string, data []byte) (*Config, error) {
 
 type problem struct{ key, msg string }
 
+// CheckDSN checks a store's DSN (store.dsn, or serve --store): "" (the default SQLite
+// store in state_dir), sqlite:PATH, an absolute path, or a postgres:// URL. Any other
+// scheme ("mysql://") is refused, never taken for a file name.
+func CheckDSN(dsn string) error {
+	lower := strings.ToLower(dsn)
+	switch {
+	case dsn == "", strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return nil
+	case strings.HasPrefix(lower, "sqlite:"):
+		if dsn[len("sqlite:"):] == "" {
+			return errors.New("sqlite: names no file")
+		}
+		return nil
+	case strings.HasPrefix(dsn, "/") && !strings.Contains(dsn, "://"):
+		return nil
+	}
+	return errors.New("want sqlite:PATH, an absolute path or a postgres:// URL")
+}
+
 // problems lists what cannot work in the settings outside sources and sinks (those are
 // checked by their kinds), by key.
 func (c *Config) problems() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
-	if c.Store.DSN != "" && !strings.HasPrefix(c.Store.DSN, "sqlite:") && !strings.HasPrefix(c.Store.DSN, "postgres://") &&
-		!strings.HasPrefix(c.Store.DSN, "postgresql://") && !strings.HasPrefix(c.Store.DSN, "/") {
-		add("store.dsn", "want sqlite:PATH, an absolute path or postgres://...")
+	if err := CheckDSN(c.Store.DSN); err != nil {
+		add("store.dsn", "%v", err)
 	}
 	if u, err := url.Parse(c.Store.DSN); err == nil && u.User != nil {
 		if _, has := u.User.Password(); has {

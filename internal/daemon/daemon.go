@@ -125,6 +125,15 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		}
 	}()
 
+	// Every file a unit will read its secrets or certificates from, and the store's
+	// scheme, are checked before the store is opened or migrated.
+	dsnErr := config.CheckDSN(cfg.Store.DSN)
+	if dsnErr != nil {
+		dsnErr = fmt.Errorf("store.dsn: %w", dsnErr)
+	}
+	if err := errors.Join(cfg.CheckFiles(), dsnErr); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	stateDir, dsn, err := storage(cfg)
 	if err != nil {
 		return nil, err
@@ -144,6 +153,17 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if d.store, err = store.Open(ctx, dsn, store.Options{Site: cfg.Site, Logger: d.log}); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	// The alarms open before this start are open still: the tracker takes them up, so
+	// that their clears close them, /metrics counts them and the sinks are told of them.
+	open, err := d.store.Alarms(ctx, store.AlarmFilter{Site: d.store.Site(), Open: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: open alarms: %w", err)
+	}
+	restored := make([]state.Alarm, len(open))
+	for i, a := range open {
+		restored[i] = a.Alarm
+	}
+	d.tracker.Restore(restored)
 
 	d.metricsSink = metrics.Sink{Registry: d.reg, State: d.tracker}
 	// The live hub streams every stored batch to the dashboard (GET /api/stream).
@@ -251,6 +271,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// Held while starting, so that a reload arriving now (SIGHUP at start-up) waits.
 	d.reloadMu.Lock()
 	d.srcCtx, d.sinkCtx = srcCtx, sinkCtx
+	// Every sink that reports alarms learns first of those open now (restored from the
+	// store), between two batches.
+	if err := d.pipe.Do(ctx, func() { tellOpenAlarms(d.tracker.Active(), d.sinks()) }); err != nil {
+		d.log.Warn("the sinks were not told of the open alarms", "err", err)
+	}
 	for _, u := range d.sinks() {
 		u.start(sinkCtx, nil, d.reg, d.log)
 	}
@@ -334,6 +359,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return fmt.Errorf("http: %w", httpErr)
 	}
 	return nil
+}
+
+// tellOpenAlarms tells the sinks that start of the alarms open; call it on the
+// pipeline's goroutine, which owns the tracker.
+func tellOpenAlarms(open []state.Alarm, us []*unit) {
+	for _, u := range us {
+		u.queue.OpenAlarms(open)
+	}
 }
 
 // units are the sources, sinks the configured outputs, as the last reload left them.

@@ -141,6 +141,11 @@ func (d *Daemon) applySinks(ctx context.Context, plans []plan) (change, error) {
 			if prev := replaced[u.id]; prev != nil {
 				u.queue.Adopt(prev.queue)
 			}
+		}
+		if len(c.started) > 0 {
+			tellOpenAlarms(d.tracker.Active(), c.started) // after what they adopted
+		}
+		for _, u := range c.started {
 			u.start(d.sinkCtx, nil, d.reg, d.log)
 		}
 		d.setSinkUnits(c.next)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
@@ -179,7 +180,10 @@ type change struct {
 }
 
 // diff compares plans with the running units. It builds the new and the replacing units
-// first: one whose build fails leaves the unit it would have replaced running. In-place
+// first: one whose build fails leaves the unit it would have replaced running, and when
+// a new entry (a new id: a listener given another address) fails to build, the running
+// units of its kind that the configuration no longer names keep running too, for one
+// of them is its predecessor. In-place
 // changes are applied here; a refused one leaves the unit as it was.
 func (g *generations) diff(running []*unit, plans []plan) change {
 	old := make(map[string]*unit, len(running))
@@ -187,6 +191,7 @@ func (g *generations) diff(running []*unit, plans []plan) change {
 		old[u.id] = u
 	}
 	var c change
+	failedKinds := map[string]bool{}
 	for _, p := range plans {
 		u, ok := old[p.id]
 		delete(old, p.id)
@@ -213,6 +218,8 @@ func (g *generations) diff(running []*unit, plans []plan) change {
 			if ok {
 				c.next = append(c.next, u)
 				err = fmt.Errorf("%w (the running one stays)", err)
+			} else {
+				failedKinds[kindOf(p.id)] = true
 			}
 			c.failures = append(c.failures, err)
 			continue
@@ -224,11 +231,25 @@ func (g *generations) diff(running []*unit, plans []plan) change {
 		c.started = append(c.started, nu)
 	}
 	for _, u := range running { // in their order, for the log
-		if _, gone := old[u.id]; gone {
-			c.stopped = append(c.stopped, u)
+		if _, gone := old[u.id]; !gone {
+			continue
 		}
+		if failedKinds[kindOf(u.id)] {
+			// An entry of this kind whose id changed (a listener moved to another port)
+			// could not start: the one it was meant to replace keeps running.
+			c.next = append(c.next, u)
+			c.failures = append(c.failures, fmt.Errorf("%s: kept running: a new %s entry could not start", u.id, kindOf(u.id)))
+			continue
+		}
+		c.stopped = append(c.stopped, u)
 	}
 	return c
+}
+
+// kindOf is the kind part of a unit's id ("syslog" of "syslog:udp://:514").
+func kindOf(id string) string {
+	k, _, _ := strings.Cut(id, ":")
+	return k
 }
 
 // names lists the units' names (for the log).

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // DefaultQueueEvents bounds the events waiting in one sink's queue.
@@ -35,7 +36,7 @@ type Queue struct {
 	log     *slog.Logger
 
 	mu      sync.Mutex
-	batches [][]component.Item
+	batches []entry
 	depth   int  // events in batches
 	busy    bool // a batch is being written
 	wake    chan struct{}
@@ -43,6 +44,13 @@ type Queue struct {
 
 	sent, failed, dropped, muted atomic.Int64
 	warned                       atomic.Bool
+}
+
+// entry is one batch, or the open alarms an AlarmAware sink is told of when it starts.
+type entry struct {
+	items []component.Item
+	open  []state.Alarm
+	alarm bool // a snapshot of open alarms, not a batch
 }
 
 // QueueOptions tune a Queue; the zero value is the default.
@@ -102,14 +110,37 @@ func (q *Queue) Write(ctx context.Context, batch []component.Item) error {
 	}
 	// The pipeline reuses nothing of a batch it handed on, but copy the slice header's
 	// backing array all the same: the queue outlives the call.
-	q.batches = append(q.batches, append([]component.Item(nil), batch...))
+	q.batches = append(q.batches, entry{items: append([]component.Item(nil), batch...)})
 	q.depth += len(batch)
 	q.mu.Unlock()
+	q.signal()
+	return nil
+}
+
+func (q *Queue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return nil
+}
+
+// OpenAlarms tells the sink, when it is component.AlarmAware, of the alarms open now, in
+// order with the batches: after those enqueued before, before those enqueued after. A
+// spooled sink is told at once (its spool is its queue). The daemon calls it on the
+// pipeline's goroutine when the sink starts.
+func (q *Queue) OpenAlarms(open []state.Alarm) {
+	aw, ok := q.sink.(component.AlarmAware)
+	if !ok {
+		return
+	}
+	if q.spooled {
+		aw.OpenAlarms(context.Background(), open)
+		return
+	}
+	q.mu.Lock()
+	q.batches = append(q.batches, entry{open: append([]state.Alarm(nil), open...), alarm: true})
+	q.mu.Unlock()
+	q.signal()
 }
 
 // unmuted returns batch without its muted items (a copy when it drops any).
@@ -162,22 +193,26 @@ func (q *Queue) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		q.deliver(ctx, batch)
-		q.done(len(batch))
+		if batch.alarm {
+			q.sink.(component.AlarmAware).OpenAlarms(ctx, batch.open)
+		} else {
+			q.deliver(ctx, batch.items)
+		}
+		q.done(len(batch.items))
 		if ctx.Err() != nil {
 			return nil
 		}
 	}
 }
 
-func (q *Queue) next() ([]component.Item, bool) {
+func (q *Queue) next() (entry, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.batches) == 0 {
-		return nil, false
+		return entry{}, false
 	}
 	b := q.batches[0]
-	q.batches[0] = nil
+	q.batches[0] = entry{}
 	q.batches = q.batches[1:]
 	q.busy = true
 	return b, true
@@ -249,7 +284,11 @@ func (q *Queue) Adopt(prev *Queue) {
 	prev.batches, prev.depth = nil, 0
 	prev.mu.Unlock()
 	for _, b := range pending {
-		_ = q.Write(context.Background(), b)
+		if b.alarm {
+			q.OpenAlarms(b.open)
+			continue
+		}
+		_ = q.Write(context.Background(), b.items)
 	}
 	if a, ok := q.sink.(component.Adopter); ok {
 		a.Adopt(prev.sink)

@@ -23,14 +23,14 @@ import (
 // conflicts).
 const insertEventSQL = `INSERT INTO events (site, key, ts, time, host, source, facility, severity,
 	process, pid, message, component, class, rule, title, level, level_rank, notification,
-	assert, test, fields, input, reason, raw)
+	assert, test, fields, input, reason, raw, ingested)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-	$19, $20, $21, $22, $23, $24)
+	$19, $20, $21, $22, $23, $24, $25)
 ON CONFLICT DO NOTHING`
 
-// eventArgs returns the arguments of insertEventSQL for one event. fallback is the sort
-// key of an event without a time: when it was stored, so that time filters and retention
-// by age treat it as recent rather than as infinitely old.
+// eventArgs returns the arguments of insertEventSQL for one event. fallback is when it
+// is stored: its ingest time (retention goes by it), and the sort key of an event
+// without a time, so that time filters treat it as recent rather than as infinitely old.
 func eventArgs(d dialect, site, key string, e *event.Event, fallback time.Time) []any {
 	c := d.cleanText
 	var keyArg, assertArg, fieldsArg any
@@ -53,7 +53,7 @@ func eventArgs(d dialect, site, key string, e *event.Event, fallback time.Time) 
 	return []any{site, keyArg, unixNano(ts), text, c(e.Host), c(e.Source), c(e.Facility),
 		c(e.Severity), c(e.Process), int64(e.PID), c(e.Message), c(e.Component), c(e.Class),
 		c(e.Rule), c(e.Title), c(e.Level), int64(levelRank(e.Level)), c(e.Notification),
-		assertArg, e.Test, fieldsArg, c(e.Input), c(e.Reason), c(e.Raw)}
+		assertArg, e.Test, fieldsArg, c(e.Input), c(e.Reason), c(e.Raw), unixNano(fallback)}
 }
 
 // selectEventCols lists the columns scanEvent reads, in its order.

@@ -55,6 +55,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"RetentionByAge", c.testRetentionByAge},
 		{"RetentionByCount", c.testRetentionByCount},
 		{"RetentionBySize", c.testRetentionBySize},
+		{"RetentionByIngestTime", c.testRetentionByIngestTime},
 		{"TwoSites", c.testTwoSites},
 		{"ConcurrentMigration", c.testConcurrentMigration},
 		{"ConcurrentUse", c.testConcurrentUse},
@@ -652,11 +653,15 @@ func (c conformance) testRetentionByAge(t *testing.T) {
 	st := openStore(t, c.newDSN(t), "lab")
 	ctx := context.Background()
 	now := base
-	write(t, st,
-		&event.Event{Time: now.Add(-48 * time.Hour), Host: "h", Raw: "old"},
-		&event.Event{Time: now.Add(-25 * time.Hour), Host: "h", Raw: "old too"},
-		&event.Event{Time: now.Add(-time.Hour), Host: "h", Raw: "new"},
-	)
+	// Each event is stored when it happened: retention goes by the time of storage.
+	for _, ev := range []*event.Event{
+		{Time: now.Add(-48 * time.Hour), Host: "h", Raw: "old"},
+		{Time: now.Add(-25 * time.Hour), Host: "h", Raw: "old too"},
+		{Time: now.Add(-time.Hour), Host: "h", Raw: "new"},
+	} {
+		st.now = func() time.Time { return ev.Time }
+		write(t, st, ev)
+	}
 	if err := st.PutSamples(ctx, []Sample{
 		{Host: "h", Metric: "m", Value: 1, Time: now.Add(-48 * time.Hour)},
 		{Host: "h", Metric: "m", Value: 2, Time: now.Add(-time.Hour)},
@@ -798,6 +803,7 @@ func (c conformance) testRetentionBySize(t *testing.T) {
 func (c conformance) testTwoSites(t *testing.T) {
 	dsn := c.newDSN(t)
 	a, b := openStore(t, dsn, "paris"), openStore(t, dsn, "lyon")
+	a.now = func() time.Time { return base } // stored at base: old by base+24h
 	ctx := context.Background()
 	// The same input (same idempotency keys) at both sites is two sets of events.
 	writeKeyed(t, a, "k1", "k2", "k3")
@@ -965,5 +971,68 @@ func (c conformance) testConcurrentUse(t *testing.T) {
 	}
 	if n := len(all(t, st, EventFilter{Limit: MaxLimit})); n != writers*batches*per {
 		t.Errorf("%d events stored, want %d", n, writers*batches*per)
+	}
+}
+
+// testRetentionByIngestTime: events dated 2012 and read today are kept max_age from
+// today; events stored long ago go, except the evidence of an alarm still open (its
+// asserts since it opened), which goes once the alarm is closed; by size too.
+func (c conformance) testRetentionByIngestTime(t *testing.T) {
+	st := openStore(t, c.newDSN(t), "lab")
+	ctx := context.Background()
+	today := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	old := time.Date(2012, 2, 29, 10, 0, 0, 0, time.UTC)
+	assert := func(raw, rule string, at time.Time) *event.Event {
+		return &event.Event{Time: at, Host: "lunaA", Rule: rule, Assert: event.True, Raw: raw}
+	}
+	// Stored 30 days ago: a chatter line, the assert of an alarm still open, the assert
+	// of one that closed, and the assert of the open alarm's rule on another host.
+	st.now = func() time.Time { return today.Add(-30 * 24 * time.Hour) }
+	write(t, st, &event.Event{Time: old, Host: "lunaA", Raw: "chatter"},
+		assert("open evidence", "r.fan", old), assert("closed evidence", "r.psu", old),
+		&event.Event{Time: old, Host: "lunaB", Rule: "r.fan", Assert: event.True, Raw: "other host"})
+	// Stored today: 2012 lines read from an export.
+	st.now = func() time.Time { return today }
+	write(t, st, &event.Event{Time: old, Host: "lunaA", Raw: "fresh 2012 line"})
+	fan := alarm("lunaA", "fan", old, 1)
+	psu := alarm("lunaA", "psu", old, 1)
+	psu.Cleared = today.Add(-time.Hour)
+	put(t, st, fan, psu)
+
+	p, err := st.Retain(ctx, Retention{MaxAge: 7 * 24 * time.Hour}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]bool{}
+	for _, e := range all(t, st, EventFilter{}) {
+		left[e.Event.Raw] = true
+	}
+	if p.Events != 3 || len(left) != 2 || !left["fresh 2012 line"] || !left["open evidence"] {
+		t.Fatalf("pruned %+v, left %v; want the fresh 2012 line and the open alarm's evidence", p, left)
+	}
+	// By size (and count) too: the evidence stays while the alarm is open.
+	if _, err := st.Retain(ctx, Retention{MaxEvents: 0, MaxBytes: 1}, today); err != nil && c.kind == "sqlite" {
+		t.Fatal(err)
+	}
+	if _, err := st.Retain(ctx, Retention{MaxEvents: 1}, today); err != nil {
+		t.Fatal(err)
+	}
+	left = map[string]bool{}
+	for _, e := range all(t, st, EventFilter{}) {
+		left[e.Event.Raw] = true
+	}
+	if !left["open evidence"] {
+		t.Fatalf("retention by size or count deleted an open alarm's evidence: %v", left)
+	}
+	// Closed, the alarm's evidence goes with the next round.
+	fan.Cleared = today
+	put(t, st, fan)
+	if _, err := st.Retain(ctx, Retention{MaxAge: 7 * 24 * time.Hour}, today); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all(t, st, EventFilter{}) {
+		if e.Event.Raw == "open evidence" {
+			t.Fatal("the evidence of a closed alarm outlived retention")
+		}
 	}
 }

@@ -18,7 +18,8 @@ const maxSizeRounds = 50
 
 // errSizeUnsupported refuses retention by size on PostgreSQL.
 // Retain applies the policy to the store's own site; rows of other sites sharing the
-// database are never touched, nor are open alarms. Deletes run in chunks of their own
+// database are never touched, nor are open alarms and their evidence. Events go by
+// when they were stored (ingested), not by their own time. Deletes run in chunks of their own
 // transactions, oldest rows (by time, then id) first.
 func (s *sqlStore) Retain(ctx context.Context, r Retention, now time.Time) (Pruned, error) {
 	var p Pruned
@@ -45,7 +46,7 @@ func (s *sqlStore) Retain(ctx context.Context, r Retention, now time.Time) (Prun
 func (s *sqlStore) retain(ctx context.Context, r Retention, now time.Time, p *Pruned) error {
 	if r.MaxAge > 0 {
 		cut := unixNano(now.Add(-r.MaxAge))
-		n, err := s.deleteBefore(ctx, "events", cut)
+		n, err := s.deleteBefore(ctx, "events", cut) // by ingest time, evidence kept
 		p.Events += n
 		if err != nil {
 			return err
@@ -147,10 +148,27 @@ func (s *sqlStore) count(ctx context.Context, table string) (int64, error) {
 	return n, nil
 }
 
+// evidenceSQL keeps, in a query over events, the events that are the evidence of an
+// alarm still open at their site: the asserts and clears of its host and rule since it
+// opened. An open alarm never loses its events to retention; they go once it closed.
+const evidenceSQL = ` AND NOT (assert IS NOT NULL AND EXISTS (SELECT 1 FROM alarms a
+	WHERE a.site = events.site AND a.host = events.host AND a.rule = events.rule
+	AND a.cleared IS NULL AND events.ts >= a.opened))`
+
+// retainOrder is what retention deletes first, by table: events by when they were
+// stored (an old export read today is new), samples by their time (taken when polled).
+func retainOrder(table string) (col, keep string) {
+	if table == "events" {
+		return "ingested", evidenceSQL
+	}
+	return "ts", ""
+}
+
 // deleteBefore deletes the site's rows of table (events or samples) older than cut.
 func (s *sqlStore) deleteBefore(ctx context.Context, table string, cut int64) (int64, error) {
+	col, keep := retainOrder(table)
 	q := "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table +
-		" WHERE site = $1 AND ts < $2 ORDER BY ts, id LIMIT $3)"
+		" WHERE site = $1 AND " + col + " < $2" + keep + " ORDER BY " + col + ", id LIMIT $3)"
 	var total int64
 	for {
 		var n int64
@@ -171,8 +189,9 @@ func (s *sqlStore) deleteBefore(ctx context.Context, table string, cut int64) (i
 
 // deleteOldest deletes the site's n oldest rows of table (events or samples).
 func (s *sqlStore) deleteOldest(ctx context.Context, table string, n int64) (int64, error) {
+	col, keep := retainOrder(table)
 	q := "DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table +
-		" WHERE site = $1 ORDER BY ts, id LIMIT $2)"
+		" WHERE site = $1" + keep + " ORDER BY " + col + ", id LIMIT $2)"
 	var total int64
 	for total < n {
 		var k int64

@@ -55,7 +55,8 @@ type Store interface {
 	Actions
 
 	// Retain deletes what the policy no longer keeps, oldest first, from this store's
-	// site only. Open alarms are never deleted.
+	// site only: events by when they were stored, samples by their time. Open alarms are
+	// never deleted, nor their evidence (their asserts and clears since they opened).
 	Retain(ctx context.Context, r Retention, now time.Time) (Pruned, error)
 	// Close releases the database.
 	Close() error
@@ -108,6 +109,13 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m := schemeDSN.FindStringSubmatch(dsn); m != nil {
+		switch strings.ToLower(m[1]) {
+		case "postgres", "postgresql", "sqlite":
+		default:
+			return nil, fmt.Errorf("store: unknown scheme %s:// (want sqlite:PATH, a path or postgres://...)", m[1])
+		}
+	}
 	switch kind, target := classifyDSN(dsn); kind {
 	case "postgres":
 		return openPostgres(ctx, target, opts)
@@ -121,6 +129,9 @@ func Open(ctx context.Context, dsn string, opts Options) (Store, error) {
 		return nil, fmt.Errorf("store: empty database name (want a path, sqlite:PATH or postgres://...)")
 	}
 }
+
+// schemeDSN matches a URL's scheme.
+var schemeDSN = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 
 // keyValueDSN matches the start of libpq's key=value connection strings.
 var keyValueDSN = regexp.MustCompile(`^\s*[a-z_]+\s*=`)
@@ -258,7 +269,8 @@ type HSM struct {
 
 // Retention says what the store keeps. Zero fields do not limit.
 type Retention struct {
-	// MaxAge deletes events and samples older than this, and alarms cleared longer ago.
+	// MaxAge deletes events stored longer ago than this (whatever their own time),
+	// samples older than this, and alarms cleared longer ago.
 	MaxAge time.Duration
 	// MaxEvents and MaxSamples bound the rows of the store's site.
 	MaxEvents  int64

@@ -21,11 +21,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/redact"
 	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
@@ -90,7 +92,7 @@ func New(cfg Config) (*Sink, error) {
 func (s *Sink) KeepsAlarms() bool { return true }
 
 // Name implements component.Sink.
-func (s *Sink) Name() string { return "alertmanager " + s.cfg.URL }
+func (s *Sink) Name() string { return "alertmanager " + redact.URL(s.cfg.URL) }
 
 // Write implements component.Sink: alarm changes update the alerts, and a change wakes Run.
 func (s *Sink) Write(_ context.Context, batch []component.Item) error {
@@ -136,6 +138,26 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 		}
 	}
 	return nil
+}
+
+// OpenAlarms implements component.AlarmAware: the alarms open when the sink starts
+// (opened before it ran, or before a restart) fire as alerts and are re-sent with the
+// others.
+func (s *Sink) OpenAlarms(_ context.Context, open []state.Alarm) {
+	if len(open) == 0 {
+		return
+	}
+	s.mu.Lock()
+	for _, a := range open {
+		if _, ok := s.open[id(a)]; !ok {
+			s.open[id(a)] = s.alert(a, a.Message)
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 func id(a state.Alarm) string { return a.Host + "\x00" + a.Key }
@@ -206,7 +228,7 @@ func (s *Sink) flush(ctx context.Context) bool {
 		s.mu.Lock()
 		s.failures++
 		s.mu.Unlock()
-		s.cfg.Logger.Warn("alertmanager post failed; retrying with back-off", "url", s.cfg.URL, "alerts", len(alerts), "err", err)
+		s.cfg.Logger.Warn("alertmanager post failed; retrying with back-off", "url", redact.URL(s.cfg.URL), "alerts", len(alerts), "err", err)
 		return false
 	}
 	s.mu.Lock()
@@ -223,14 +245,14 @@ func (s *Sink) post(ctx context.Context, alerts []Alert) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, strings.TrimSuffix(s.cfg.URL, "/")+"/api/v2/alerts", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.endpoint(), bytes.NewReader(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("request to %s: %w", redact.URL(s.cfg.URL), redact.Error(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return err
+		return redact.Error(err)
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
@@ -238,6 +260,18 @@ func (s *Sink) post(ctx context.Context, alerts []Alert) error {
 		return errors.New(resp.Status + ": " + strings.TrimSpace(string(msg)))
 	}
 	return nil
+}
+
+// endpoint is the API v2 alerts URL under the configured base URL, whose query (if
+// any) is kept.
+func (s *Sink) endpoint() string {
+	u, err := url.Parse(s.cfg.URL)
+	if err != nil {
+		return strings.TrimSuffix(s.cfg.URL, "/") + "/api/v2/alerts"
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v2/alerts"
+	u.RawPath = ""
+	return u.String()
 }
 
 // Counts returns the alerts posted and the failed posts.

@@ -3,8 +3,10 @@ package alertmanager
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,4 +156,79 @@ func TestFailedPostRetriedWithBackoff(t *testing.T) {
 	wait(t, "three failed posts", func() bool { _, f := s.Counts(); return f >= 3 })
 	am.down.Store(false)
 	wait(t, "the alert after the target came back", func() bool { return len(am.last()) == 1 })
+}
+
+// The URL's user information and query values never reach the sink's name, its log or
+// its errors; the rest of the URL does.
+func TestURLSecretsRedacted(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	s, err := New(Config{URL: "http://ops:s3cret@127.0.0.1:1/?token=t0ken", Resend: time.Hour,
+		Backoff: sink.Backoff{Min: time.Millisecond, Max: time.Millisecond},
+		Logger:  slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Name(); n != "alertmanager http://***@127.0.0.1:1/?token=***" {
+		t.Errorf("name %q", n)
+	}
+	err = s.post(t.Context(), []Alert{{Labels: map[string]string{"alertname": "x"}}})
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "t0ken") ||
+		!strings.Contains(err.Error(), "127.0.0.1:1/api/v2/alerts?token=***") {
+		t.Errorf("post error %v", err)
+	}
+	s.mu.Lock()
+	s.open["x"] = Alert{Labels: map[string]string{"alertname": "x"}}
+	s.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	wait(t, "a failed post logged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(logs.String(), "post failed")
+	})
+	cancel()
+	<-done
+	if l := logs.String(); strings.Contains(l, "s3cret") || strings.Contains(l, "t0ken") {
+		t.Errorf("log shows a secret: %s", l)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// Alarms open before the sink started fire at once and stay in every re-send.
+func TestOpenAlarmsFireAndAreResent(t *testing.T) {
+	am := &fakeAM{}
+	srv := httptest.NewServer(am)
+	defer srv.Close()
+	s, err := New(Config{URL: srv.URL, Resend: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := time.Date(2012, 2, 29, 10, 0, 0, 0, time.UTC)
+	s.OpenAlarms(t.Context(), []state.Alarm{{Host: "lunaA", Key: "Fan3B", Rule: "r", Level: "major", Opened: opened}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	wait(t, "three posts holding the alarm", func() bool {
+		am.mu.Lock()
+		defer am.mu.Unlock()
+		n := 0
+		for _, p := range am.posts {
+			if len(p) == 1 && p[0].Labels["alarm_key"] == "Fan3B" && p[0].StartsAt.Equal(opened) && p[0].EndsAt.IsZero() {
+				n++
+			}
+		}
+		return n >= 3
+	})
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/redact"
 )
 
 // Config is one syslog target.
@@ -59,7 +60,7 @@ func New(cfg Config) (*Sink, error) {
 }
 
 // Name implements component.Sink.
-func (s *Sink) Name() string { return "syslog " + s.cfg.Address }
+func (s *Sink) Name() string { return "syslog " + redact.URL(s.cfg.Address) }
 
 // Write implements component.Sink. A failed write is retried once on a new connection; the
 // error is returned (counted by the pipeline) when that fails too.

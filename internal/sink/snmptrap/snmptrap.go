@@ -12,8 +12,10 @@ import (
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/notify"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/sender"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Spec is one NMS that receives notifications.
@@ -115,14 +117,61 @@ func (k *Sink) Name() string { return k.name }
 // that went through.
 func (k *Sink) Write(ctx context.Context, batch []component.Item) error {
 	for _, it := range batch {
-		if !it.Decision.Emit() || sender.Category(it.Record.Event) == "" {
+		if !it.Decision.Emit() {
 			continue
 		}
-		if err := k.s.Send(ctx, it.Record.Event); err != nil && ctx.Err() != nil {
-			return err
+		cat := sender.Category(it.Record.Event)
+		if cat != "" {
+			if err := k.s.Send(ctx, it.Record.Event); err != nil && ctx.Err() != nil {
+				return err
+			}
+		}
+		// An alarm of another category that the event closes (a rule's clears list, a
+		// clear without a category of its own) is de-asserted by a notification of its own.
+		for _, a := range closed(it.Decision) {
+			if c := sender.Category(&event.Event{Notification: a.Notification}); c == "" || c == cat {
+				continue
+			}
+			if err := k.s.Send(ctx, alarmEvent(a, event.False)); err != nil && ctx.Err() != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// OpenAlarms implements component.AlarmAware: when the sink starts, each open alarm of a
+// Luna notification category is sent as an assert, so that the NMS learns of alarms
+// opened before the sink ran (or before a restart).
+func (k *Sink) OpenAlarms(ctx context.Context, open []state.Alarm) {
+	for _, a := range open {
+		if sender.Category(&event.Event{Notification: a.Notification}) == "" {
+			continue
+		}
+		if k.s.Send(ctx, alarmEvent(a, event.True)) != nil && ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// closed lists the alarms a decision closes.
+func closed(d state.Decision) []state.Alarm {
+	var out []state.Alarm
+	if d.Change == state.Cleared && d.Alarm != nil {
+		out = append(out, *d.Alarm)
+	}
+	return append(append(out, d.AlsoCleared...), d.Matured...)
+}
+
+// alarmEvent is the event a notification about alarm a is made of: its host, component,
+// category and latest message; assert says whether it is open or over.
+func alarmEvent(a state.Alarm, assert event.Tri) *event.Event {
+	t := a.Opened
+	if assert == event.False && !a.Cleared.IsZero() {
+		t = a.Cleared
+	}
+	return &event.Event{Time: t, Host: a.Host, Component: a.Component, Level: a.Level, Rule: a.Rule,
+		Title: a.Title, Notification: a.Notification, Message: a.Message, Input: a.Input, Assert: assert}
 }
 
 // Figures implements component.Instrumented.

@@ -26,7 +26,9 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/redact"
 	"github.com/hsmwatch/hsmwatch/internal/sink"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Config is one webhook.
@@ -80,7 +82,7 @@ func New(cfg Config) (*Sink, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.SpoolDir, "rejected"), 0o700); err != nil {
-		return nil, fmt.Errorf("webhook %s: spool: %w", redact(cfg.URL), err)
+		return nil, fmt.Errorf("webhook %s: spool: %w", redact.URL(cfg.URL), err)
 	}
 	s := &Sink{cfg: cfg, wake: make(chan struct{}, 1), closed: make(chan struct{})}
 	files, err := s.pending()
@@ -96,7 +98,7 @@ func New(cfg Config) (*Sink, error) {
 }
 
 // Name implements component.Sink.
-func (s *Sink) Name() string { return "webhook " + redact(s.cfg.URL) }
+func (s *Sink) Name() string { return "webhook " + redact.URL(s.cfg.URL) }
 
 // Write spools the batch's events that pass the level filter and are not repeats
 // (state.Decision.Emit); delivery happens in Run.
@@ -106,7 +108,7 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	n := 0
 	for _, it := range batch {
 		ev := it.Record.Event
-		if !it.Decision.Emit() || !s.wanted(ev.Level, ev.Significant()) {
+		if !it.Decision.Emit() || (!s.wanted(ev.Level, ev.Significant()) && !s.closesWanted(it.Decision)) {
 			continue
 		}
 		if n > 0 {
@@ -128,6 +130,52 @@ func (s *Sink) Write(_ context.Context, batch []component.Item) error {
 	default:
 	}
 	return nil
+}
+
+// closesWanted reports whether d closes an alarm this webhook reports: the clear of an
+// alarm it was told of passes whatever the clearing event's own level.
+func (s *Sink) closesWanted(d state.Decision) bool {
+	if d.Change == state.Cleared && d.Alarm != nil && s.wanted(d.Alarm.Level, true) {
+		return true
+	}
+	for _, as := range [][]state.Alarm{d.AlsoCleared, d.Matured} {
+		for _, a := range as {
+			if s.wanted(a.Level, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// OpenAlarms implements component.AlarmAware: when the sink starts, the alarms open then
+// (of its levels) are spooled as one document, {"events":[],"open_alarms":[...]}, before
+// any later batch, so that a target learns of an alarm opened before the sink ran.
+func (s *Sink) OpenAlarms(_ context.Context, open []state.Alarm) {
+	var keep []state.Alarm
+	for _, a := range open {
+		if s.wanted(a.Level, true) {
+			keep = append(keep, a)
+		}
+	}
+	if len(keep) == 0 {
+		return
+	}
+	doc, err := json.Marshal(struct {
+		Events     []json.RawMessage `json:"events"`
+		OpenAlarms []state.Alarm     `json:"open_alarms"`
+	}{Events: []json.RawMessage{}, OpenAlarms: keep})
+	if err == nil {
+		err = s.spool(append(doc, '\n'))
+	}
+	if err != nil {
+		s.cfg.Logger.Error("webhook: the open alarms could not be spooled", "url", redact.URL(s.cfg.URL), "alarms", len(keep), "err", err)
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 var levels = map[string]int{"debug": 1, "info": 2, "warning": 3, "minor": 4, "major": 5, "critical": 6}
@@ -199,7 +247,7 @@ func (s *Sink) Run(ctx context.Context) error {
 				s.retries.Add(1)
 				wait := s.cfg.Backoff.Wait(attempt)
 				attempt++
-				s.cfg.Logger.Warn("webhook delivery failed; retrying", "url", redact(s.cfg.URL), "batch", files[0], "retry_in", wait, "err", err)
+				s.cfg.Logger.Warn("webhook delivery failed; retrying", "url", redact.URL(s.cfg.URL), "batch", files[0], "retry_in", wait, "err", err)
 				select {
 				case <-ctx.Done():
 					return nil
@@ -238,7 +286,7 @@ func (s *Sink) deliver(ctx context.Context, name string) (bool, error) {
 	req.Header.Set("User-Agent", "hsmwatch")
 	resp, err := s.cfg.Client.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("post: %w", scrub(err, s.cfg.URL))
+		return false, fmt.Errorf("post: %w", redact.Error(err))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -251,7 +299,7 @@ func (s *Sink) deliver(ctx context.Context, name string) (bool, error) {
 		return true, os.Remove(path)
 	case resp.StatusCode/100 == 4 && resp.StatusCode != 408 && resp.StatusCode != 429:
 		s.rejected.Add(n)
-		s.cfg.Logger.Error("webhook target rejected a batch; kept in the spool's rejected folder", "url", redact(s.cfg.URL), "status", resp.StatusCode, "batch", name)
+		s.cfg.Logger.Error("webhook target rejected a batch; kept in the spool's rejected folder", "url", redact.URL(s.cfg.URL), "status", resp.StatusCode, "batch", name)
 		return true, os.Rename(path, filepath.Join(s.cfg.SpoolDir, "rejected", name))
 	}
 	return false, fmt.Errorf("status %s", resp.Status)
@@ -262,24 +310,4 @@ func (s *Sink) Stats() Stats {
 	files, _ := s.pending()
 	return Stats{Spooled: s.spooled.Load(), Delivered: s.delivered.Load(), Retries: s.retries.Load(),
 		Rejected: s.rejected.Load(), Pending: int64(len(files))}
-}
-
-// redact hides a URL's user information and query, where tokens live.
-func redact(raw string) string {
-	if i := strings.Index(raw, "://"); i >= 0 {
-		rest := raw[i+3:]
-		if at := strings.IndexByte(rest, '@'); at >= 0 && at < strings.IndexAny(rest+"/", "/") {
-			rest = "***@" + rest[at+1:]
-		}
-		raw = raw[:i+3] + rest
-	}
-	if q := strings.IndexByte(raw, '?'); q >= 0 {
-		raw = raw[:q] + "?***"
-	}
-	return raw
-}
-
-// scrub replaces the full URL in an error (net/http quotes it) by its redacted form.
-func scrub(err error, url string) error {
-	return errors.New(strings.ReplaceAll(err.Error(), url, redact(url)))
 }

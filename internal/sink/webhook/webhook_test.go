@@ -150,14 +150,29 @@ func TestRejectedBatchKept(t *testing.T) {
 	waitFor(t, "the next batch", func() bool { return len(tg.messages()) == 1 })
 }
 
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://user:tok@hooks.example/x?key=abc": "https://***@hooks.example/x?***",
-		"http://hooks.example/x":                   "http://hooks.example/x",
-	} {
-		if got := redact(in); got != want {
-			t.Errorf("redact(%q) = %q, want %q", in, got, want)
-		}
+// The clear of an alarm the webhook reports passes its level filter whatever the
+// clearing event's own level; the clear of an alarm below the filter does not.
+func TestClearOfWantedAlarmPasses(t *testing.T) {
+	tg, srv := newTarget(t)
+	tg.up.Store(true)
+	s, err := New(Config{URL: srv.URL, SpoolDir: t.TempDir(), MinLevel: "major"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	clear := func(msg, alarmLevel string) component.Item {
+		it := item(msg, "info")
+		it.Decision = state.Decision{Change: state.Cleared, Alarm: &state.Alarm{Host: "lunaA", Key: "k", Level: alarmLevel}}
+		return it
+	}
+	if err := s.Write(ctx, []component.Item{clear("minor alarm over", "minor"), clear("major alarm over", "major"), item("chatter", "info")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the clear", func() bool { return len(tg.messages()) == 1 })
+	if m := tg.messages(); m[0] != "major alarm over" {
+		t.Fatalf("got %q", m)
 	}
 }
 

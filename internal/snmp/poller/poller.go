@@ -56,7 +56,7 @@ type Poller struct {
 // New checks the options and returns a Poller; nothing is sent before the first Poll.
 func New(o Options) (*Poller, error) {
 	if err := o.Target.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %s", o.Target.address(), redact(err.Error(), o.Target.secrets()))
+		return nil, fmt.Errorf("%s: %w", o.Target.address(), err) // Validate names no secret
 	}
 	p := &Poller{opts: o, table: o.MIB, profiles: o.Profiles, log: o.Logger,
 		plans: map[string]*plan{}, readings: map[string]reading{}, uptimes: map[string]uint64{}, alarms: alarmStates{}}

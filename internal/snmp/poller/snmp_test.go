@@ -233,3 +233,29 @@ func TestTargetValidate(t *testing.T) {
 		t.Errorf("New: %v", err)
 	}
 }
+
+// TestCommonWordCommunity: a community that is a common word ("wrong") is never hidden by
+// its text: the hint that speaks of "a wrong community" reads as written, and the
+// community itself appears nowhere else in the message.
+func TestCommonWordCommunity(t *testing.T) {
+	quiet, err := net.ListenPacket("udp", "127.0.0.1:0") // bound, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quiet.Close()
+	zero := 0
+	p := newPoller(t, Options{Target: Target{Addr: quiet.LocalAddr().String(), Community: "wrong",
+		Timeout: 100 * time.Millisecond, Retries: &zero}})
+	_, err = p.Poll(t.Context())
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Kind != ErrNoAnswer {
+		t.Fatalf("silent agent: %v", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "an agent does not answer a wrong community") || strings.Contains(msg, "***") {
+		t.Fatalf("message garbled: %q", msg)
+	}
+	if n := strings.Count(msg, "wrong"); n != 1 {
+		t.Fatalf("%q shows the word %d times", msg, n)
+	}
+}

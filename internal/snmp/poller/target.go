@@ -240,18 +240,6 @@ func (t *Target) client() (*gosnmp.GoSNMP, error) {
 	return c, nil
 }
 
-// secrets are the strings no message may show. Very short ones are left alone: hiding
-// every "a" of a message would hide the message, and they are guessed anyway.
-func (t *Target) secrets() []string {
-	var out []string
-	for _, s := range []string{t.Community, t.AuthPass, t.PrivPass} {
-		if len(s) >= 4 {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // ErrorKind says why a poll got no usable answer.
 type ErrorKind string
 
@@ -280,7 +268,7 @@ func (e *Error) Error() string { return e.msg }
 func (e *Error) Unwrap() error { return e.err }
 
 // pollError turns a gosnmp or network error into an Error naming the HSM's address and
-// what to check, with the secrets removed.
+// what to check; no part of it holds a secret.
 func (t *Target) pollError(during string, err error) *Error {
 	var pe *Error
 	if errors.As(err, &pe) {
@@ -338,7 +326,10 @@ func (t *Target) pollError(during string, err error) *Error {
 	if kind == ErrOther || kind == ErrRefused {
 		msg += " (" + err.Error() + ")"
 	}
-	return &Error{Addr: addr, Kind: kind, msg: redact(msg, t.secrets()), err: redactedErr{err, t.secrets()}}
+	// The message is built from the address, the user name and protocol names and the
+	// library's error, none of which holds a secret (gosnmp never quotes a community or
+	// a passphrase): nothing is searched for a secret's text and rewritten.
+	return &Error{Addr: addr, Kind: kind, msg: msg, err: err}
 }
 
 func isTimeout(err error) bool {
@@ -347,20 +338,4 @@ func isTimeout(err error) bool {
 		return true
 	}
 	return errors.Is(err, gosnmp.ErrMaxRetriesExceeded) || strings.Contains(err.Error(), "timeout")
-}
-
-// redactedErr keeps a cause for errors.Is while its text hides the secrets.
-type redactedErr struct {
-	err     error
-	secrets []string
-}
-
-func (r redactedErr) Error() string { return redact(r.err.Error(), r.secrets) }
-func (r redactedErr) Unwrap() error { return r.err }
-
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, "***")
-	}
-	return s
 }
