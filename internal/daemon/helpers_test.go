@@ -1,12 +1,15 @@
 package daemon
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
 // sources and sinks build a configuration's sections from specs written in Go.
@@ -43,4 +46,18 @@ func metricValue(t testing.TB, body, series string) float64 {
 	}
 	t.Fatalf("/metrics has no %s:\n%s", series, body)
 	return 0
+}
+
+// waitServing waits until d's Run has started its sources and its HTTP server (a reload
+// before that is refused: the daemon is not running yet).
+func waitServing(t testing.TB, d *Daemon) {
+	t.Helper()
+	testutil.WaitFor(t, "the daemon to serve", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + d.Addr().String() + "/-/healthy")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }

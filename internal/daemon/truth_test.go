@@ -194,6 +194,7 @@ func TestReloadKeepsListenerWhenNewPortInUse(t *testing.T) {
 	next.Sources = sources(t, config.Item{Kind: "syslog", Spec: &syslog.Spec{Listen: "udp://" + busy.LocalAddr().String()}})
 	d, stop := runDaemon(t, Options{Config: first, Load: func() (*config.Config, error) { return &next, nil }})
 	defer stop()
+	waitServing(t, d)
 	if err := d.Reload(); err == nil || !strings.Contains(err.Error(), "kept running") {
 		t.Fatalf("reload onto a port in use: %v", err)
 	}
