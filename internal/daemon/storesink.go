@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 )
@@ -22,6 +23,7 @@ func (s storeSink) Write(ctx context.Context, batch []component.Item) error {
 	recs := make([]component.Record, len(batch))
 	keyed := false
 	var alarms []state.Alarm
+	var renames [][2]string
 	for i, it := range batch {
 		recs[i] = it.Record
 		keyed = keyed || it.Record.Key != ""
@@ -34,6 +36,9 @@ func (s storeSink) Write(ctx context.Context, batch []component.Item) error {
 		for _, m := range d.Moved { // the old host/key row closes, the alarm goes on under the new
 			alarms = append(alarms, m.From, m.To)
 		}
+		if from := it.Record.Event.Fields.Text(state.FieldRenamedFrom); from != "" && it.Record.Event.Source == event.SourceSelf {
+			renames = append(renames, [2]string{from, it.Record.Event.Host})
+		}
 	}
 	replayed, err := s.st.Write(ctx, recs)
 	if err != nil {
@@ -42,6 +47,13 @@ func (s storeSink) Write(ctx context.Context, batch []component.Item) error {
 	if keyed { // only a keyed record (a file's line) can be read twice
 		for i := range batch {
 			batch[i].Replayed = replayed[i]
+		}
+	}
+	// An HSM known by its address until its name was read: its history becomes the
+	// name's, so that it is one row of the fleet.
+	for _, r := range renames {
+		if err := s.st.RenameHost(ctx, r[0], r[1]); err != nil {
+			return err
 		}
 	}
 	if len(alarms) > 0 {

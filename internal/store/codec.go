@@ -23,9 +23,9 @@ import (
 // conflicts).
 const insertEventSQL = `INSERT INTO events (site, key, ts, time, host, source, facility, severity,
 	process, pid, message, component, class, rule, title, level, level_rank, notification,
-	assert, test, fields, input, reason, raw, ingested)
+	assert, test, fields, input, reason, raw, ingested, cleared)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-	$19, $20, $21, $22, $23, $24, $25)
+	$19, $20, $21, $22, $23, $24, $25, $26)
 ON CONFLICT DO NOTHING`
 
 // eventArgs returns the arguments of insertEventSQL for one event. fallback is when it
@@ -53,14 +53,14 @@ func eventArgs(d dialect, site, key string, e *event.Event, fallback time.Time) 
 	return []any{site, keyArg, unixNano(ts), text, c(e.Host), c(e.Source), c(e.Facility),
 		c(e.Severity), c(e.Process), int64(e.PID), c(e.Message), c(e.Component), c(e.Class),
 		c(e.Rule), c(e.Title), c(e.Level), int64(levelRank(e.Level)), c(e.Notification),
-		assertArg, e.Test, fieldsArg, c(e.Input), c(e.Reason), c(e.Raw), unixNano(fallback)}
+		assertArg, e.Test, fieldsArg, c(e.Input), c(e.Reason), c(e.Raw), unixNano(fallback), c(e.Cleared)}
 }
 
 // selectEventCols lists the columns scanEvent reads, in its order.
 func selectEventCols(d dialect) string {
 	return `id, site, key, ts, time, host, source, facility, severity, process, pid, message,
 	component, class, rule, title, level, notification, assert, test, ` + d.fieldsCol + `,
-	input, reason, raw`
+	input, reason, raw, cleared`
 }
 
 // scanEvent reads one row of selectEventCols; it returns the row's ts for the cursor.
@@ -77,7 +77,7 @@ func scanEvent(r rows) (StoredEvent, int64, error) {
 	)
 	err := r.Scan(&se.ID, &se.Site, &key, &ts, &text, &e.Host, &source, &e.Facility,
 		&e.Severity, &e.Process, &pid, &e.Message, &e.Component, &e.Class, &e.Rule, &e.Title,
-		&level, &e.Notification, &assert, &test, &fields, &e.Input, &e.Reason, &e.Raw)
+		&level, &e.Notification, &assert, &test, &fields, &e.Input, &e.Reason, &e.Raw, &e.Cleared)
 	if err != nil {
 		return se, 0, fmt.Errorf("store: read event: %w", err)
 	}

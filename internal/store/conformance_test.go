@@ -57,6 +57,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"RetentionBySize", c.testRetentionBySize},
 		{"RetentionByIngestTime", c.testRetentionByIngestTime},
 		{"TwoSites", c.testTwoSites},
+		{"RenameHost", c.testRenameHost},
 		{"ConcurrentMigration", c.testConcurrentMigration},
 		{"ConcurrentUse", c.testConcurrentUse},
 	} {
@@ -141,6 +142,7 @@ func fullEvent() *event.Event {
 		Component: "ipmi", Class: "significant", Rule: "ipmi.threshold", Title: "Threshold Events",
 		Level: "critical", Notification: "fanAttentionNotify", Assert: event.True, Test: true,
 		Input: "messages:12", Reason: "", Raw: "raw \"quoted\" \\ line\twith\x01control é€😀 \u2028",
+		Cleared: "myLuna/Fan3A", // a field the store keeps in a column of its own
 	}
 	e.Fields.SetString("sensor", "Fan3B")
 	e.Fields.SetFloat("reading", 0.5)
@@ -798,6 +800,48 @@ func (c conformance) testRetentionBySize(t *testing.T) {
 		t.Errorf("%d open alarms after retention, want 1", n)
 	}
 	t.Logf("size retention: %d -> %d bytes, %d events kept, %d deleted", before, after, len(got), p.Events)
+}
+
+// testRenameHost: an HSM first known by its address, then by its name, is one HSM: its
+// events and samples move to the name, at this site only.
+func (c conformance) testRenameHost(t *testing.T) {
+	dsn := c.newDSN(t)
+	a, b := openStore(t, dsn, "paris"), openStore(t, dsn, "lyon")
+	ctx := context.Background()
+	addr := "127.0.0.1:10161"
+	for _, st := range []Store{a, b} {
+		write(t, st, &event.Event{Time: base, Host: addr, Source: event.SourceSNMPPoll, Level: "major", Message: "HSM does not answer SNMP", Raw: "x"})
+		if err := st.PutSamples(ctx, []Sample{{Host: addr, Metric: "m", Value: 1, Time: base}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.RenameHost(ctx, addr, "luna1"); err != nil {
+		t.Fatal(err)
+	}
+	hosts := func(st Store) []string {
+		hs, err := st.HSMs(ctx, HSMFilter{Site: st.Site()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.Host)
+		}
+		return out
+	}
+	if got := hosts(a); len(got) != 1 || got[0] != "luna1" {
+		t.Errorf("paris after the rename: HSMs %v, want [luna1]", got)
+	}
+	if got := hosts(b); len(got) != 1 || got[0] != addr {
+		t.Errorf("lyon's HSM was renamed too: %v", got)
+	}
+	if evs := all(t, a, EventFilter{Site: "paris", Host: "luna1"}); len(evs) != 1 {
+		t.Errorf("paris luna1: %d events, want the address's one", len(evs))
+	}
+	page, err := a.Samples(ctx, SampleFilter{Host: "luna1", Metric: "m"})
+	if err != nil || len(page.Samples) != 1 {
+		t.Errorf("luna1's sample history: %+v %v", page, err)
+	}
 }
 
 func (c conformance) testTwoSites(t *testing.T) {

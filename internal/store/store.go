@@ -39,6 +39,9 @@ type Store interface {
 	// alarm is inserted or merged into the open row of its host and key, a cleared alarm
 	// closes that row; a replayed change is a no-op. See alarms.go for the rules.
 	PutAlarms(ctx context.Context, alarms []state.Alarm) error
+	// RenameHost moves this site's events and samples of host from to host to (an HSM
+	// first known by its address, then by its name).
+	RenameHost(ctx context.Context, from, to string) error
 	// PutSamples stores poll samples in one transaction.
 	PutSamples(ctx context.Context, samples []Sample) error
 
