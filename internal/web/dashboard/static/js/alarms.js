@@ -1,5 +1,6 @@
 // The alarm list: open alarms (filtered and sorted as the form says) with their
-// acknowledge and close buttons, the recently cleared, and the silences.
+// acknowledge and close buttons, the recently cleared, the silences and the maintenance
+// windows.
 
 import {el, replace, hostLink} from './dom.js';
 import {fmtTime, fmtDuration, age, levelRank} from './format.js';
@@ -32,7 +33,14 @@ function stateCell(a) {
     tags.push(el('span', {class: 'tag acknowledged', title: `acknowledged by ${a.acknowledged.by} at ${fmtTime(a.acknowledged.at)}${why}`,
       text: `acknowledged by ${a.acknowledged.by}`}));
   }
-  if (a.silenced) tags.push(el('span', {class: 'tag silenced', title: a.silenced, text: 'silenced'}));
+  // The API names what covers the alarm now: "silence 12" or "maintenance 3" (its host is
+  // in maintenance window 3 now).
+  if (a.silenced && /^maintenance /.test(a.silenced)) {
+    tags.push(el('span', {class: 'tag silenced maintenance', title: `host in ${a.silenced.replace('maintenance', 'maintenance window')} now`,
+      text: 'in maintenance'}));
+  } else if (a.silenced) {
+    tags.push(el('span', {class: 'tag silenced', title: a.silenced, text: 'silenced'}));
+  }
   if (a.stale) tags.push(el('span', {class: 'tag stale', text: 'stale'}));
   return el('td', {class: 'state'}, tags.map((t, i) => (i ? [' ', t] : t)));
 }
@@ -76,8 +84,23 @@ function actionButtons(a) {
       'aria-label': `Close ${label} by hand`, text: 'Close'}));
 }
 
-// renderAlarms fills both tables and the silences.
-export function renderAlarms(open, cleared, silences = []) {
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+// fmtWeekdays shows a window's days: "every day", "mon-fri", "sat, sun".
+export function fmtWeekdays(days) {
+  const set = new Set(days || []);
+  if (set.size === 0 || set.size === 7) return 'every day';
+  if (set.size === 5 && WEEKDAYS.slice(0, 5).every((d) => set.has(d))) return 'mon-fri';
+  return WEEKDAYS.filter((d) => set.has(d)).join(', ');
+}
+
+// fmtSpan shortens Go's duration text: "2h0m0s" is "2h", "1h30m0s" "1h30m".
+export function fmtSpan(s) {
+  return String(s || '').replace(/([hm])0m0s$/, '$1').replace(/([hm])0s$/, '$1').replace(/^0s$/, '0');
+}
+
+// renderAlarms fills both tables, the silences and the maintenance windows.
+export function renderAlarms(open, cleared, silences = [], windows = []) {
   const now = Date.now();
   const shown = filterOpen(open, filters());
   const openRows = shown.map((a) => el('tr', {'data-level': a.level || 'none', 'data-host': a.host,
@@ -124,12 +147,57 @@ export function renderAlarms(open, cleared, silences = []) {
   ));
   replace(document.querySelector('#silences tbody'), silenceRows);
   document.getElementById('silences-empty').hidden = silences.length > 0;
+
+  const windowRows = windows.map((m) => el('tr', {'data-id': m.id, 'data-host': m.host},
+    el('td', {text: m.host}),
+    el('td', {text: fmtWeekdays(m.weekdays)}),
+    el('td', {class: 'time', text: m.start}),
+    el('td', {text: fmtSpan(m.duration)}),
+    el('td', {text: m.zone || 'UTC'}),
+    el('td', {text: m.created_by}),
+    el('td', {text: m.comment}),
+    el('td', null, el('button', {type: 'button', 'data-action': 'delete-maintenance', 'data-id': m.id,
+      'aria-label': `Delete the maintenance window of ${m.host} (${fmtWeekdays(m.weekdays)} ${m.start})`, text: 'Delete'})),
+  ));
+  replace(document.querySelector('#maintenance tbody'), windowRows);
+  document.getElementById('maintenance-empty').hidden = windows.length > 0;
 }
 
 function showFormError(id, err) {
   const p = document.getElementById(id);
   p.textContent = err ? String(err.message || err) : '';
   p.hidden = !err;
+}
+
+// MAINTENANCE_FIELDS maps the fields the API names in its 400 ("start: want HH:MM ...")
+// to the form's inputs.
+const MAINTENANCE_FIELDS = {host: 'mf-host', weekdays: 'mf-weekdays', start: 'mf-start', duration: 'mf-duration',
+  zone: 'mf-zone', comment: 'mf-comment'};
+
+// markInvalid flags the input the API's error names (none: clears every flag) and
+// returns it.
+function markInvalid(err) {
+  const field = err ? String(err.message || err).split(':')[0] : '';
+  let named = null;
+  for (const [f, id] of Object.entries(MAINTENANCE_FIELDS)) {
+    const n = document.getElementById(id);
+    if (f === field) {
+      n.setAttribute('aria-invalid', 'true');
+      named = n;
+    } else {
+      n.removeAttribute('aria-invalid');
+    }
+  }
+  return named;
+}
+
+// browserZone is the browser's IANA time zone, or "" (UTC) when it has none.
+function browserZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    return '';
+  }
 }
 
 // actor returns the operator's name from the form, or asks for it.
@@ -230,6 +298,57 @@ export function setupAlarms({changed, redraw, showError}) {
       await changed();
     } catch (err) {
       showError(err);
+    }
+  });
+
+  const zone = document.getElementById('mf-zone');
+  zone.value = browserZone();
+  document.getElementById('maintenance-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const who = actor();
+    if (!who) {
+      markInvalid(null);
+      showFormError('maintenance-error', 'Give your name (above the alarm list): it is recorded with the window.');
+      actorInput.focus();
+      return;
+    }
+    const v = (id) => document.getElementById(id).value.trim();
+    const days = [...document.querySelectorAll('#mf-weekdays input[name="weekday"]:checked')].map((c) => c.value);
+    try {
+      await sendJSON('POST', 'api/maintenance', {host: v('mf-host'), weekdays: days, start: v('mf-start'),
+        duration: v('mf-duration'), zone: v('mf-zone'), comment: v('mf-comment')}, who);
+      markInvalid(null);
+      showFormError('maintenance-error', null);
+      for (const id of ['mf-host', 'mf-comment']) document.getElementById(id).value = '';
+      for (const c of document.querySelectorAll('#mf-weekdays input[name="weekday"]')) c.checked = false;
+      await changed();
+    } catch (err) {
+      const named = markInvalid(err);
+      showFormError('maintenance-error', err);
+      if (named && named.id !== 'mf-weekdays') named.focus();
+    }
+  });
+  document.querySelector('#maintenance tbody').addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-action="delete-maintenance"]');
+    if (!b) return;
+    const who = actor();
+    if (!who) {
+      showFormError('maintenance-error', 'Give your name (above the alarm list): it is recorded with the action.');
+      actorInput.focus();
+      return;
+    }
+    const buttons = () => [...document.querySelectorAll('#maintenance tbody button[data-action="delete-maintenance"]')];
+    const at = buttons().indexOf(b);
+    try {
+      await sendJSON('DELETE', `api/maintenance/${encodeURIComponent(b.dataset.id)}`, undefined, who);
+      showFormError('maintenance-error', null);
+      await changed();
+      // The row is gone: the keyboard stays in the list (the next window's button) or
+      // goes back to the heading when the list is empty.
+      const left = buttons();
+      (left[Math.min(at, left.length - 1)] || document.getElementById('maintenance-heading')).focus();
+    } catch (err) {
+      showFormError('maintenance-error', err);
     }
   });
 }

@@ -19,6 +19,7 @@ const state = {
   open: [],
   cleared: [],
   silences: [],
+  maintenance: [],
   histories: new Map(), // hsmID -> Map(seriesKey -> points)
   historiesAt: 0,
   route: {view: 'fleet', arg: '', params: {}},
@@ -70,7 +71,7 @@ function render() {
   if (!state.loaded) return;
   const v = state.route.view;
   if (v === 'fleet') renderFleet(state.hsms, state.open, state.histories);
-  if (v === 'alarms') renderAlarms(state.open, state.cleared, state.silences);
+  if (v === 'alarms') renderAlarms(state.open, state.cleared, state.silences, state.maintenance);
   if (v === 'hsm') renderHeader(state.route.arg, state);
   replace(document.getElementById('known-hosts'), state.hsms.map((h) => el('option', {value: h.host})));
   replace(document.getElementById('known-components'), knownComponents().map((c) => el('option', {value: c})));
@@ -79,14 +80,16 @@ function render() {
 // loadShared reloads the fleet and the alarms, and the sparklines when they are old.
 async function loadShared() {
   try {
-    const [hsms, open, recent, silences] = await Promise.all([
+    const [hsms, open, recent, silences, maintenance] = await Promise.all([
       getJSON('api/hsms'),
       getJSON('api/alarms', {open: true}),
       getJSON('api/alarms', {open: false, limit: RECENT_ALARMS}),
       // A server that records no operator actions answers 501: no silences then.
       getJSON('api/silences').catch(() => ({silences: []})),
+      getJSON('api/maintenance').catch(() => ({maintenance: []})),
     ]);
     state.silences = silences.silences;
+    state.maintenance = maintenance.maintenance;
     state.hsms = hsms.hsms;
     state.open = open.alarms;
     state.cleared = recent.alarms.filter((a) => a.cleared);
