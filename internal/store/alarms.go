@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -25,12 +26,12 @@ const (
 	updateAlarmSQL = `UPDATE alarms SET level = $4, message = $5, input = $6,
 	last_seen = CASE WHEN last_seen > $7 THEN last_seen ELSE $7 END,
 	asserts = CASE WHEN asserts > $8 THEN asserts ELSE $8 END,
-	flapping = $9, cleared = $10, cleared_by = $11
+	flapping = $9, cleared = $10, cleared_by = $11, evidence = $13
 WHERE site = $1 AND host = $2 AND key = $3 AND cleared IS NULL AND opened <= $12`
 
 	insertAlarmSQL = `INSERT INTO alarms (site, host, key, rule, title, component, level,
-	notification, message, input, opened, last_seen, asserts, flapping, cleared, cleared_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+	notification, message, input, opened, last_seen, asserts, flapping, cleared, cleared_by, evidence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT DO NOTHING`
 )
 
@@ -43,9 +44,10 @@ func (s *sqlStore) PutAlarms(ctx context.Context, alarms []state.Alarm) error {
 		for _, a := range alarms {
 			host, key := c(a.Host), c(a.Key)
 			lastSeen := max(unixNano(a.LastSeen), unixNano(a.Opened))
+			ev := c(evidenceJSON(a))
 			n, err := q.exec(ctx, updateAlarmSQL, s.site, host, key, c(a.Level), c(a.Message),
 				c(a.Input), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared), c(a.ClearedBy),
-				unixNano(a.Opened))
+				unixNano(a.Opened), ev)
 			if err != nil {
 				return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
 			}
@@ -55,7 +57,7 @@ func (s *sqlStore) PutAlarms(ctx context.Context, alarms []state.Alarm) error {
 			if _, err := q.exec(ctx, insertAlarmSQL, s.site, host, key, c(a.Rule), c(a.Title),
 				c(a.Component), c(a.Level), c(a.Notification), c(a.Message), c(a.Input),
 				unixNano(a.Opened), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared),
-				c(a.ClearedBy)); err != nil {
+				c(a.ClearedBy), ev); err != nil {
 				return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
 			}
 		}
@@ -69,7 +71,7 @@ func (s *sqlStore) PutAlarms(ctx context.Context, alarms []state.Alarm) error {
 
 const selectAlarmCols = `id, site, host, key, rule, title, component, level, notification,
 	message, input, opened, last_seen, asserts, flapping, cleared, cleared_by,
-	acked_at, acked_by, ack_comment, closed_at, closed_by, close_comment`
+	acked_at, acked_by, ack_comment, closed_at, closed_by, close_comment, evidence`
 
 // Alarms lists open alarms by site, host and opening time, or (Open false) the most
 // recently active alarms, open or cleared, newest first.
@@ -124,10 +126,11 @@ func scanAlarm(r rows) (Alarm, error) {
 		flapping                   bool
 		ackedBy, ackComment        string
 		closedBy, closeComment     string
+		evidence                   string
 	)
 	err := r.Scan(&al.ID, &al.Site, &al.Host, &al.Key, &al.Rule, &al.Title, &al.Component,
 		&al.Level, &al.Notification, &al.Message, &al.Input, &opened, &lastSeen, &asserts,
-		&flapping, &cleared, &al.ClearedBy, &ackedAt, &ackedBy, &ackComment, &closedAt, &closedBy, &closeComment)
+		&flapping, &cleared, &al.ClearedBy, &ackedAt, &ackedBy, &ackComment, &closedAt, &closedBy, &closeComment, &evidence)
 	if err != nil {
 		return al, fmt.Errorf("read alarm: %w", err)
 	}
@@ -135,7 +138,32 @@ func scanAlarm(r rows) (Alarm, error) {
 	if cleared.Valid {
 		al.Cleared = fromNano(cleared.Int64)
 	}
+	if evidence != "" {
+		var e alarmEvidence
+		if err := json.Unmarshal([]byte(evidence), &e); err != nil {
+			return al, fmt.Errorf("alarm %d: evidence: %w", al.ID, err)
+		}
+		al.Alarm.ID, al.Evidence, al.Sources = e.ID, e.Evidence, e.Sources
+	}
 	al.Acknowledged = scanAction(ackedAt, ackedBy, ackComment)
 	al.Closed = scanAction(closedAt, closedBy, closeComment)
 	return al, nil
+}
+
+// alarmEvidence is the evidence column: what the state knows of an alarm beyond its row.
+type alarmEvidence struct {
+	ID       string           `json:"id,omitempty"`
+	Evidence []state.Evidence `json:"evidence,omitempty"`
+	Sources  map[string]int64 `json:"sources,omitempty"`
+}
+
+func evidenceJSON(a state.Alarm) string {
+	if a.ID == "" && len(a.Evidence) == 0 && len(a.Sources) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(alarmEvidence{ID: a.ID, Evidence: a.Evidence, Sources: a.Sources})
+	if err != nil {
+		return "" // unreachable: plain strings, times and counts
+	}
+	return string(b)
 }

@@ -451,11 +451,20 @@ func (c conformance) testAlarms(t *testing.T) {
 	a := alarm("luna1", "fan3b", t1, 1)
 	put(t, st, a)
 	a.Asserts, a.LastSeen, a.Level, a.Message = 3, t2, "critical", "assert again"
+	// The evidence of one fault: its log line and the trap that names it.
+	a.ID = "luna1/fan3b"
+	a.Evidence = []state.Evidence{{Source: "luna-syslog", Rule: "luna.ipmi.fan", Time: t1, Input: "messages:4", Assert: true},
+		{Source: "snmp-trap", Rule: "luna.trap.fan", Time: t2, Input: "10.0.0.5:40000", Assert: true}}
+	a.Sources = map[string]int64{"luna-syslog": 1, "snmp-trap": 2}
 	put(t, st, a, alarm("luna2", "psu", t1, 1))
 
 	open := alarms(t, st, AlarmFilter{Open: true})
 	if len(open) != 2 {
 		t.Fatalf("%d open alarms, want 2", len(open))
+	}
+	if got := open[0]; got.Alarm.ID != "luna1/fan3b" || len(got.Evidence) != 2 || got.Evidence[1].Source != "snmp-trap" ||
+		!got.Evidence[1].Time.Equal(t2) || got.Sources["snmp-trap"] != 2 {
+		t.Errorf("the alarm's evidence did not read back: %+v %+v %+v", got.Alarm.ID, got.Evidence, got.Sources)
 	}
 	got := open[0]
 	if got.Site != "lab" || got.Host != "luna1" || got.Asserts != 3 || !got.LastSeen.Equal(t2) || !got.Opened.Equal(t1) ||
