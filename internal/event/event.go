@@ -25,6 +25,11 @@ const (
 	SourceLogfmt     = "logfmt"         // key=value lines (time=, level=, msg=)
 	SourceSyslogBody = "syslog-body"    // "process[pid]: message" without a syslog header
 	SourceJava       = "java-exception" // the head of a Java stack trace
+	SourceJSON       = "json"           // one JSON object a line (zap, zerolog, slog, ECS)
+	SourceGoLog      = "go-log"         // Go's standard logger: "2019/04/18 11:05:44 message"
+	SourceLogrus     = "logrus"         // logrus' text formatter: "WARN[0033] message k=v"
+	SourceIPMISEL    = "ipmi-sel"       // ipmitool sel list / sel elist rows
+	SourceOpenSSL    = "openssl"        // OpenSSL error-queue lines ("...:error:26096080:...")
 	SourceSNMPTrap   = "snmp-trap"
 	SourceSNMPPoll   = "snmp-poll"
 	SourcePKCS11     = "pkcs11"

@@ -14,12 +14,15 @@ type auto struct {
 	o                                 Options
 	luna, bsd, rfc5424, alarm, dinamo Parser
 	audit, logfmt, body, java         Parser
+	json, golog, logrus, sel, openssl Parser
 }
 
 func newAuto(o Options) *auto {
 	return &auto{o: o, luna: newLunaSyslog(o), bsd: newRFC3164(o), rfc5424: newRFC5424(o),
 		alarm: newLunaAlarm(o), dinamo: newDinamo(o), audit: newLunaAudit(o),
-		logfmt: newLogfmt(o), body: newSyslogBody(o), java: newJavaException(o)}
+		logfmt: newLogfmt(o), body: newSyslogBody(o), java: newJavaException(o),
+		json: newJSONLog(o), golog: newGoLog(o), logrus: newLogrus(o), sel: newIPMISEL(o),
+		openssl: newOpenSSL(o)}
 }
 
 func (p *auto) Format() string { return Auto }
@@ -53,17 +56,40 @@ func (p *auto) parse(line string, ev *event.Event) error {
 		if isLunaAudit(line) {
 			return p.audit.Parse(line, ev) // "79,12/02/29 16:33:31,S/N ..."
 		}
+		if looksSEL(line) {
+			return p.sel.Parse(line, ev) // "1 | 03/01/2024 | 12:00:00 | ..."
+		}
 		switch line[4] {
 		case ' ', '\t':
 			return p.luna.Parse(line, ev)
 		case '/':
+			if looksGoLog(line) {
+				return p.golog.Parse(line, ev) // "2019/04/18 11:05:44 message"
+			}
 			return p.dinamo.Parse(line, ev)
 		case '-':
 			return p.isoFirst(line, ev)
 		}
+		if looksOpenSSL(line) {
+			return p.openssl.Parse(line, ev) // "139781956970312:error:26096080:..."
+		}
 		return p.alarm.Parse(line, ev) // "<epoch> <msg>" driver log records
 	case c == '[':
 		return p.alarm.Parse(line, ev) // dmesg
+	case c == '{':
+		if p.json.Parse(line, ev) == nil {
+			return nil
+		}
+		p.again(line, ev)
+	case isSpace(c) && looksSEL(line):
+		return p.sel.Parse(line, ev)
+	case logrusLevel(line) != "":
+		if p.logrus.Parse(line, ev) == nil {
+			return nil
+		}
+		p.again(line, ev)
+	case looksOpenSSL(line):
+		return p.openssl.Parse(line, ev)
 	}
 	if _, _, ok := monthAt(line, 0); ok && len(line) > 3 && isSpace(line[3]) {
 		return p.monthFirst(line, ev)

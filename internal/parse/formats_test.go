@@ -69,3 +69,41 @@ func TestNewFormatsAllocateNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestKernfmtFormatsAllocateNothing: JSON lines, Go's logger, logrus, dmesg --reltime,
+// ipmitool SEL rows and OpenSSL error lines cost no allocation either, through auto and
+// through their own parser.
+func TestKernfmtFormatsAllocateNothing(t *testing.T) {
+	auto, _ := New(Auto, goldenOptions())
+	for _, tc := range []struct{ format, line string }{
+		{event.SourceJSON, `{"level":"error","ts":1709294400.5,"msg":"HSM unreachable","slot":0,"retry":true,"labels":{"a":"b"}}`},
+		{event.SourceJSON, `{"@timestamp":"2024-03-01T12:00:00.123Z","log.level":"WARN","message":"retrying","latency":1.5e-3}`},
+		{event.SourceGoLog, "2019/04/18 11:05:44 connecting to hsm1:1792"},
+		{event.SourceGoLog, "2019/04/18 11:05:44.123456 main.go:42: ERROR slot 0 not present"},
+		{event.SourceLogrus, "WARN[0033] slot 0 not present                           hsm=hsm1 slot=0"},
+		{event.SourceLogrus, `ERRO[2024-03-01T12:00:00Z] HSM unreachable error="connection refused"`},
+		{event.SourceLogfmt, `time="2024-03-01T12:00:00Z" level=warning msg="session pool exhausted" pool=signer`},
+		{event.SourceKernel, "[Tue Mar  1 12:00:00 2024] ata1.00: exception Emask 0x0 SAct 0x0 SErr 0x0 action 0x6 frozen"},
+		{event.SourceKernel, "[Feb22 04:01] EXT4-fs (sda1): Remounting filesystem read-only"},
+		{event.SourceKernel, "[  +0.000012] ata1.00: failed command: READ FPDMA QUEUED"},
+		{event.SourceIPMISEL, "   1 | 03/01/2024 | 12:00:00 | Power Supply PS2 Status | Failure detected | Asserted"},
+		{event.SourceIPMISEL, "  1a | Nov-25-2024 | 08:14:02 | Temperature CPU1 Temp | Upper Critical going high | Asserted | Reading 95 > Threshold 90 degrees C"},
+		{event.SourceOpenSSL, "139781956970312:error:26096080:engine routines:ENGINE_load_private_key:failed loading private key:eng_pkey.c:124:"},
+		{event.SourceOpenSSL, "error:0909006C:PEM routines:get_name:no start line"},
+	} {
+		own, err := New(tc.format, goldenOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []Parser{auto, own} {
+			var ev event.Event
+			Into(p, tc.line, &ev)
+			if ev.Source != tc.format {
+				t.Fatalf("%s: %q: source %q (%s), want %s", p.Format(), tc.line, ev.Source, ev.Reason, tc.format)
+			}
+			if n := testing.AllocsPerRun(100, func() { Into(p, tc.line, &ev) }); n != 0 {
+				t.Errorf("%s: %q: %v allocations per line", p.Format(), tc.line, n)
+			}
+		}
+	}
+}

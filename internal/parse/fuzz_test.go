@@ -26,6 +26,12 @@ func FuzzAppLog(f *testing.F)     { fuzzParser(f, event.SourceAppLog) }
 func FuzzLogfmt(f *testing.F)     { fuzzParser(f, event.SourceLogfmt) }
 func FuzzSyslogBody(f *testing.F) { fuzzParser(f, event.SourceSyslogBody) }
 func FuzzJava(f *testing.F)       { fuzzParser(f, event.SourceJava) }
+func FuzzDmesg(f *testing.F)      { fuzzParser(f, event.SourceKernel) }
+func FuzzJSONLog(f *testing.F)    { fuzzParser(f, event.SourceJSON) }
+func FuzzGoLog(f *testing.F)      { fuzzParser(f, event.SourceGoLog) }
+func FuzzLogrus(f *testing.F)     { fuzzParser(f, event.SourceLogrus) }
+func FuzzIPMISEL(f *testing.F)    { fuzzParser(f, event.SourceIPMISEL) }
+func FuzzOpenSSL(f *testing.F)    { fuzzParser(f, event.SourceOpenSSL) }
 
 func fuzzParser(f *testing.F, format string) {
 	for _, line := range seedLines(f) {
@@ -72,5 +78,7 @@ func seedLines(f *testing.F) []string {
 		lines = append(lines, strings.Split(string(data), "\n")...)
 	}
 	return append(lines, "", "\xff\xfe", "<", "2012", "[", "k7pf0: ALM", "1,", "1,12/02/29 ",
-		"2024-03-01 ", "a=", `a="`, "x: ", "x[1]:", "Caused by: ", `Exception in thread "`)
+		"2024-03-01 ", "a=", `a="`, "x: ", "x[1]:", "Caused by: ", `Exception in thread "`,
+		"{", `{"`, `{"a":`, `{"a":[`, "2019/04/18 ", "WARN[", "WARN[1]", "[Feb22 ", "[ +", "[  +1.",
+		" 1 | ", "1 | 03/01/2024 | ", "error:", "1:error:0000000", "1:error:00000000:")
 }

@@ -20,6 +20,7 @@ import (
 //
 //	[   12.345678] k7pf0: ALM0015: PCIe Link Failure          dmesg: seconds since boot
 //	[Sun Nov 22 05:31:30 2026] k7pf0: ALM0015: ...             dmesg -T: local time
+//	[Nov22 05:31] k7pf0: ALM0015: ...                          dmesg --reltime (dmesg.go)
 //	1330517101 k7pf0: ALM2001: High temperature warning ...    driver log: epoch seconds
 //	k7pf0: [HSM] ALM2007: HSM zeroized                         bare (any envelope)
 type lunaAlarm struct{ o Options }
@@ -71,7 +72,8 @@ func (p *lunaAlarm) Parse(line string, ev *event.Event) error {
 	return nil
 }
 
-// dmesg reads "[   12.345678] msg" and "[Sun Nov 22 05:31:30 2026] msg". ok is false,
+// dmesg reads "[   12.345678] msg", "[Sun Nov 22 05:31:30 2026] msg" and the brackets of
+// dmesg --reltime (dmesgRelative: "[Nov22 05:31] msg", "[  +0.000012] msg"). ok is false,
 // with no error, when the bracket does not hold a timestamp ("[HSM] ALM2007: ...").
 func (p *lunaAlarm) dmesg(line string, ev *event.Event) (ok bool, err error) {
 	i := skipSpaces(line, 1)
@@ -106,7 +108,11 @@ func (p *lunaAlarm) dmesg(line string, ev *event.Event) (ok bool, err error) {
 		ev.Time = t
 		end = j
 	default:
-		return false, nil
+		j, ok, rerr := dmesgRelative(line, i, p.o, ev)
+		if !ok || rerr != nil {
+			return ok, rerr
+		}
+		end = j
 	}
 	if end < len(line) && isSpace(line[end]) {
 		end++

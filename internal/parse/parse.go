@@ -4,7 +4,9 @@
 // rfc5424.go (syslog as rsyslog writes or forwards it), lunaalarm.go (Luna PCIe ALM lines),
 // dinamo.go (the Dinamo event log), lunaaudit.go (the Luna HSM audit log), applog.go
 // (ISO time and level word), logfmt.go (key=value), body.go (a syslog tag and message
-// without header), java.go (Java exception heads). Message decoders shared by the syslog formats live in
+// without header), java.go (Java exception heads), dmesg.go (the kernel ring buffer),
+// jsonlog.go (one JSON object a line), golog.go (Go's standard logger), logrus.go (logrus'
+// text formatter), ipmisel.go (ipmitool sel list rows), openssl.go (OpenSSL error queue). Message decoders shared by the syslog formats live in
 // lunalog.go (lunalog descriptions), traptest.go (***TEST markers) and, for ALM codes
 // inside syslog messages, lunaalarm.go. auto.go picks the format of each line.
 //
@@ -65,7 +67,8 @@ const Auto = "auto"
 func Formats() []string {
 	return []string{Auto, event.SourceLunaSyslog, event.SourceRFC3164, event.SourceRFC5424,
 		event.SourceLunaAlarm, event.SourceDinamoLog, event.SourceLunaAudit, event.SourceAppLog,
-		event.SourceLogfmt, event.SourceSyslogBody, event.SourceJava}
+		event.SourceLogfmt, event.SourceSyslogBody, event.SourceJava, event.SourceKernel,
+		event.SourceJSON, event.SourceGoLog, event.SourceLogrus, event.SourceIPMISEL, event.SourceOpenSSL}
 }
 
 // New returns the parser for format ("auto" picks one per line).
@@ -94,6 +97,18 @@ func New(format string, opts Options) (Parser, error) {
 		return newSyslogBody(o), nil
 	case event.SourceJava:
 		return newJavaException(o), nil
+	case event.SourceKernel:
+		return newDmesg(o), nil
+	case event.SourceJSON:
+		return newJSONLog(o), nil
+	case event.SourceGoLog:
+		return newGoLog(o), nil
+	case event.SourceLogrus:
+		return newLogrus(o), nil
+	case event.SourceIPMISEL:
+		return newIPMISEL(o), nil
+	case event.SourceOpenSSL:
+		return newOpenSSL(o), nil
 	}
 	return nil, fmt.Errorf("unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
 }
