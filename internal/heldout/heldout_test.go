@@ -18,7 +18,7 @@ const enforceTargets = false
 // Reached is what the shipped catalog has reached on this set: a change that classifies
 // fewer serious lines, or raises more routine ones, fails TestHeldOutNoRegression. Raise
 // it when the catalog improves, never to fit a regression.
-var reached = Figures{Serious: 100, SeriousWarn: 41, SeriousMajor: 33, Routine: 100, RoutineRaised: 5}
+var reached = Figures{Serious: 1000, SeriousWarn: 733, SeriousMajor: 638, Routine: 1000, RoutineRaised: 50}
 
 var targets = flag.Bool("heldout.targets", enforceTargets, "fail when the held-out targets are missed")
 
