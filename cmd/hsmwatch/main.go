@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
 )
 
 // exitError carries an exit status through cobra without printing anything more.
@@ -28,6 +30,9 @@ type app struct {
 }
 
 func main() {
+	// First of all: this process may be the child that runs a PKCS#11 library for a
+	// check or the daemon's probe (pkcs11probe.Spawner); then it does that and exits.
+	pkcs11probe.MaybeChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

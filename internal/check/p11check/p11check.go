@@ -14,18 +14,23 @@ import (
 
 // Run selects the tokens of sel in lib and evaluates them with eval, all within the
 // timeout to: a library that hangs gives an UNKNOWN result naming the call it hangs in.
+// The library runs in a child process (pkcs11probe.Spawner: this program started again,
+// which must call pkcs11probe.MaybeChild first): a crash, a signal or an exit of the
+// library is an UNKNOWN result naming the library and what happened, and at the timeout
+// the child is killed.
 // A selection that fails is the UNKNOWN result, its error saying what to check. tr is
 // closed before Run returns, so that a stuck call cannot write after the result.
 func Run(ctx context.Context, to check.Timeout, tr *check.Trace, lib string, sel pkcs11probe.Selection,
 	eval func(*pkcs11probe.Session) check.Result) check.Result {
 	res := to.Run(ctx, func(ctx context.Context) check.Result {
-		s, err := pkcs11probe.Select(ctx, tr, lib, sel)
+		var res check.Result
+		err := pkcs11probe.Spawner{}.Select(ctx, tr, lib, sel, func(s *pkcs11probe.Session) { res = eval(s) })
 		if err != nil {
-			s.Close() // the library may be loaded all the same
+			// A selection that failed, or a *ChildError: "PKCS#11 library LIB: probe
+			// process killed by signal SIGSEGV in C_GetTokenInfo (slot 1)".
 			return check.Unknownf("%v", err)
 		}
-		defer s.Close()
-		return eval(s)
+		return res
 	}, StuckDetail(tr, lib))
 	tr.Close()
 	return res

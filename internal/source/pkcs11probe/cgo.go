@@ -3,6 +3,7 @@ package pkcs11probe
 /*
 #cgo linux LDFLAGS: -ldl
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,16 @@ static int function_list_version(const char *path) {
 	dlclose(h);
 	return v;
 }
+
+// default_fatal_signals gives the signals of a crash their default action, so that a
+// library that crashes the probe child kills it with that signal (which its parent
+// reports) instead of the Go runtime turning it into exit status 2.
+static void default_fatal_signals(void) {
+	int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+	for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		signal(sigs[i], SIG_DFL);
+	}
+}
 */
 import "C"
 
@@ -73,3 +84,7 @@ func explainLoadFailure(path string) string {
 	defer C.free(unsafe.Pointer(msg))
 	return C.GoString(msg)
 }
+
+// defaultFatalSignals restores the default action of SIGSEGV, SIGBUS, SIGILL, SIGFPE and
+// SIGABRT: only for the probe child, whose Go code cannot recover from a fault any more.
+func defaultFatalSignals() { C.default_fatal_signals() }

@@ -29,6 +29,7 @@ type Session struct {
 	// beside the tokens rather than failing the whole check.
 	Failed map[uint]error
 	tr     *check.Trace
+	onStep func(string)
 }
 
 // Select loads and initialises lib and finds the tokens of sel, writing p11memmon's step
@@ -36,7 +37,13 @@ type Session struct {
 // says what is wrong and what to check, with the command line's letters (-p, -l, -s). The
 // session is returned even with an error: close it in every case.
 func Select(ctx context.Context, tr *check.Trace, lib string, sel Selection) (*Session, error) {
-	s := &Session{tr: tr}
+	return selectTokens(ctx, tr, lib, sel, nil)
+}
+
+// selectTokens is Select; onStep, when not nil, is also told each PKCS#11 call before it
+// is made (the probe child sends it to its parent).
+func selectTokens(ctx context.Context, tr *check.Trace, lib string, sel Selection, onStep func(string)) (*Session, error) {
+	s := &Session{tr: tr, onStep: onStep}
 	if err := s.open(lib); err != nil {
 		return s, err
 	}
@@ -71,6 +78,9 @@ func (s *Session) open(lib string) error {
 	}
 	s.Module = mod
 	mod.Before = func(call string) {
+		if s.onStep != nil {
+			s.onStep(call)
+		}
 		tr.Step("%s", call)
 		tr.Printf(check.Debug, "calling %s", call)
 	}

@@ -36,6 +36,20 @@ func (u Ulong) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatUint(uint64(u), 10)), nil
 }
 
+// UnmarshalJSON reads what MarshalJSON writes: a number, or null for Unavailable.
+func (u *Ulong) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*u = Unavailable
+		return nil
+	}
+	v, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("pkcs11probe: figure %s: %w", b, err)
+	}
+	*u = Ulong(v)
+	return nil
+}
+
 // Limit describes a maximum session count: 0 is CK_EFFECTIVELY_INFINITE (no limit).
 func Limit(u Ulong) string {
 	switch {
@@ -127,6 +141,31 @@ func (fl Flags) MarshalJSON() ([]byte, error) {
 		n = []string{}
 	}
 	return json.Marshal(n)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: the names, and unknown bits in hexadecimal.
+func (fl *Flags) UnmarshalJSON(b []byte) error {
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return fmt.Errorf("pkcs11probe: flags: %w", err)
+	}
+	var out Flags
+next:
+	for _, n := range names {
+		for _, f := range flagNames {
+			if f.name == n {
+				out |= f.f
+				continue next
+			}
+		}
+		v, err := strconv.ParseUint(strings.TrimPrefix(n, "0x"), 16, 64)
+		if err != nil || !strings.HasPrefix(n, "0x") {
+			return fmt.Errorf("pkcs11probe: unknown flag %q", n)
+		}
+		out |= Flags(v)
+	}
+	*fl = out
+	return nil
 }
 
 // Token is what C_GetTokenInfo reports for the token in one slot, with the figures mapped:

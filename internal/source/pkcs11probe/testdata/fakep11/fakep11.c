@@ -48,6 +48,9 @@ static struct {
 	char manufacturer[33], description[33];
 	enum hang_at hang;
 	long hang_ms; /* 0: forever */
+	enum hang_at crash_at;      /* where to crash, as "crash WHERE HOW" asks */
+	enum crash_how { CRASH_SEGV, CRASH_ABORT, CRASH_EXIT } crash_how;
+	enum hang_at null_at;       /* the function-list entry left NULL ("null WHERE") */
 	char log[4096];
 	int ntokens;
 	struct token tokens[MAX_TOKENS];
@@ -76,6 +79,24 @@ static void hang(enum hang_at where)
 	struct timespec ts = {st.hang_ms / 1000, (st.hang_ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/* crash ends the process where the configuration asks: a segmentation fault, abort(),
+ * or exit(0) from inside the library, as a broken vendor library may. */
+static void crash(enum hang_at where)
+{
+	if (st.crash_at != where)
+		return;
+	logcall("crash");
+	switch (st.crash_how) {
+	case CRASH_SEGV:
+		*(volatile int *)0 = 1;
+		break;
+	case CRASH_ABORT:
+		abort();
+	case CRASH_EXIT:
+		exit(0);
+	}
 }
 
 /* pad copies s into a fixed-size, blank-padded PKCS#11 string field. */
@@ -276,6 +297,28 @@ static CK_RV load(void)
 			snprintf(st.description, sizeof st.description, "%s", arg);
 		} else if (!strcmp(key, "log")) {
 			snprintf(st.log, sizeof st.log, "%s", arg);
+		} else if (!strcmp(key, "crash") || !strcmp(key, "null")) {
+			const char *names[] = {"", "init", "info", "slotlist", "slotinfo", "tokeninfo", "finalize"};
+			enum hang_at at = HANG_NONE;
+			for (int j = 1; j < 7; j++) {
+				if (arg && !strcmp(arg, names[j]))
+					at = (enum hang_at)j;
+			}
+			bad = at == HANG_NONE;
+			if (!strcmp(key, "null")) {
+				st.null_at = at;
+			} else {
+				char *how = strtok_r(NULL, " \t", &save);
+				st.crash_at = at;
+				if (how && !strcmp(how, "segv"))
+					st.crash_how = CRASH_SEGV;
+				else if (how && !strcmp(how, "abort"))
+					st.crash_how = CRASH_ABORT;
+				else if (how && !strcmp(how, "exit"))
+					st.crash_how = CRASH_EXIT;
+				else
+					bad = 1;
+			}
 		} else if (!strcmp(key, "hang")) {
 			const char *names[] = {"", "init", "info", "slotlist", "slotinfo", "tokeninfo", "finalize"};
 			bad = 1;
@@ -317,6 +360,7 @@ static CK_RV fake_Initialize(CK_VOID_PTR args)
 	char log[sizeof st.log];
 	CK_RV rv = load();
 	logcall("C_Initialize");
+	crash(HANG_INIT);
 	hang(HANG_INIT);
 	if (rv != CKR_OK)
 		return rv;
@@ -339,6 +383,7 @@ static CK_RV fake_Finalize(CK_VOID_PTR reserved)
 		return CKR_ARGUMENTS_BAD;
 	if (!st.initialized)
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	crash(HANG_FINALIZE);
 	hang(HANG_FINALIZE);
 	st.initialized = 0;
 	return CKR_OK;
@@ -351,6 +396,7 @@ static CK_RV fake_GetInfo(CK_INFO_PTR info)
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	if (!info)
 		return CKR_ARGUMENTS_BAD;
+	crash(HANG_INFO);
 	hang(HANG_INFO);
 	memset(info, 0, sizeof *info);
 	info->cryptokiVersion = st.cryptoki;
@@ -367,6 +413,7 @@ static CK_RV fake_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PT
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	if (!count)
 		return CKR_ARGUMENTS_BAD;
+	crash(HANG_SLOTLIST);
 	hang(HANG_SLOTLIST);
 	CK_ULONG n = 0;
 	for (int j = 0; j < st.ntokens; j++) {
@@ -391,6 +438,7 @@ static CK_RV fake_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 		return CKR_SLOT_ID_INVALID;
 	if (!info)
 		return CKR_ARGUMENTS_BAD;
+	crash(HANG_SLOTINFO);
 	hang(HANG_SLOTINFO);
 	char desc[64];
 	snprintf(desc, sizeof desc, "fakep11 slot %lu", (unsigned long)slot);
@@ -415,6 +463,7 @@ static CK_RV fake_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 		return CKR_TOKEN_NOT_PRESENT;
 	if (!info)
 		return CKR_ARGUMENTS_BAD;
+	crash(HANG_TOKENINFO);
 	hang(HANG_TOKENINFO);
 	if (t->rv != CKR_OK)
 		return t->rv;
@@ -445,6 +494,15 @@ EXPORT CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list)
 	functions.C_GetSlotList = fake_GetSlotList;
 	functions.C_GetSlotInfo = fake_GetSlotInfo;
 	functions.C_GetTokenInfo = fake_GetTokenInfo;
+	switch (st.null_at) { /* "null WHERE": an entry the library leaves NULL */
+	case HANG_INIT: functions.C_Initialize = NULL; break;
+	case HANG_INFO: functions.C_GetInfo = NULL; break;
+	case HANG_SLOTLIST: functions.C_GetSlotList = NULL; break;
+	case HANG_SLOTINFO: functions.C_GetSlotInfo = NULL; break;
+	case HANG_TOKENINFO: functions.C_GetTokenInfo = NULL; break;
+	case HANG_FINALIZE: functions.C_Finalize = NULL; break;
+	default: break;
+	}
 	*list = &functions;
 	return CKR_OK;
 }
