@@ -14,22 +14,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
 // TestMain lets the kill test run this test binary as "hsmwatch serve" in a child process,
-// and the PKCS#11 checks run it as their probe child.
+// and gives the PKCS#11 checks an hsmwatch binary to run as their probe child.
 func TestMain(m *testing.M) {
-	pkcs11probe.MaybeChild() // the checks run PKCS#11 libraries in this binary as a child
 	if os.Getenv("HSMWATCH_TEST_AS_MAIN") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	os.Exit(p11test.ProbeMain(m)) // the checks run PKCS#11 libraries in a child process
 }
 
 // child is one "hsmwatch serve" process.

@@ -4,11 +4,10 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 )
 
-// TestMain makes this test binary the probe child that Run starts.
+// TestMain gives Run an hsmwatch binary to run as the probe child.
 func TestMain(m *testing.M) {
-	pkcs11probe.MaybeChild()
-	os.Exit(m.Run())
+	os.Exit(p11test.ProbeMain(m))
 }

@@ -41,6 +41,11 @@ import (
 // ChildEnv is the environment variable that makes a process a probe child.
 const ChildEnv = "HSMWATCH_PKCS11_CHILD"
 
+// ExeEnv, when set, names the program a zero Spawner runs as the probe child instead of
+// this one. Tests set it to an hsmwatch binary built without -race (p11test.ProbeMain):
+// a race-instrumented test binary starts slowly and sleeps a second at exit.
+const ExeEnv = "HSMWATCH_PKCS11_PROBE_EXE"
+
 // Modes of a child request.
 const (
 	modeProbe  = "probe"  // Probe: every token (the daemon)
@@ -221,9 +226,11 @@ func (e *ChildError) Error() string {
 	return fmt.Sprintf("PKCS#11 library %s: probe process %s", e.Library, e.What)
 }
 
-// Spawner starts probe children. The zero value runs this program (os.Executable).
+// Spawner starts probe children. The zero value runs this program (os.Executable), or
+// the one ExeEnv names.
 type Spawner struct {
-	// Exe is the program to run as the child; empty means os.Executable.
+	// Exe is the program to run as the child; empty means $HSMWATCH_PKCS11_PROBE_EXE,
+	// else os.Executable.
 	Exe string
 }
 
@@ -283,6 +290,9 @@ func (sp Spawner) Select(ctx context.Context, tr *check.Trace, lib string, sel S
 // run starts the child, hands each message to on, and judges how the child ended.
 func (sp Spawner) run(ctx context.Context, req childRequest, on func(childMessage)) error {
 	exe := sp.Exe
+	if exe == "" {
+		exe = os.Getenv(ExeEnv)
+	}
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {

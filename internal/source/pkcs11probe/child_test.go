@@ -14,10 +14,9 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe/p11test"
 )
 
-// TestMain makes this test binary the probe child that Spawner starts.
+// TestMain gives Spawner an hsmwatch binary to run as the probe child.
 func TestMain(m *testing.M) {
-	pkcs11probe.MaybeChild()
-	os.Exit(m.Run())
+	os.Exit(p11test.ProbeMain(m))
 }
 
 // The report a child sends is the one Probe makes in process, failed slots included.

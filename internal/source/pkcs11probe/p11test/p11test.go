@@ -16,7 +16,37 @@ import (
 	"testing"
 
 	p11 "github.com/miekg/pkcs11"
+
+	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
 )
+
+// ProbeMain is the TestMain of packages whose code runs PKCS#11 probe children
+// (pkcs11probe.Spawner): it serves a child request when this process is one, else builds
+// cmd/hsmwatch once, without -race, into a temporary folder, points
+// pkcs11probe.ExeEnv at it, runs the tests and returns their exit status. A test binary
+// as the child would do too, but under -race it starts slowly and sleeps a second at
+// exit, more than the checks' short timeouts in tests allow.
+func ProbeMain(m *testing.M) int {
+	pkcs11probe.MaybeChild()
+	dir, err := os.MkdirTemp("", "hsmwatch-probe-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "p11test:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	exe := filepath.Join(dir, "hsmwatch")
+	cmd := exec.Command("go", "build", "-o", exe, "github.com/hsmwatch/hsmwatch/cmd/hsmwatch")
+	cmd.Env = append(os.Environ(), "GOFLAGS=") // no -race inherited through GOFLAGS
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "p11test: building hsmwatch for the probe child: %v\n%s", err, out)
+		return 1
+	}
+	if err := os.Setenv(pkcs11probe.ExeEnv, exe); err != nil {
+		fmt.Fprintln(os.Stderr, "p11test:", err)
+		return 1
+	}
+	return m.Run()
+}
 
 // Need returns the path of a program, or fails (CI=true) or skips the test without it.
 func Need(t testing.TB, program string) string {
