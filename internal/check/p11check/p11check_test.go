@@ -138,8 +138,10 @@ func TestRun(t *testing.T) {
 	if r.Status != check.Unknown || !strings.HasPrefix(r.Summary, `no token labelled "Z"`) {
 		t.Errorf("got %+v", r)
 	}
-	h := p11test.NewFake(t, so, "hang tokeninfo 1500", "token slot=3 label=L")
-	short, err := check.ParseTimeout("200ms")
+	// The library runs in a child process, which must start before it can hang: a second
+	// leaves room for that on a loaded machine.
+	h := p11test.NewFake(t, so, "hang tokeninfo 5000", "token slot=3 label=L")
+	short, err := check.ParseTimeout("1s")
 	if err != nil {
 		t.Fatal(err)
 	}
