@@ -36,7 +36,7 @@ func noLineForm(r *Rule) bool {
 		return false
 	}
 	for _, s := range r.Match.Source {
-		if s != event.SourceSNMPTrap && s != event.SourceSNMPPoll {
+		if s != event.SourceSNMPTrap && s != event.SourceSNMPPoll && s != event.SourcePKCS11 {
 			return false
 		}
 	}
@@ -95,6 +95,52 @@ func TestSNMPPollRules(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("%d snmp-poll rules", n)
+	}
+}
+
+// TestPKCS11ProbeRules stands in for the examples the pkcs11 probe's rules cannot have:
+// for every rule of source pkcs11 it builds the event the probe sends (the rule's fields,
+// a state), checks that it classifies to that rule and asserts, and that the clear of the
+// same finding (state ok) closes the same alarm key.
+func TestPKCS11ProbeRules(t *testing.T) {
+	c := shippedCatalog(t)
+	n := 0
+	for _, r := range c.Rules() {
+		if !inList(r.Match.Source, event.SourcePKCS11, false) {
+			continue
+		}
+		n++
+		ev := event.Event{Source: event.SourcePKCS11, Host: "TOKEN1", Message: "x"}
+		for k, v := range r.Match.Fields {
+			ev.Fields.SetString(k, v)
+		}
+		if _, ok := ev.Fields.Get("state"); !ok {
+			ev.Fields.SetString("state", "warning")
+		}
+		if _, ok := ev.Fields.Get("finding"); !ok {
+			ev.Fields.SetString("finding", ev.Fields.Text("family")+".some")
+		}
+		ev.Fields.SetString("item", "TOKEN1:"+ev.Fields.Text("finding"))
+		got := c.Classify(&ev)
+		if got != r {
+			t.Errorf("%s: an event with fields %v classifies as %v", r.ID, r.Match.Fields, got)
+			continue
+		}
+		if !r.Assert.Set || ev.Assert != event.True {
+			t.Errorf("%s: gives assert %v, want true", r.ID, ev.Assert)
+			continue
+		}
+		raiseKey := r.AlarmKey(&ev)
+		clear := event.Event{Source: event.SourcePKCS11, Host: "TOKEN1", Message: "x"}
+		clear.Fields = append(clear.Fields, ev.Fields...)
+		clear.Fields.SetString("state", "ok")
+		cr := c.Classify(&clear)
+		if cr == nil || clear.Assert != event.False || cr.AlarmKey(&clear) != raiseKey {
+			t.Errorf("%s: the clear classifies as %v, assert %v (raise key %q)", r.ID, cr, clear.Assert, raiseKey)
+		}
+	}
+	if n < 8 {
+		t.Errorf("%d pkcs11 rules", n)
 	}
 }
 

@@ -2,14 +2,17 @@ package pkcs11probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/internal/check"
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/config"
+	"github.com/hsmwatch/hsmwatch/internal/event"
 )
 
 // DefaultInterval is how often a library is probed when no interval is given.
@@ -17,8 +20,44 @@ const DefaultInterval = time.Minute
 
 // Spec is one sources.pkcs11 entry.
 type Spec struct {
-	Library  string          `yaml:"library"`
-	Interval config.Duration `yaml:"interval"`
+	Library    string          `yaml:"library"`
+	Interval   config.Duration `yaml:"interval"`
+	Thresholds ThresholdSpec   `yaml:"thresholds"`
+}
+
+// ThresholdSpec holds the ranges (Monitoring Plugins syntax, as for hsmwatch check token)
+// the probe judges tokens by; an empty one keeps its default (DefaultMemoryWarn, ...).
+type ThresholdSpec struct {
+	MemoryWarning    string `yaml:"memory_warning"`
+	MemoryCritical   string `yaml:"memory_critical"`
+	SessionsWarning  string `yaml:"sessions_warning"`
+	SessionsCritical string `yaml:"sessions_critical"`
+	ClockWarning     string `yaml:"clock_warning"`
+	ClockCritical    string `yaml:"clock_critical"`
+}
+
+// Thresholds returns the ranges with the defaults filled in, and the problems of those
+// that do not parse.
+func (t ThresholdSpec) Thresholds() (Thresholds, []component.Problem) {
+	var probs []component.Problem
+	pair := func(key, w, c, dw, dc string) check.Threshold {
+		if w == "" {
+			w = dw
+		}
+		if c == "" {
+			c = dc
+		}
+		th, err := check.ParseThreshold(w, c)
+		if err != nil {
+			probs = append(probs, component.Problemf("thresholds", "%s: %v", key, err))
+		}
+		return th
+	}
+	return Thresholds{
+		Memory:   pair("memory", t.MemoryWarning, t.MemoryCritical, DefaultMemoryWarn, DefaultMemoryCrit),
+		Sessions: pair("sessions", t.SessionsWarning, t.SessionsCritical, DefaultSessionsWarn, DefaultSessionsCrit),
+		Clock:    pair("clock", t.ClockWarning, t.ClockCritical, DefaultClockWarn, DefaultClockCrit),
+	}, probs
 }
 
 // ID is the library's path.
@@ -26,21 +65,28 @@ func (s *Spec) ID() string { return s.Library }
 
 // Check implements component.Checker.
 func (s *Spec) Check() []component.Problem {
+	var probs []component.Problem
 	if s.Library == "" {
-		return []component.Problem{component.Problemf("library", "required")}
+		probs = append(probs, component.Problemf("library", "required"))
 	}
-	return nil
+	_, tp := s.Thresholds.Thresholds()
+	return append(probs, tp...)
 }
 
-const sampleConfig = `# PKCS#11 libraries probed on a schedule: each token's sessions and memory go to
-# /metrics and the store, under the token's label.
+const sampleConfig = `# PKCS#11 libraries probed on a schedule, each probe in a child process: each token's
+# sessions and memory go to /metrics and the store, under the token's label, and its
+# health (memory, PIN flags, sessions, clock, a token removed, the library failing)
+# raises and clears alarms (catalog: pkcs11-probe.yaml).
 - library: /usr/lib/libCryptoki2_64.so
   interval: 1m
+  thresholds:            # ranges as for hsmwatch check token; these are the defaults
+    memory_warning: "75"
+    memory_critical: "90"
 `
 
 func init() {
 	component.Register(component.Kind{Role: component.SourceRole, Key: "pkcs11",
-		Doc: "probes PKCS#11 tokens (sessions, memory)", Sample: sampleConfig,
+		Doc: "probes PKCS#11 tokens (sessions, memory, health alarms)", Sample: sampleConfig,
 		New: func() component.Spec { return &Spec{} },
 		Source: func(sp component.Spec, env component.Env) (component.Source, error) {
 			s := sp.(*Spec)
@@ -52,19 +98,27 @@ func init() {
 			if log == nil {
 				log = slog.New(slog.DiscardHandler)
 			}
-			return &probeSource{lib: s.Library, interval: interval, samples: env.Samples, log: log, thresholds: DefaultThresholds()}, nil
+			th, probs := s.Thresholds.Thresholds()
+			if len(probs) > 0 {
+				return nil, fmt.Errorf("pkcs11 %s: %s: %s", s.Library, probs[0].Key, probs[0].Msg)
+			}
+			return &probeSource{lib: s.Library, interval: interval, samples: env.Samples, log: log, thresholds: th,
+				health: newHealthEvents(s.Library)}, nil
 		}})
 }
 
-// probeSource probes one library on a schedule. A failed or stuck probe is counted and
-// logged; the library is loaded at each probe, never kept open in between.
+// probeSource probes one library on a schedule, each probe in a child process (Spawner).
+// A failed or stuck probe is counted and logged, raises the library.failure finding, and
+// the next probe comes after a back-off: the interval, doubled at each failure in a row up
+// to 10 times the interval; a probe that succeeds brings back the interval.
 type probeSource struct {
 	lib        string
 	interval   time.Duration
 	samples    component.Samples
 	log        *slog.Logger
 	thresholds Thresholds
-	pr         Prober
+	spawner    Spawner
+	health     *healthEvents // used by Run's goroutine only
 
 	probes, failures atomic.Int64
 }
@@ -72,37 +126,74 @@ type probeSource struct {
 func (p *probeSource) Name() string { return "pkcs11:" + p.lib }
 
 // Run probes until ctx ends.
-func (p *probeSource) Run(ctx context.Context, _ component.Emit) error {
-	tick := time.NewTicker(p.interval)
-	defer tick.Stop()
+func (p *probeSource) Run(ctx context.Context, emit component.Emit) error {
+	failed := 0 // failures in a row
 	for {
-		p.probe(ctx)
+		if p.probe(ctx, emit) {
+			failed = 0
+		} else {
+			failed++
+		}
+		t := time.NewTimer(backoff(p.interval, failed))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil
-		case <-tick.C:
+		case <-t.C:
 		}
 	}
 }
 
-func (p *probeSource) probe(ctx context.Context) {
+// backoff is the wait before the next probe after failed failures in a row: the interval
+// after none or one, then doubling (2, 4, 8 times the interval), at most 10 times it.
+func backoff(interval time.Duration, failed int) time.Duration {
+	w := interval
+	for i := 1; i < failed && w < 10*interval; i++ {
+		w *= 2
+	}
+	return min(w, 10*interval)
+}
+
+// probe probes the library once and emits the health events; it reports whether the
+// probe succeeded.
+func (p *probeSource) probe(ctx context.Context, emit component.Emit) bool {
 	p.probes.Add(1)
 	pctx, cancel := context.WithTimeout(ctx, max(p.interval, 10*time.Second))
 	defer cancel()
-	rep, err := p.pr.Probe(pctx, p.lib)
+	rep, err := p.spawner.ProbeReport(pctx, p.lib)
 	if err != nil {
-		p.failures.Add(1)
-		if ctx.Err() == nil {
-			p.log.Warn("pkcs11 probe failed", "source", p.Name(), "err", err)
+		if ctx.Err() != nil {
+			return true
 		}
-		return
+		p.failures.Add(1)
+		attrs := []any{"source", p.Name(), "err", err}
+		var ce *ChildError
+		if errors.As(err, &ce) && ce.Stderr != "" {
+			attrs = append(attrs, "stderr", ce.Stderr)
+		}
+		p.log.Warn("pkcs11 probe failed", attrs...)
+		p.emit(ctx, emit, p.health.failure(time.Now(), err))
+		return false
 	}
+	p.emit(ctx, emit, p.health.report(time.Now(), rep, p.thresholds))
 	if p.samples == nil {
-		return
+		return true
 	}
 	for _, t := range rep.Tokens {
 		ss := append(tokenSamples(p.lib, t), healthSamples(p.lib, TokenHealth(t, p.thresholds))...)
 		p.samples.PutSamples(ctx, tokenHost(p.lib, t), t.ReadAt, ss)
+	}
+	return true
+}
+
+func (p *probeSource) emit(ctx context.Context, emit component.Emit, evs []event.Event) {
+	if emit == nil {
+		return
+	}
+	for i := range evs {
+		if err := emit(ctx, component.Record{Event: &evs[i]}); err != nil {
+			return // the context ended
+		}
 	}
 }
 

@@ -10,6 +10,10 @@
 // when its context ends but the goroutine making the call stays blocked, with its OS thread,
 // until the library returns, if ever; then it finalizes and unloads the library itself.
 // Prober keeps a stuck library from piling up more blocked goroutines.
+//
+// hsmwatch itself never loads a library in its own process: Spawner runs these steps in a
+// child process (child.go), so that a library that crashes, aborts or hangs costs only
+// the child, which a timeout kills.
 package pkcs11probe
 
 import (
