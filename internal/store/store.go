@@ -177,6 +177,7 @@ type EventFilter struct {
 	Text   string
 	Limit  int    // 1..MaxLimit; 0 means DefaultLimit
 	Cursor string // EventPage.Next of the previous page
+	ID     int64  // one event by its id; 0 for any
 }
 
 // StoredEvent is an event with the store's bookkeeping.
