@@ -143,6 +143,7 @@ func (u SNMPUser) TrapUser(getenv func(string) string) (receiver.User, error) {
 		if out.MinLevel, err = receiver.ParseLevel(u.MinSecurity); err != nil {
 			return receiver.User{}, fmt.Errorf("user %s: min_security: %w", u.Name, err)
 		}
+		out.MinLevelSet = true
 	}
 	for _, s := range u.EngineIDs {
 		id, err := usm.ParseEngineID(s)

@@ -76,7 +76,8 @@ users:
     priv_proto: AES
     priv_pass_file: /etc/hsmwatch/ops.priv
     engine_ids: ["80001f8804646c756e6131"]   # the senders' engine IDs (hex), as the appliance shows them
-    # min_security: authPriv        # this user's lowest level (the higher of it and the one above)
+    # min_security: authNoPriv      # this user's lowest level (the higher of it and the one above);
+    #                               # left out, the user's keys set it (authPriv with priv_proto)
     # no_timeliness: true           # no replay window (senders without engine boots and time)
 `
 
