@@ -151,7 +151,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if d.tracker, err = state.New(cfg.State, d.rules); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if d.store, err = store.Open(ctx, dsn, store.Options{Site: cfg.Site, Logger: d.log}); err != nil {
+	if d.store, err = store.Open(ctx, dsn, store.Options{Site: cfg.Site, Logger: d.log, ConnectRetry: true}); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	// The alarms open before this start are open still: the tracker takes them up, so
