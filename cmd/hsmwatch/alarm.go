@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,28 @@ type alarmClient struct {
 	base   string
 	by     string
 	client *http.Client
+	// user signs in with basic auth (--user), its password read from
+	// $HSMWATCH_PASSWORD, never from the command line; caFile trusts a private CA.
+	user, password, caFile string
+	csrf                   string // the token of GET /api/csrf, fetched at the first action
+}
+
+// setup readies the client once the flags are parsed.
+func (c *alarmClient) setup() error {
+	c.password = os.Getenv("HSMWATCH_PASSWORD")
+	if c.caFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(c.caFile)
+	if err != nil {
+		return fmt.Errorf("--ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("--ca-file %s: no PEM certificate", c.caFile)
+	}
+	c.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	return nil
 }
 
 // apiError is an answer of the API other than 2xx: its message is the API's.
@@ -61,6 +85,19 @@ func (c *alarmClient) do(ctx context.Context, method, path string, q url.Values,
 	req.Header.Set("Accept", "application/json")
 	if c.by != "" {
 		req.Header.Set(api.ActorHeader, c.by)
+	}
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.password)
+		if method != http.MethodGet && path != "/api/csrf" {
+			if c.csrf == "" {
+				var tok struct{ Token string }
+				if err := c.do(ctx, http.MethodGet, "/api/csrf", nil, nil, &tok); err != nil {
+					return err
+				}
+				c.csrf = tok.Token
+			}
+			req.Header.Set("X-CSRF-Token", c.csrf)
+		}
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
@@ -113,7 +150,10 @@ $HSMWATCH_ACTOR or $USER), when and a comment.
 Exit status: 0 done, 1 the daemon refused or cannot be reached, 2 the command line is wrong.`,
 	}
 	cmd.PersistentFlags().StringVar(&c.base, "url", "http://127.0.0.1:9841", "the daemon's HTTP address (http.listen)")
-	cmd.PersistentFlags().StringVar(&c.by, "by", defaultActor(), "who acts (recorded with the action)")
+	cmd.PersistentFlags().StringVar(&c.by, "by", defaultActor(), "who acts (recorded with the action; a daemon that authenticates records --user instead)")
+	cmd.PersistentFlags().StringVar(&c.user, "user", os.Getenv("HSMWATCH_USER"), "sign in with basic auth as this user (default $HSMWATCH_USER); the password is read from $HSMWATCH_PASSWORD")
+	cmd.PersistentFlags().StringVar(&c.caFile, "ca-file", "", "PEM file of the CA that signed the daemon's certificate (https --url)")
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return c.setup() }
 	cmd.AddCommand(a.alarmList(c), a.alarmAck(c, "ack", "acknowledge"), a.alarmAck(c, "close", "close"),
 		a.alarmSilence(c), a.alarmUnsilence(c), a.alarmMaintenance(c))
 	return cmd
@@ -234,7 +274,12 @@ func (a *app) alarmAck(c *alarmClient, verb, action string) *cobra.Command {
 			if err != nil {
 				return a.fail(verb, err)
 			}
-			fmt.Fprintf(a.stdout, "alarm %d (%s %s) %sd by %s\n", al.ID, al.Host, al.Key, action, c.by)
+			// Who the daemon recorded: the signed-in user when it authenticates.
+			by := c.by
+			if rec := map[string]*store.Action{"ack": al.Acknowledged, "close": al.Closed}[verb]; rec != nil {
+				by = rec.By
+			}
+			fmt.Fprintf(a.stdout, "alarm %d (%s %s) %sd by %s\n", al.ID, al.Host, al.Key, action, by)
 			return nil
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -54,6 +55,9 @@ func (a *app) serve(ctx context.Context, file, storeDSN string) error {
 		}
 		return cfg, err
 	}
+	if dsnHasPassword(storeDSN) {
+		a.log.Warn("--store holds a password: any user of this machine can read it in the process list; put it in PGPASSWORD or ~/.pgpass instead")
+	}
 	cfg, err := load()
 	if err != nil {
 		fmt.Fprintf(a.stderr, "hsmwatch serve: %v\n", err)
@@ -83,4 +87,19 @@ func (a *app) serve(ctx context.Context, file, storeDSN string) error {
 		return exitError{code: 1}
 	}
 	return nil
+}
+
+// dsnHasPassword reports whether a --store URL carries a password
+// (postgres://user:password@host/db, or a password= parameter).
+func dsnHasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return false
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			return true
+		}
+	}
+	return u.Query().Has("password")
 }

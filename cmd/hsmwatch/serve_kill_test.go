@@ -137,7 +137,7 @@ func TestServeKill9(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the SIGHUP reload", func() bool {
+	waitFor(t, 30*time.Second, "the SIGHUP reload", func() bool {
 		return strings.Contains(c.errb.String(), "configuration reloaded")
 	}, c.errb.String)
 	if code, _ := getBody(t, c.base+"/-/healthy"); code != 200 {

@@ -181,7 +181,7 @@ sinks:
 		t.Error("the community was logged")
 	}
 	// sinks.stdout writes every event as a JSON line.
-	waitFor(t, 10*time.Second, "JSON lines on stdout", func() bool {
+	waitFor(t, 30*time.Second, "JSON lines on stdout", func() bool {
 		return strings.Contains(out.String(), `"message":"serve-test udp line"`) && strings.Contains(out.String(), `"notification":"fanAttentionNotify"`)
 	}, out.String)
 

@@ -58,7 +58,8 @@ of their own (its first line) or an environment variable:
       priv_proto: AES                  # DES AES AES192 AES256 AES192C AES256C (default AES)
       priv_pass_env: PETE_PRIV         # or priv_pass_file: FILE
       engine_ids: ["80001f8804646c756e6131"]    # senders that may sign this user's traps (hex)
-      min_security: authPriv           # this user's lowest level (with --min-level, the higher)
+      min_security: authPriv           # this user's lowest level (with --min-level, the higher;
+                                       # left out: its keys' level, as snmptrapd)
       no_timeliness: false             # true: no replay window (senders without boots/time)
 
 Secrets: a flag value shows in process lists. Give passphrases and communities with the

@@ -49,7 +49,7 @@ func startTrapdCLI(t *testing.T, args ...string) *trapdRun {
 		r.code <- run(ctx, append([]string{"trapd", "--listen", "127.0.0.1:0"}, args...), strings.NewReader(""), r.stdout, r.stderr)
 	}()
 	listening := regexp.MustCompile(`listening on udp (\S+);`)
-	testutil.WaitFor(t, "trapd to listen", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "trapd to listen", 30*time.Second, func() bool {
 		m := listening.FindStringSubmatch(r.stderr.String())
 		if m != nil {
 			r.addr = m[1]
@@ -135,7 +135,7 @@ func TestTrapdV2cCommunityFile(t *testing.T) {
 	bad := tg
 	bad.Community = "other" // allowed from 10/8 only
 	notify.Send(context.Background(), bad, notify.Engine{}, nil, ntlsVars("refused"))
-	testutil.WaitFor(t, "the event and the refusal", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "the event and the refusal", 30*time.Second, func() bool {
 		return strings.Contains(r.stdout.String(), "\n") && strings.Contains(r.stderr.String(), "notification refused")
 	})
 	if code := r.stop(t); code != 0 {
@@ -168,7 +168,7 @@ func TestTrapdV3SecretsFromEnvironmentAndFiles(t *testing.T) {
 	if err := notify.Send(context.Background(), tg, notify.Engine{ID: engine, Boots: 1, Time: 10}, nil, vars); err != nil {
 		t.Fatal(err)
 	}
-	testutil.WaitFor(t, "the v3 event", 10*time.Second, func() bool { return strings.Contains(r.stdout.String(), "\n") })
+	testutil.WaitFor(t, "the v3 event", 30*time.Second, func() bool { return strings.Contains(r.stdout.String(), "\n") })
 	if code := r.stop(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr.String())
 	}
@@ -283,7 +283,7 @@ func TestTrapdUsersFileNetSNMP(t *testing.T) {
 		}
 	})
 	// The refused traps were sent before the last accepted one.
-	testutil.WaitFor(t, "3 events", 10*time.Second, func() bool { return strings.Count(r.stdout.String(), "\n") >= 3 })
+	testutil.WaitFor(t, "3 events", 30*time.Second, func() bool { return strings.Count(r.stdout.String(), "\n") >= 3 })
 	if code := r.stop(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr.String())
 	}

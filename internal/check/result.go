@@ -1,6 +1,8 @@
 package check
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/termsafe"
+
 	"fmt"
 	"io"
 	"strings"
@@ -67,10 +69,12 @@ func (r Result) Write(w io.Writer) int {
 	return int(r.Status)
 }
 
+// clean makes s safe for a monitoring system and a terminal: '|' as '/', line breaks
+// as spaces when oneLine, and every other control character (ESC, CR, C1) escaped.
 func clean(s string, oneLine bool) string {
 	s = strings.ReplaceAll(s, "|", "/")
 	if oneLine {
 		s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 	}
-	return s
+	return termsafe.Text(s)
 }

@@ -193,7 +193,7 @@ func (c *Catalog) Classify(ev *event.Event) *Rule {
 	if best != nil {
 		best.apply(ev)
 		if best.Floor {
-			if f := c.floor.pick(ev); f != nil && levelRank(f.Level) > levelRank(best.Level) {
+			if f := c.floor.pick(ev); f != nil && event.LevelRank(f.Level) > event.LevelRank(best.Level) {
 				ev.Level = f.Level
 				ev.Fields.SetString("floor", f.ID)
 			}

@@ -20,25 +20,6 @@ type FloorEntry struct {
 	Examples []Example `yaml:"examples"`
 }
 
-// levelRank orders levels; 0 for an unknown or empty level.
-func levelRank(l string) int {
-	switch l {
-	case "critical":
-		return 6
-	case "major":
-		return 5
-	case "minor":
-		return 4
-	case "warning":
-		return 3
-	case "info":
-		return 2
-	case "debug":
-		return 1
-	}
-	return 0
-}
-
 func validSeverity(s string) bool {
 	switch s {
 	case "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "none":
@@ -153,7 +134,7 @@ func (t *floorTable) pick(ev *event.Event) *Rule {
 	switch {
 	case word == nil:
 		return sev
-	case sev == nil || levelRank(word.Level) >= levelRank(sev.Level):
+	case sev == nil || event.LevelRank(word.Level) >= event.LevelRank(sev.Level):
 		return word
 	}
 	return sev
@@ -190,7 +171,7 @@ func (t *floorTable) word(msg string) *Rule {
 		if w.boundary && len(rest) > len(w.word) && isWordByte(rest[len(w.word)]) {
 			continue
 		}
-		if best == nil || levelRank(w.rule.Level) > levelRank(best.Level) {
+		if best == nil || event.LevelRank(w.rule.Level) > event.LevelRank(best.Level) {
 			best = w.rule
 		}
 	}

@@ -198,7 +198,7 @@ func TestFloorFollowsTheGuide(t *testing.T) {
 	for _, sev := range []string{"err", "warning"} {
 		mode, most := "", 0
 		for level, n := range byLevel[sev] {
-			if n > most || (n == most && levelRank(level) > levelRank(mode)) {
+			if n > most || (n == most && event.LevelRank(level) > event.LevelRank(mode)) {
 				mode, most = level, n
 			}
 		}

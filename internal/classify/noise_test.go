@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/event"
 	"testing"
 
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
@@ -61,7 +62,7 @@ func TestRoutineLinesStayQuiet(t *testing.T) {
 	for _, line := range append(routineLines, testutil.NoiseLines()...) {
 		ev := parsed(t, line)
 		c.Classify(ev)
-		if levelRank(ev.Level) > levelRank("info") {
+		if event.LevelRank(ev.Level) > event.LevelRank("info") {
 			t.Errorf("%s: level %s (rule %s)", line, ev.Level, ev.Rule)
 		}
 	}
@@ -82,7 +83,7 @@ func TestUnknownIsSafe(t *testing.T) {
 	} {
 		ev := parsed(t, tc.line)
 		c.Classify(ev)
-		if levelRank(ev.Level) < levelRank(tc.minLevel) {
+		if event.LevelRank(ev.Level) < event.LevelRank(tc.minLevel) {
 			t.Errorf("%s: level %q (rule %s), want at least %s", tc.line, ev.Level, ev.Rule, tc.minLevel)
 		}
 	}

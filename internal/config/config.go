@@ -53,6 +53,19 @@ type Store struct {
 // HTTP is the dashboard, the JSON API, /metrics and /-/reload.
 type HTTP struct {
 	Listen string `yaml:"listen"`
+	// WebConfigFile is a Prometheus exporter-toolkit web configuration file: TLS, client
+	// certificates, basic auth users with bcrypt hashes. Empty: plain HTTP, no
+	// authentication.
+	WebConfigFile string `yaml:"web_config_file"`
+	// Hosts are the names clients reach the daemon by (Host header), besides the listen
+	// address, localhost and IP addresses; any other name is refused (DNS rebinding).
+	Hosts []string `yaml:"hosts"`
+	// Roles maps authenticated users to viewer or operator; a user not named is a viewer.
+	Roles map[string]string `yaml:"roles"`
+	// MaxAPIRequests bounds the API requests in progress (503 past it). Default 32.
+	MaxAPIRequests int `yaml:"max_api_requests"`
+	// MaxStreamsPerAddress bounds the live streams of one client address. Default 8.
+	MaxStreamsPerAddress int `yaml:"max_streams_per_address"`
 }
 
 // SNMPUser is an SNMPv3 USM user. Passphrases come from files or the environment.
@@ -186,6 +199,22 @@ func (c *Config) problems() []problem {
 	}
 	if err := c.State.Validate(); err != nil {
 		add("state", "%v", err)
+	}
+	for u, r := range c.HTTP.Roles {
+		if r != "viewer" && r != "operator" {
+			add("http.roles."+u, "role %q: want viewer or operator", r)
+		}
+	}
+	if c.HTTP.MaxAPIRequests < 0 {
+		add("http.max_api_requests", "must not be negative")
+	}
+	if c.HTTP.MaxStreamsPerAddress < 0 {
+		add("http.max_streams_per_address", "must not be negative")
+	}
+	for i, h := range c.HTTP.Hosts {
+		if h == "" || strings.ContainsAny(h, "/: ") {
+			add(fmt.Sprintf("http.hosts[%d]", i), "%q: want a host name, without port or scheme", h)
+		}
 	}
 	return ps
 }

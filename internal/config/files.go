@@ -8,6 +8,8 @@ import (
 	"os"
 	"reflect"
 	"strings"
+
+	"github.com/prometheus/exporter-toolkit/web"
 )
 
 // CheckFiles checks, before anything is opened or migrated, that every file a source or
@@ -28,6 +30,22 @@ func (c *Config) CheckFiles() error {
 					errs = append(errs, &Error{File: c.File, Line: line, Key: key, Msg: msg})
 				}
 			})
+		}
+	}
+	if f := c.HTTP.WebConfigFile; f != "" {
+		line := 0
+		if c.root != nil {
+			line = lineOf(c.root, "http.web_config_file")
+		}
+		msg := unreadable(f)
+		if msg == "" {
+			// exporter-toolkit's own checks: TLS files, client CA, bcrypt hashes.
+			if err := web.Validate(f); err != nil {
+				msg = err.Error()
+			}
+		}
+		if msg != "" {
+			errs = append(errs, &Error{File: c.File, Line: line, Key: "http.web_config_file", Msg: msg})
 		}
 	}
 	return errors.Join(errs...)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/hsmwatch/hsmwatch/internal/secretfile"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -102,12 +104,16 @@ func trapUsersProblems(key string, users []SNMPUser) []problem {
 // not given is not used; auth_proto defaults to SHA and priv_proto to AES. Errors name the
 // user and the file or the variable, never a passphrase.
 func (u SNMPUser) Resolve(getenv func(string) string) (usm.User, error) {
+	return u.resolve(getenv, false)
+}
+
+func (u SNMPUser) resolve(getenv func(string) string, allowOpen bool) (usm.User, error) {
 	out := usm.User{Name: u.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}
-	auth, err := Secret("auth_pass", u.AuthPassFile, u.AuthPassEnv, getenv)
+	auth, err := secret("auth_pass", u.AuthPassFile, u.AuthPassEnv, getenv, allowOpen)
 	if err != nil {
 		return out, fmt.Errorf("user %s: %w", u.Name, err)
 	}
-	priv, err := Secret("priv_pass", u.PrivPassFile, u.PrivPassEnv, getenv)
+	priv, err := secret("priv_pass", u.PrivPassFile, u.PrivPassEnv, getenv, allowOpen)
 	if err != nil {
 		return out, fmt.Errorf("user %s: %w", u.Name, err)
 	}
@@ -134,7 +140,17 @@ func (u SNMPUser) Resolve(getenv func(string) string) (usm.User, error) {
 // TrapUser is Resolve for the trap receiver: the user with its engine IDs, its
 // min_security and no_timeliness.
 func (u SNMPUser) TrapUser(getenv func(string) string) (receiver.User, error) {
-	uu, err := u.Resolve(getenv)
+	return u.trapUser(getenv, false)
+}
+
+// TrapUserAllowOpen is TrapUser that reads passphrase files others may read: for trapd
+// --users, which warns about them instead (existing setups keep working meanwhile).
+func (u SNMPUser) TrapUserAllowOpen(getenv func(string) string) (receiver.User, error) {
+	return u.trapUser(getenv, true)
+}
+
+func (u SNMPUser) trapUser(getenv func(string) string, allowOpen bool) (receiver.User, error) {
+	uu, err := u.resolve(getenv, allowOpen)
 	if err != nil {
 		return receiver.User{}, err
 	}
@@ -143,6 +159,7 @@ func (u SNMPUser) TrapUser(getenv func(string) string) (receiver.User, error) {
 		if out.MinLevel, err = receiver.ParseLevel(u.MinSecurity); err != nil {
 			return receiver.User{}, fmt.Errorf("user %s: min_security: %w", u.Name, err)
 		}
+		out.MinLevelSet = true
 	}
 	for _, s := range u.EngineIDs {
 		id, err := usm.ParseEngineID(s)
@@ -158,12 +175,31 @@ func (u SNMPUser) TrapUser(getenv func(string) string) (receiver.User, error) {
 // trimmed) or an environment variable; "" when neither is given. An empty file or
 // variable is an error, so that a missing secret never silently lowers a user's security
 // level. Errors name the file or the variable, never the secret.
+//
+// A file the group or others may read is refused, with an error naming it
+// (secretfile.ErrOpenToOthers).
 func Secret(what, file, env string, getenv func(string) string) (string, error) {
+	return secret(what, file, env, getenv, false)
+}
+
+func secret(what, file, env string, getenv func(string) string, allowOpen bool) (string, error) {
 	switch {
 	case file != "":
-		b, err := os.ReadFile(file)
+		fh, err := os.Open(file)
 		if err != nil {
 			return "", fmt.Errorf("%s_file: %w", what, err)
+		}
+		defer fh.Close()
+		st, err := fh.Stat()
+		if err != nil {
+			return "", fmt.Errorf("%s_file: %w", what, err)
+		}
+		if perm, open := secretfile.OpenToOthers(st); open && !allowOpen {
+			return "", fmt.Errorf("%s_file %s is %w (mode %v): chmod 600 it", what, file, secretfile.ErrOpenToOthers, perm)
+		}
+		b, err := io.ReadAll(fh)
+		if err != nil {
+			return "", fmt.Errorf("%s_file %s: %w", what, file, err)
 		}
 		line, _, _ := strings.Cut(string(b), "\n")
 		if line = strings.TrimSpace(line); line == "" {

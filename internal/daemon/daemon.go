@@ -86,6 +86,7 @@ type Daemon struct {
 	gen         generations
 	ln          net.Listener
 	srv         *http.Server
+	webConfig   string // http.web_config_file at start
 
 	// The configured sources and sinks. A reload replaces the lists (under unitsMu, read
 	// by the address getters) and the units in them.
@@ -150,7 +151,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if d.tracker, err = state.New(cfg.State, d.rules); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if d.store, err = store.Open(ctx, dsn, store.Options{Site: cfg.Site, Logger: d.log}); err != nil {
+	if d.store, err = store.Open(ctx, dsn, store.Options{Site: cfg.Site, Logger: d.log, ConnectRetry: true}); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	// The alarms open before this start are open still: the tracker takes them up, so
@@ -167,7 +168,7 @@ func New(ctx context.Context, opts Options) (_ *Daemon, err error) {
 
 	d.metricsSink = metrics.Sink{Registry: d.reg, State: d.tracker}
 	// The live hub streams every stored batch to the dashboard (GET /api/stream).
-	d.hub = live.New(live.Options{Site: d.store.Site(), Logger: d.log})
+	d.hub = live.New(live.Options{Site: d.store.Site(), Logger: d.log, MaxPerAddress: cfg.HTTP.MaxStreamsPerAddress})
 	env := d.env(cfg)
 	for _, p := range plans(cfg.Sinks.List, cfg.MIBs, env, d.queueOptions()) {
 		u, err := d.gen.build(p)
@@ -285,7 +286,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.reloadMu.Unlock()
 
 	httpDone := make(chan error, 1)
-	go func() { httpDone <- d.srv.Serve(d.ln) }()
+	go func() { httpDone <- d.serveHTTP() }()
 	d.log.Info("hsmwatch serving", "http", d.ln.Addr().String(), "sources", len(d.units()))
 	for _, u := range d.units() {
 		if l, ok := u.src.(component.Listener); ok {

@@ -3,13 +3,19 @@ package daemon
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/web/api"
 	"github.com/hsmwatch/hsmwatch/internal/web/dashboard"
+	"github.com/hsmwatch/hsmwatch/internal/web/guard"
 )
 
 // listen binds the HTTP address and builds the handler:
@@ -20,6 +26,9 @@ import (
 //	/metrics   Prometheus metrics
 //	/-/reload  POST: read the configuration again (as SIGHUP)
 //	/-/healthy 200 while the daemon runs
+//
+// all behind internal/web/guard (Host, Origin, roles, CSRF, the API's concurrency) and
+// exporter-toolkit (TLS, client certificates, basic auth: http.web_config_file).
 func (d *Daemon) listen(cfg *config.Config) error {
 	ln := d.opts.Listener
 	if ln == nil {
@@ -49,8 +58,67 @@ func (d *Daemon) listen(cfg *config.Config) error {
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	mux.Handle("/", dash)
-	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	wc, err := readWebConfig(cfg.HTTP.WebConfigFile)
+	if err != nil {
+		return err
+	}
+	g, err := guard.New(mux, guard.Options{Listen: ln.Addr(), Hosts: cfg.HTTP.Hosts, Auth: wc.auth(),
+		Roles: cfg.HTTP.Roles, MaxAPIRequests: cfg.HTTP.MaxAPIRequests, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	d.webConfig = cfg.HTTP.WebConfigFile
+	if !wc.auth() && !guard.Loopback(ln.Addr()) {
+		d.log.Warn("http: listening beyond this machine without authentication: anyone who reaches "+
+			ln.Addr().String()+" may acknowledge, silence and reload; set http.web_config_file with basic_auth_users",
+			"addr", ln.Addr().String())
+	}
+	// WriteTimeout bounds every answer but the live stream's, which moves its own write
+	// deadline forward before each message (live.Hub, http.ResponseController).
+	d.srv = &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelDebug)}
 	return nil
+}
+
+// serveHTTP serves through exporter-toolkit: TLS, client certificates and basic auth as
+// the web configuration file says (none without one).
+func (d *Daemon) serveHTTP() error {
+	file := d.webConfig
+	return web.Serve(d.ln, d.srv, &web.FlagConfig{WebConfigFile: &file}, d.log)
+}
+
+// webConfig is what hsmwatch reads itself of the web configuration file: whether clients
+// authenticate. exporter-toolkit reads the rest (and checks the credentials).
+type webConfig struct {
+	Users map[string]string `yaml:"basic_auth_users"`
+	TLS   struct {
+		ClientAuth string `yaml:"client_auth_type"`
+	} `yaml:"tls_server_config"`
+}
+
+// auth: basic auth users, or client certificates required and verified.
+func (w webConfig) auth() bool {
+	return len(w.Users) > 0 || w.TLS.ClientAuth == "RequireAndVerifyClientCert"
+}
+
+func readWebConfig(file string) (webConfig, error) {
+	var w webConfig
+	if file == "" {
+		return w, nil
+	}
+	if err := web.Validate(file); err != nil {
+		return w, fmt.Errorf("http.web_config_file: %w", err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return w, fmt.Errorf("http.web_config_file: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &w); err != nil {
+		return w, fmt.Errorf("http.web_config_file %s: %w", file, err)
+	}
+	return w, nil
 }
 
 func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {

@@ -384,7 +384,7 @@ func TestReloadTrapCommunities(t *testing.T) {
 		return regexp.MustCompile(`(?m)^hsmwatch_parse_failures_total\{source="traps:[^"]+"\} 1$`).MatchString(scrapeMetrics(t, d))
 	}
 	send("second", "before")
-	testutil.WaitFor(t, "the refusal to be counted", 10*time.Second, refused)
+	testutil.WaitFor(t, "the refusal to be counted", 30*time.Second, refused)
 	if err := d.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func TestReloadTrapCommunities(t *testing.T) {
 		t.Fatalf("the receiver moved from %s to %s", addr, got)
 	}
 	send("second", "after")
-	testutil.WaitFor(t, "the trap sent with the new community", 10*time.Second, func() bool { return stored("after") })
+	testutil.WaitFor(t, "the trap sent with the new community", 30*time.Second, func() bool { return stored("after") })
 	if stored("before") {
 		t.Error("the trap refused before the reload was stored")
 	}

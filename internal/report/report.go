@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/state"
+	"github.com/hsmwatch/hsmwatch/internal/termsafe"
 )
 
 // Report is the report's content; its JSON form is stable like the event schema.
@@ -126,8 +127,8 @@ func (r Report) alarms(p printer, title string, as []state.Alarm) {
 		if !a.ClearHeld.IsZero() {
 			title += " [clear held]"
 		}
-		p("%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", dash(a.Host), a.Level, stamp(a.Opened), human(r.At.Sub(a.Opened)),
-			a.Asserts, a.Key, title, dash(a.Input))
+		p("%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", dash(a.Host), dash(a.Level), stamp(a.Opened), human(r.At.Sub(a.Opened)),
+			a.Asserts, dash(a.Key), dash(title), dash(a.Input))
 	}
 }
 
@@ -138,7 +139,7 @@ func (r Report) frequent(p printer) {
 	}
 	p("COUNT\tHOST\tLEVEL\tRULE\tFIRST\tLAST\tEXAMPLE\n")
 	for _, c := range r.Frequent {
-		p("%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Count, dash(c.Host), dash(c.Level), c.Rule, stamp(c.First), stamp(c.Last), clip(c.Example, 80))
+		p("%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Count, dash(c.Host), dash(c.Level), dash(c.Rule), stamp(c.First), stamp(c.Last), clip(c.Example, 80))
 	}
 }
 
@@ -171,7 +172,7 @@ func (r Report) dinamo(p printer) {
 			if f.Kind == state.FindingTruncated {
 				detail = fmt.Sprintf("cleared by %s from %s: %s", dash(f.By), dash(f.Client), f.Note)
 			}
-			p("%s\t%s\t%s\t%s\t%s\n", f.Kind, stamp(f.Time), f.Stream, dash(f.Input), detail)
+			p("%s\t%s\t%s\t%s\t%s\n", f.Kind, stamp(f.Time), dash(f.Stream), dash(f.Input), dash(detail))
 		}
 	}
 	if r.FindingsDropped > 0 {
@@ -181,7 +182,7 @@ func (r Report) dinamo(p printer) {
 	if len(r.Sessions) > 0 {
 		p("CID\tCLIENT\tUSER\tAUTH\tFIRST\tLAST\tEVENTS\tKEYS\tOPERATIONS\n")
 		for _, s := range r.Sessions {
-			p("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.CID, dash(s.ClientIP), dash(s.User), dash(s.Auth),
+			p("%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", dash(s.CID), dash(s.ClientIP), dash(s.User), dash(s.Auth),
 				stamp(s.First), stamp(s.Last), s.Events, dash(strings.Join(s.Keys, ",")), operations(s.Operations))
 		}
 	}
@@ -235,15 +236,17 @@ func human(d time.Duration) string {
 	return fmt.Sprintf("%ds", d/time.Second)
 }
 
+// dash is s for a column of the report, or "-" when empty; control characters (tab
+// included: it separates the columns) are escaped.
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return termsafe.String(s)
 }
 
 func clip(s string, n int) string {
-	s = strings.ReplaceAll(s, "\t", " ")
+	s = termsafe.String(strings.ReplaceAll(s, "\t", " "))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}

@@ -1,10 +1,11 @@
-// Package secretfile reads the files that hold secrets on the command line's behalf
-// (communities, passphrases, SNMPv3 user lists): a file others may read is used all the
-// same, with a warning, so that a working setup keeps working while it is fixed. Errors
+// Package secretfile reads the files that hold secrets (communities, passphrases, SNMPv3
+// user lists): a file the group or others may read is refused (ErrOpenToOthers) with an
+// error naming it, except a trapd --users file, used with a warning (ReadWarn). Errors
 // and warnings name the option and the file, never what the file holds.
 package secretfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,9 +13,34 @@ import (
 	"strings"
 )
 
-// Read returns the content of path; flag names the option that gave it ("--users") in
-// errors and in the warning written to warn when others may read the file.
+// ErrOpenToOthers marks a secret file refused because its group or others may read it.
+var ErrOpenToOthers = errors.New("readable by others")
+
+// Check refuses a secret file the group or others may read, with an error naming it and
+// its mode; flag names the option or key that gave it.
+func Check(path, flag string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	if perm, open := OpenToOthers(st); open {
+		return fmt.Errorf("%s %s is %w (mode %v): chmod 600 it", flag, path, ErrOpenToOthers, perm)
+	}
+	return nil
+}
+
+// Read returns the content of path, refusing it when others may read it (Check); flag
+// names the option that gave it ("--community-file") in errors. warn is not written to.
 func Read(path, flag string, warn io.Writer) (string, error) {
+	if err := Check(path, flag); err != nil {
+		return "", err
+	}
+	return read(path, flag)
+}
+
+// ReadWarn is Read that uses a file others may read all the same, with a warning on
+// warn: for trapd --users, whose existing setups keep working while they are fixed.
+func ReadWarn(path, flag string, warn io.Writer) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)
@@ -22,6 +48,10 @@ func Read(path, flag string, warn io.Writer) (string, error) {
 	if perm, open := OpenToOthers(st); open {
 		fmt.Fprintf(warn, "hsmwatch: warning: %s %s is readable by others (mode %v); chmod 600 it\n", flag, path, perm)
 	}
+	return read(path, flag)
+}
+
+func read(path, flag string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", flag, err)

@@ -31,10 +31,15 @@ func TestFirstLine(t *testing.T) {
 		t.Errorf("got %q, %v, warning %q", got, err, warn.String())
 	}
 	open := write(t, "s3cret\n", 0o644)
-	if _, err := secretfile.FirstLine(open, "--auth-pass-file", &warn); err != nil {
+	_, err = secretfile.FirstLine(open, "--auth-pass-file", &warn)
+	if want := "--auth-pass-file " + open + " is readable by others (mode -rw-r--r--): chmod 600 it"; err == nil ||
+		err.Error() != want || !errors.Is(err, secretfile.ErrOpenToOthers) || warn.Len() != 0 {
+		t.Errorf("open file: %v, want %q (warning %q)", err, want, warn.String())
+	}
+	if _, err := secretfile.ReadWarn(open, "--users", &warn); err != nil {
 		t.Fatal(err)
 	}
-	if want := "hsmwatch: warning: --auth-pass-file " + open + " is readable by others (mode -rw-r--r--); chmod 600 it\n"; warn.String() != want {
+	if want := "hsmwatch: warning: --users " + open + " is readable by others (mode -rw-r--r--); chmod 600 it\n"; warn.String() != want {
 		t.Errorf("warning %q, want %q", warn.String(), want)
 	}
 	empty := write(t, "\nnot the first line\n", 0o600)

@@ -177,7 +177,7 @@ func (t *alarmTable) assert(ev *event.Event, key string, when time.Time) (Change
 	if when.After(a.LastSeen) {
 		a.LastSeen = when
 	}
-	if levelRank(ev.Level) > levelRank(a.Level) {
+	if event.LevelRank(ev.Level) > event.LevelRank(a.Level) {
 		a.Level = ev.Level // the alarm keeps the rule that opened it; only its level rises
 	}
 	cp := a.snapshot()
@@ -314,25 +314,6 @@ func sortAlarms(as []Alarm) {
 		}
 		return as[i].Key < as[j].Key
 	})
-}
-
-// levelRank orders the levels of schema v1; unknown levels rank lowest.
-func levelRank(l string) int {
-	switch l {
-	case "critical":
-		return 6
-	case "major":
-		return 5
-	case "minor":
-		return 4
-	case "warning":
-		return 3
-	case "info":
-		return 2
-	case "debug":
-		return 1
-	}
-	return 0
 }
 
 // Active lists the open alarms by host and opening time; alarms whose clear is held

@@ -188,7 +188,7 @@ func (t *alarmTable) move(a *Alarm, host, key string, when time.Time) Move {
 		for s, n := range a.Sources {
 			b.Sources[s] += n
 		}
-		if levelRank(a.Level) > levelRank(b.Level) {
+		if event.LevelRank(a.Level) > event.LevelRank(b.Level) {
 			b.Level = a.Level
 		}
 		if a.LastSeen.After(b.LastSeen) {
@@ -275,7 +275,7 @@ func markCleared(ev *event.Event, a *Alarm, also []Alarm) {
 	ev.Cleared = a.ID
 	level := a.Level
 	for i := range also {
-		if levelRank(also[i].Level) > levelRank(level) {
+		if event.LevelRank(also[i].Level) > event.LevelRank(level) {
 			level = also[i].Level
 		}
 	}

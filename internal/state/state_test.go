@@ -116,7 +116,7 @@ func TestThresholdAlarmSharesSensorKey(t *testing.T) {
 	if a.Change != Opened || b.Change != Repeated || b.Alarm.Key != "Fan3B" {
 		t.Fatalf("fan: %v %v %+v", a.Change, b.Change, b.Alarm)
 	}
-	if levelRank(b.Alarm.Level) < levelRank(a.Alarm.Level) {
+	if event.LevelRank(b.Alarm.Level) < event.LevelRank(a.Alarm.Level) {
 		t.Errorf("level fell from %s to %s", a.Alarm.Level, b.Alarm.Level)
 	}
 	if b.Alarm.Rule != a.Alarm.Rule {

@@ -84,6 +84,11 @@ func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error) {
 	where := s.siteHost(&a, f.Site, f.Host)
 	if f.Open {
 		where = append(where, "cleared IS NULL")
+	} else {
+		// A row closed because its alarm moved (a trap joined by its log line, an HSM's
+		// address replaced by its name) is the same fault going on under the new row: an
+		// operator's list of cleared alarms does not show it.
+		where = append(where, "cleared_by NOT LIKE 'moved to %'")
 	}
 	q := "SELECT " + selectAlarmCols + " FROM alarms"
 	if len(where) > 0 {

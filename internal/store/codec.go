@@ -217,20 +217,10 @@ func nullNano(t time.Time) any {
 }
 
 // Levels lists the levels of schema v1, most serious first.
-var levels = [...]string{"critical", "major", "minor", "warning", "info", "debug"}
-
 // Levels returns the levels of schema v1, most serious first.
-func Levels() []string { return append([]string(nil), levels[:]...) }
+func Levels() []string { return event.Levels() }
 
-// levelRank orders the levels; an unknown or empty level ranks 0, below debug.
-func levelRank(l string) int {
-	for i, name := range levels {
-		if l == name {
-			return len(levels) - i
-		}
-	}
-	return 0
-}
+func levelRank(l string) int { return event.LevelRank(l) }
 
 // ValidLevel reports whether l is one of the levels of schema v1.
 func ValidLevel(l string) bool { return levelRank(l) > 0 }

@@ -488,6 +488,16 @@ func (c conformance) testAlarms(t *testing.T) {
 		t.Fatalf("recent alarms of luna1: %+v", recent)
 	}
 
+	// A row closed because its alarm moved (the trap's key to its log line's) is not a
+	// cleared alarm of the list: the fault goes on under the new row.
+	mv := alarm("luna1", "trap.fanAttentionNotify", t4, 1)
+	put(t, st, mv)
+	mv.Cleared, mv.ClearedBy = t4, "moved to luna1/fan3b"
+	put(t, st, mv)
+	if recent := alarms(t, st, AlarmFilter{Host: "luna1"}); len(recent) != 2 {
+		t.Fatalf("the moved row is listed: %+v", recent)
+	}
+
 	// A replay after a crash: the old assert and the old clear change nothing.
 	put(t, st, alarm("luna1", "fan3b", t1, 1), cl)
 	recent = alarms(t, st, AlarmFilter{Host: "luna1"})

@@ -47,9 +47,25 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) 
 		return nil, fmt.Errorf("store: postgres pool: %w", err)
 	}
 	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", cleanText: pgText}
-	if err := migrate(ctx, b, d, migrateLockSQL, opts); err != nil {
-		b.close()
-		return nil, err
+	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
+		err := migrate(ctx, b, d, migrateLockSQL, opts)
+		if err == nil {
+			break
+		}
+		if !opts.ConnectRetry || !unreachable(err) || ctx.Err() != nil {
+			b.close()
+			return nil, err
+		}
+		opts.Logger.Warn("store: PostgreSQL unreachable; trying again", "host", cfg.ConnConfig.Host,
+			"database", cfg.ConnConfig.Database, "retry_in", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			b.close()
+			return nil, fmt.Errorf("store: postgres: gave up waiting for the server: %w", errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
 	}
 	opts.Logger.Debug("store: opened", "dialect", "postgres", "host", cfg.ConnConfig.Host, "database", cfg.ConnConfig.Database, "site", opts.Site)
 	s := &sqlStore{site: opts.Site, db: b, d: d, opts: opts, now: time.Now}
@@ -182,4 +198,15 @@ func (p pgQuerier) execMany(ctx context.Context, sql string, argLists [][]any) (
 		affected = append(affected, tag.RowsAffected())
 	}
 	return affected, br.Close()
+}
+
+// unreachable reports whether err is a failure to reach the server at all (refused,
+// no route, a timeout), not an answer from it (a wrong password, a missing database).
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	var pe *pgconn.PgError
+	return !errors.As(err, &pe)
 }

@@ -38,6 +38,9 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 	c := s.d.cleanText
 	var a args
 	where := s.siteHost(&a, f.Site, f.Host)
+	if f.ID != 0 {
+		where = append(where, "id = "+a.add(f.ID))
+	}
 	if f.Component != "" {
 		where = append(where, "component = "+a.add(c(f.Component)))
 	}

@@ -28,6 +28,9 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := ownerOnly(file); err != nil {
+		return nil, err
+	}
 	busy := strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)
 	wq := url.Values{
 		"_busy_timeout": {busy},
@@ -85,10 +88,31 @@ func sqlitePath(p string) (string, error) {
 	if fi, err := os.Stat(abs); dirLike || (err == nil && fi.IsDir()) {
 		abs = filepath.Join(abs, sqliteFile)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
 	return abs, nil
+}
+
+// ownerOnly creates file with mode 0600 when it does not exist, and takes the group's
+// and others' permissions off it when it does: the store holds every event's raw line.
+// SQLite gives its -wal and -shm files the database file's permissions.
+func ownerOnly(file string) error {
+	fh, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", file, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := fh.Chmod(st.Mode().Perm() & 0o700); err != nil {
+			return fmt.Errorf("store: %s: %w", file, err)
+		}
+	}
+	return nil
 }
 
 type sqliteBackend struct {

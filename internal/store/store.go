@@ -81,6 +81,11 @@ type Options struct {
 	// BusyTimeout is how long SQLite waits for a lock held by another connection or
 	// process before a statement fails. Default 10s.
 	BusyTimeout time.Duration
+	// ConnectRetry makes Open wait for a PostgreSQL server it cannot reach (not started
+	// yet, a network outage at boot): it tries again with a back-off from 1 s to 30 s,
+	// logging each failure, until it connects or ctx ends. A server that answers with an
+	// error (a wrong password, a missing database) fails Open at once, as without it.
+	ConnectRetry bool
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -177,6 +182,7 @@ type EventFilter struct {
 	Text   string
 	Limit  int    // 1..MaxLimit; 0 means DefaultLimit
 	Cursor string // EventPage.Next of the previous page
+	ID     int64  // one event by its id; 0 for any
 }
 
 // StoredEvent is an event with the store's bookkeeping.

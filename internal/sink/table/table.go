@@ -5,11 +5,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/termsafe"
 )
 
 // Writer writes one row per event under a header; call Flush at the end.
@@ -73,8 +73,11 @@ func (w *Writer) Write(ev *event.Event) error {
 	if ev.Test {
 		msg = "[TEST] " + msg
 	}
-	msg = clip(strings.Map(printable, msg), w.Width-82)
-	_, err := fmt.Fprintf(w.w, rowFormat, ts, dash(ev.Host), ev.Source, level(ev), what(ev), msg)
+	msg = clip(termsafe.String(msg), w.Width-82)
+	// Every column comes from outside (a host name in a syslog header, a process name):
+	// none may reach the terminal with a control character in it.
+	_, err := fmt.Fprintf(w.w, rowFormat, ts, termsafe.String(dash(ev.Host)), termsafe.String(ev.Source),
+		termsafe.String(level(ev)), termsafe.String(what(ev)), msg)
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
@@ -94,14 +97,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// printable keeps control characters of a damaged line off the terminal.
-func printable(r rune) rune {
-	if r < 0x20 || r == 0x7f || r == utf8.RuneError {
-		return '?'
-	}
-	return r
 }
 
 func clip(s string, n int) string {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/event"
 )
 
 // Spec is one sinks.webhooks entry.
@@ -30,7 +31,7 @@ func (s *Spec) Check() []component.Problem {
 	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		ps = append(ps, component.Problemf("url", "want an http:// or https:// URL"))
 	}
-	if s.MinLevel != "" && levels[s.MinLevel] == 0 {
+	if s.MinLevel != "" && event.LevelRank(s.MinLevel) == 0 {
 		ps = append(ps, component.Problemf("min_level", "want critical, major, minor, warning, info or debug, not %q", s.MinLevel))
 	}
 	return ps

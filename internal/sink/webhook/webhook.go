@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/event"
 	"github.com/hsmwatch/hsmwatch/internal/redact"
 	"github.com/hsmwatch/hsmwatch/internal/sink"
 	"github.com/hsmwatch/hsmwatch/internal/state"
@@ -178,13 +179,11 @@ func (s *Sink) OpenAlarms(_ context.Context, open []state.Alarm) {
 	}
 }
 
-var levels = map[string]int{"debug": 1, "info": 2, "warning": 3, "minor": 4, "major": 5, "critical": 6}
-
 func (s *Sink) wanted(level string, significant bool) bool {
 	if s.cfg.MinLevel == "" {
 		return significant
 	}
-	return levels[level] >= levels[s.cfg.MinLevel]
+	return event.LevelRank(level) >= event.LevelRank(s.cfg.MinLevel)
 }
 
 // spool writes one batch file durably: temp file, fsync, rename.

@@ -56,7 +56,7 @@ func startTrapd(t *testing.T, agentEngineID []byte) (string, *testutil.SyncBuffe
 			t.Logf("snmptrapd output:\n%s", out.String())
 		}
 	})
-	testutil.WaitFor(t, "snmptrapd to start", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "snmptrapd to start", 30*time.Second, func() bool {
 		return strings.Contains(out.String(), "NET-SNMP version")
 	})
 	return addr, out
@@ -110,7 +110,7 @@ func TestNotifySnmptrapd(t *testing.T) {
 	}
 	send(&bad, "forged trap")
 	send(&trapUser, "genuine trap")
-	testutil.WaitFor(t, "the genuine trap", 10*time.Second, func() bool { return strings.Contains(out.String(), "genuine trap") })
+	testutil.WaitFor(t, "the genuine trap", 30*time.Second, func() bool { return strings.Contains(out.String(), "genuine trap") })
 	if strings.Contains(out.String(), "forged trap") {
 		t.Fatal("snmptrapd accepted a trap with a wrong key: the v3 trap check proves nothing")
 	}

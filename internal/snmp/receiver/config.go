@@ -78,9 +78,14 @@ type User struct {
 	// user without engine IDs can only send informs, for which the receiver is
 	// authoritative.
 	EngineIDs [][]byte
-	// MinLevel is the lowest security level accepted from this user; the higher of it and
-	// Config.MinLevel applies.
-	MinLevel Level
+	// MinLevel is the lowest security level accepted from this user when MinLevelSet;
+	// the higher of it and Config.MinLevel applies. Without MinLevelSet the user's keys
+	// set it, as net-snmp's snmptrapd does: authPriv for a user with a privacy key,
+	// authNoPriv for one with an authentication key only, so that an unauthenticated
+	// message naming a user that has keys is refused. Set MinLevelSet (min_security) to
+	// lower it explicitly.
+	MinLevel    Level
+	MinLevelSet bool
 	// NoTimeliness turns the replay window off for this user's traps. The Luna guide
 	// (chapter 2) says Luna Network HSM 7 does not support engineBoots and engineTime;
 	// use this only for senders whose clocks cannot be made to work.

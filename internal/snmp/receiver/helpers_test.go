@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -128,8 +129,15 @@ func v2cPacket(t testing.TB, c string, pdu gosnmp.PDUType, vars []gosnmp.SnmpPDU
 }
 
 // v3Packet builds an SNMPv3 message from user under engineID with the given boots and
-// time, at flags, with gosnmp's encoder.
+// time, at flags, with gosnmp's encoder, and a random msgID, as a sender picks one per
+// message. Tests that send many messages at the same boots and time use v3PacketID.
 func v3Packet(t testing.TB, u usm.User, engineID []byte, boots, secs uint32, flags gosnmp.SnmpV3MsgFlags, pdu gosnmp.PDUType, vars []gosnmp.SnmpPDU) []byte {
+	t.Helper()
+	return v3PacketID(t, u, engineID, boots, secs, mrand.Uint32N(1<<31), flags, pdu, vars)
+}
+
+// v3PacketID is v3Packet with the given msgID.
+func v3PacketID(t testing.TB, u usm.User, engineID []byte, boots, secs, msgID uint32, flags gosnmp.SnmpV3MsgFlags, pdu gosnmp.PDUType, vars []gosnmp.SnmpPDU) []byte {
 	t.Helper()
 	sp := &gosnmp.UsmSecurityParameters{UserName: u.Name, AuthoritativeEngineID: string(engineID),
 		AuthoritativeEngineBoots: boots, AuthoritativeEngineTime: secs,
@@ -146,7 +154,7 @@ func v3Packet(t testing.TB, u usm.User, engineID []byte, boots, secs uint32, fla
 		t.Fatal(err)
 	}
 	p := &gosnmp.SnmpPacket{Version: gosnmp.Version3, MsgFlags: flags, SecurityModel: gosnmp.UserSecurityModel,
-		MsgID: 9, MsgMaxSize: 65507, SecurityParameters: sp, ContextEngineID: string(engineID), PDUType: pdu,
+		MsgID: msgID, MsgMaxSize: 65507, SecurityParameters: sp, ContextEngineID: string(engineID), PDUType: pdu,
 		RequestID: 10, Variables: vars}
 	b, err := p.MarshalMsg()
 	if err != nil {

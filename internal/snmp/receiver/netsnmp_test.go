@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/internal/snmp/usm"
 	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
@@ -112,5 +116,61 @@ func TestNetSNMPSenders(t *testing.T) {
 	if logs := h.logs.String(); strings.Contains(logs, authSecret) || strings.Contains(logs, privSecret) ||
 		strings.Contains(logs, community) || strings.Contains(logs, "guessed-community") || strings.Contains(logs, "wrong-auth-pass") {
 		t.Errorf("a secret reached the log:\n%s", logs)
+	}
+}
+
+// TestNetSNMPStrictness: as net-snmp's snmptrapd, a user's keys set its minimum level
+// when min_security is left out, so snmptrap's noAuthNoPriv and authNoPriv traps naming
+// a user with authentication and privacy keys are refused; a user whose minimum is
+// lowered explicitly is accepted at noAuthNoPriv. A trap of snmptrap's captured and
+// received twice (same engine ID, boots, time and msgID) is dropped and counted.
+func TestNetSNMPStrictness(t *testing.T) {
+	lowered := usm.User{Name: "lowered", AuthProto: gosnmp.SHA, AuthPass: authSecret, PrivProto: gosnmp.AES, PrivPass: privSecret}
+	h := start(t, Config{Users: []User{
+		{User: privUser, EngineIDs: [][]byte{senderEngine}},
+		{User: lowered, EngineIDs: [][]byte{senderEngine}, MinLevel: NoAuthNoPriv, MinLevelSet: true},
+	}})
+	target := "udp:" + h.addr()
+	engine := "0x" + hex.EncodeToString(senderEngine)
+	ref := func(marker string) string {
+		return "[myLuna:192.168.0.101 / messages / 2012 Feb 29 12:05:01 / " + marker + "[1] / 1]"
+	}
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := netsnmp(t, "snmptrap", args...); err != nil {
+			t.Fatalf("snmptrap %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run(append([]string{"-v", "3", "-u", "pete", "-l", "noAuthNoPriv", "-e", engine, target}, lunaTrapArgs(ref("noauth"))...)...)
+	run(append(append(v3Args("pete", authSecret, privSecret, "authNoPriv"), "-e", engine, target), lunaTrapArgs(ref("authnopriv"))...)...)
+	h.rejected(t, ReasonSecLevel, 2)
+	run(append([]string{"-v", "3", "-u", "lowered", "-l", "noAuthNoPriv", "-e", engine, target}, lunaTrapArgs(ref("lowered"))...)...)
+	if ev := h.next(t); ev.Fields.Text("process") != "lowered" || ev.Fields.Text("user") != "lowered" {
+		t.Fatalf("want the lowered user's trap, got %s", ev.AppendJSON(nil))
+	}
+
+	// Capture one authPriv trap of snmptrap's, then deliver it twice.
+	capture, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Close()
+	run(append(append(v3Args("pete", authSecret, privSecret, "authPriv"), "-e", engine, "udp:"+capture.LocalAddr().String()), lunaTrapArgs(ref("captured"))...)...)
+	buf := make([]byte, 65536)
+	_ = capture.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _, err := capture.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(t, buf[:n])
+	if ev := h.next(t); ev.Fields.Text("process") != "captured" {
+		t.Fatalf("want the captured trap, got %s", ev.AppendJSON(nil))
+	}
+	h.send(t, buf[:n])
+	h.rejected(t, ReasonReplayed, 1)
+	// snmptrap's next trap (a new msgID) is taken.
+	run(append(append(v3Args("pete", authSecret, privSecret, "authPriv"), "-e", engine, target), lunaTrapArgs(ref("after"))...)...)
+	if ev := h.next(t); ev.Fields.Text("process") != "after" {
+		t.Fatalf("want the next trap, got %s", ev.AppendJSON(nil))
 	}
 }

@@ -308,17 +308,26 @@ func TestV3ReplayWindow(t *testing.T) {
 func TestReplayWindowFollowsTheClock(t *testing.T) {
 	w := newReplayWindow()
 	t0 := time.Unix(1_000_000, 0)
-	if !w.admit("e", 1, 100, t0) {
+	if w.admit("e", 1, 100, 7, t0) != replayNew {
 		t.Fatal("first message refused")
 	}
-	// 200 s later the engine's time is about 300: 140 is within 150 s of it... no, 160 behind.
-	if w.admit("e", 1, 140, t0.Add(200*time.Second)) {
+	if v := w.admit("e", 1, 100, 7, t0.Add(time.Second)); v != replaySeen {
+		t.Errorf("the same message again: %v, want replaySeen", v)
+	}
+	if w.admit("e", 1, 100, 8, t0.Add(time.Second)) != replayNew {
+		t.Error("another msgID at the same time refused")
+	}
+	// 200 s later the engine's time is about 300: 140 is 160 s behind it.
+	if w.admit("e", 1, 140, 9, t0.Add(200*time.Second)) != replayStale {
 		t.Error("a message 160 s behind the notion was admitted")
 	}
-	if !w.admit("e", 1, 160, t0.Add(200*time.Second)) {
+	if w.admit("e", 1, 160, 9, t0.Add(200*time.Second)) != replayNew {
 		t.Error("a message 140 s behind the notion was refused")
 	}
-	if w.admit("e", usm.MaxBoots, 1, t0) {
+	if w.admit("e", 2, 100, 7, t0.Add(200*time.Second)) != replayNew {
+		t.Error("the same time and msgID after a reboot refused")
+	}
+	if w.admit("e", usm.MaxBoots, 1, 1, t0) != replayStale {
 		t.Error("latched boots admitted")
 	}
 }

@@ -109,7 +109,7 @@ func TestReconfigureWhileSending(t *testing.T) {
 			if name == "v2c" {
 				pkt = v2cPacket(t, community, gosnmp.SNMPv2Trap, seq)
 			} else {
-				pkt = v3Packet(t, privUser, senderEngine, 3, 1000, gosnmp.AuthPriv, gosnmp.SNMPv2Trap, seq)
+				pkt = v3PacketID(t, privUser, senderEngine, 3, 1000, uint32(n), gosnmp.AuthPriv, gosnmp.SNMPv2Trap, seq)
 			}
 			_, err := c.WriteTo(pkt, h.r.Addr())
 			return err

@@ -19,13 +19,14 @@ const (
 	ReasonUnexpectedPDU                 // a request, response or inform to the wrong engine
 	ReasonQueueFull                     // workers behind: dropped before decoding
 	ReasonPanic                         // decoding panicked (a bug): the packet is dropped
+	ReasonReplayed                      // v3 trap seen before (engine ID, boots, time, msgID) within the window
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
 	"malformed", "bad_version", "bad_community", "unknown_user", "unknown_engine_id",
 	"unsupported_sec_level", "wrong_digest", "decryption_error", "not_in_time_window",
-	"unexpected_pdu", "queue_full", "panic",
+	"unexpected_pdu", "queue_full", "panic", "replayed",
 }
 
 func (r Reason) String() string {

@@ -29,7 +29,11 @@ func localizeUsers(users []User, ownEngine []byte) (map[string]*userKeys, map[st
 		if err != nil {
 			return nil, nil, fmt.Errorf("user %q: %w", u.Name, err)
 		}
-		uk := &userKeys{name: u.Name, minLevel: u.MinLevel, noTimeliness: u.NoTimeliness, own: own,
+		minLevel := u.MinLevel
+		if !u.MinLevelSet {
+			minLevel = levelOf(own.Level())
+		}
+		uk := &userKeys{name: u.Name, minLevel: minLevel, noTimeliness: u.NoTimeliness, own: own,
 			remote: make(map[string]*usm.Key, len(u.EngineIDs))}
 		for _, id := range u.EngineIDs {
 			k, err := usm.Localize(u.User, id)
@@ -92,9 +96,15 @@ func (r *Receiver) handleV3(st *settings, msg []byte, peer netip.AddrPort, now t
 			return r.refuse(&m, k, usm.FlagAuth, ReasonNotInTimeWindow, peer,
 				fmt.Errorf("user %q: boots %d time %d outside this engine's window", m.User, m.Boots, m.Time))
 		}
-		if !ours && !u.noTimeliness && !r.replay.admit(string(m.EngineID), m.Boots, m.Time, now) {
-			return r.refuse(&m, nil, 0, ReasonNotInTimeWindow, peer,
-				fmt.Errorf("engine ID %x: boots %d time %d behind what it sent before (replay?)", clip32(m.EngineID), m.Boots, m.Time))
+		if !ours && !u.noTimeliness {
+			switch r.replay.admit(string(m.EngineID), m.Boots, m.Time, m.MsgID, now) {
+			case replayStale:
+				return r.refuse(&m, nil, 0, ReasonNotInTimeWindow, peer,
+					fmt.Errorf("engine ID %x: boots %d time %d behind what it sent before (replay?)", clip32(m.EngineID), m.Boots, m.Time))
+			case replaySeen:
+				return r.reject(ReasonReplayed, peer,
+					fmt.Errorf("engine ID %x: boots %d time %d msgID %d received before: a replay, dropped", clip32(m.EngineID), m.Boots, m.Time, m.MsgID))
+			}
 		}
 	}
 	sc, res, ok := r.scopedPDU(&m, msg, k, peer)

@@ -65,7 +65,7 @@ func startTrapd(t *testing.T, senderEngine []byte) (addr string, out *testutil.S
 			t.Logf("snmptrapd output:\n%s", out.String())
 		}
 	})
-	testutil.WaitFor(t, "snmptrapd to start", 10*time.Second, func() bool {
+	testutil.WaitFor(t, "snmptrapd to start", 30*time.Second, func() bool {
 		return strings.Contains(out.String(), "NET-SNMP version")
 	})
 	return addr, out, symbolic
@@ -137,7 +137,7 @@ func TestSnmptrapdDecodes(t *testing.T) {
 	}
 	send(&notify.Target{Addr: addr, Version: gosnmp.Version3, User: &bad}, "forged-host")
 	send(&notify.Target{Addr: addr, Version: gosnmp.Version3, User: &u}, "genuine-host")
-	testutil.WaitFor(t, "the genuine trap", 10*time.Second, func() bool { return strings.Contains(out.String(), "genuine-host") })
+	testutil.WaitFor(t, "the genuine trap", 30*time.Second, func() bool { return strings.Contains(out.String(), "genuine-host") })
 	if strings.Contains(out.String(), "forged-host") {
 		t.Fatal("snmptrapd accepted a trap with a wrong key: the v3 check proves nothing")
 	}

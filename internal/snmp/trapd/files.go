@@ -56,7 +56,7 @@ func parseNetwork(s string) (netip.Prefix, error) {
 // under users:, their passphrases from their files or the environment (getenv). A
 // passphrase file others may read is warned about on warn.
 func ReadUsersFile(path string, warn io.Writer, getenv func(string) string) ([]receiver.User, error) {
-	text, err := secretfile.Read(path, "--users", warn)
+	text, err := secretfile.ReadWarn(path, "--users", warn)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func ReadUsersFile(path string, warn io.Writer, getenv func(string) string) ([]r
 	var out []receiver.User
 	for _, u := range users {
 		warnOpen(warn, path, u)
-		tu, err := u.TrapUser(getenv)
+		tu, err := u.TrapUserAllowOpen(getenv)
 		if err != nil {
 			return nil, fmt.Errorf("--users %s: %w", path, err)
 		}

@@ -83,7 +83,7 @@ func (f *Follower) loadCheckpoint() (saved []entry, firstRun bool, err error) {
 	if f.ckptPath == "" {
 		return nil, true, nil
 	}
-	if err := os.MkdirAll(f.cfg.StateDir, 0o750); err != nil {
+	if err := os.MkdirAll(f.cfg.StateDir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("%s: state folder: %w", f.name, err)
 	}
 	data, err := os.ReadFile(f.ckptPath)

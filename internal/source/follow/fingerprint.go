@@ -42,6 +42,18 @@ func firstLineFingerprint(text []byte, newline bool) *fingerprint {
 	return &fingerprint{sum: h.Sum64(), n: n}
 }
 
+// dataFingerprint is the fingerprint of a content that starts with data, or nil when
+// data holds neither a newline nor fpMax bytes.
+func dataFingerprint(data []byte) *fingerprint {
+	if i := bytes.IndexByte(data[:min(len(data), fpMax)], '\n'); i >= 0 {
+		return firstLineFingerprint(data[:i], true)
+	}
+	if len(data) >= fpMax {
+		return firstLineFingerprint(data[:fpMax], false)
+	}
+	return nil
+}
+
 // fileFingerprint reads the fingerprint of the file as it is now, or nil when it has
 // neither a newline nor fpMax bytes yet.
 func fileFingerprint(f *os.File) (*fingerprint, error) {
@@ -50,14 +62,7 @@ func fileFingerprint(f *os.File) (*fingerprint, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
-	buf = buf[:n]
-	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-		return firstLineFingerprint(buf[:i], true), nil
-	}
-	if n == fpMax {
-		return firstLineFingerprint(buf, false), nil
-	}
-	return nil, nil
+	return dataFingerprint(buf[:n]), nil
 }
 
 // matches reports whether the file still starts with the bytes fp was taken from.

@@ -16,6 +16,12 @@
 //     (checkpoint.go), in batches, with an atomic file replace.
 //   - The scan (scan.go) finds the files a path or glob names, notices rotation,
 //     truncation and deletion, and finds a rotated file again after a restart.
+//   - A copytruncate loses nothing the copy holds (harvester.go, readCopy and
+//     readMissed): the unread rest of the old content is read from the copy beside the
+//     file that starts with its fingerprint, and contents copied and truncated away
+//     before a line of them was read are read whole from their copies, oldest first,
+//     all before the truncated file; with the keys the original would have given them.
+//     Not for globs, which may match the copies themselves.
 package follow
 
 import (

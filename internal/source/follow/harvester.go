@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
@@ -43,12 +46,15 @@ type harvester struct {
 	lastMod    time.Time
 	track      *tracker // nil without a checkpoint
 	buf        []byte
+	// copies holds the identities of the copies readMissed must not read: those there
+	// when h opened its file (history) and those read already.
+	copies map[fileID]bool
 }
 
 func newHarvester(f *os.File, path string, id fileID, start position, st os.FileInfo) *harvester {
 	return &harvester{f: f, path: path, was: path, id: id, matched: true, fp: start.fp, offset: start.end,
 		readPos: start.end, line: start.line, lastGrowth: time.Now(), lastSize: st.Size(),
-		lastMod: st.ModTime(), buf: make([]byte, readBuf)}
+		lastMod: st.ModTime(), buf: make([]byte, readBuf), copies: map[fileID]bool{}}
 }
 
 func (h *harvester) hasPartial() bool { return len(h.partial) > 0 || h.cut > 0 }
@@ -69,11 +75,36 @@ func (h *harvester) keep(b []byte) {
 // read reads h up to readBudget bytes, emitting its complete lines. It reports whether
 // it stopped before the end of the file.
 func (r *run) read(h *harvester) (more bool, err error) {
-	if _, err := r.refresh(h); err != nil {
+	size, err := r.refresh(h)
+	if err != nil {
 		return false, err
+	}
+	// About to read a content from its start that h has not seen a line of: other
+	// contents may have come and gone meanwhile (copytruncate faster than the poll).
+	// expect is the first line of the content readMissed took for the current one.
+	var expect *fingerprint
+	fresh := h.readPos == 0 && h.fp == nil && size > 0
+	if fresh {
+		if expect, err = r.readMissed(h); err != nil {
+			return false, err
+		}
 	}
 	for total := 0; total < readBudget; {
 		n, rerr := h.f.Read(h.buf)
+		if n > 0 && fresh && h.readPos == 0 && h.fp == nil {
+			// The file may have been copied, truncated and refilled since readMissed
+			// looked: then the content read is not the one it left out, and the copy of
+			// that one is there now. Look again before taking a line of it.
+			if got := dataFingerprint(h.buf[:n]); got != nil && (expect == nil || *got != *expect) {
+				if _, err := h.f.Seek(0, io.SeekStart); err != nil {
+					return false, fmt.Errorf("%s: %w", h.path, err)
+				}
+				if expect, err = r.readMissed(h); err != nil {
+					return false, err
+				}
+				continue
+			}
+		}
 		if n > 0 && h.fp != nil {
 			// The file may have been truncated and filled again between the look that
 			// refresh took and this read: then these bytes are the middle of other
@@ -204,18 +235,169 @@ func recordKey(id fileID, fp *fingerprint, offset int64) string {
 }
 
 // restart starts h over at offset 0: its file was truncated (copytruncate) or replaced
-// in place. A partial line read before belongs to the old content and is emitted.
+// in place. What the old content had beyond the read offset is read first from its copy
+// (readCopy) when one is found; then a partial line read before belongs to the old
+// content and is emitted; then contents copied and truncated away since, never seen
+// here, are read from their copies (readMissed).
 func (r *run) restart(h *harvester, why string) error {
+	r.f.log.Info("file truncated: reading it again from the start", "file", h.path, "why", why,
+		"offset", h.readPos)
+	if err := r.readCopy(h); err != nil {
+		return err
+	}
 	if err := r.flushPartial(h); err != nil {
+		return err
+	}
+	h.fp, h.offset, h.readPos, h.line = nil, 0, 0, 0
+	if _, err := r.readMissed(h); err != nil {
 		return err
 	}
 	if _, err := h.f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", h.path, err)
 	}
-	r.f.log.Info("file truncated: reading it again from the start", "file", h.path, "why", why,
-		"offset", h.readPos)
 	r.f.count.truncations.Add(1)
 	h.fp, h.offset, h.readPos, h.line = nil, 0, 0, 0
 	h.lastGrowth = time.Now()
+	return nil
+}
+
+// readCopy reads the rest of h's old content from the copy that copytruncate made of
+// it, before the file is read again from its start: the lines written after the
+// follower's last read and before the truncation are only there. The copy is a regular
+// file beside the followed one whose name starts with the followed name ("app.log.1",
+// "app.log-20260101"), another file than h's, at least as long as what was read, and
+// starting with h's fingerprint (the old content's first line: another generation's
+// copy, or a compressed one, does not). Its lines get the keys they would have had in
+// the original (h's identity, fingerprint and offsets), so a line is never stored twice.
+// Without a fingerprint (nothing read from offset 0) or a copy, nothing is read.
+func (r *run) readCopy(h *harvester) error {
+	if h.fp == nil {
+		return nil
+	}
+	for _, c := range r.copies(h, false) {
+		if c.fp == nil || *c.fp != *h.fp || c.size < h.readPos {
+			continue
+		}
+		h.copies[c.id] = true
+		return r.readFrom(h, c, h.readPos)
+	}
+	return nil
+}
+
+// readMissed reads, whole and oldest first, the copies of contents h never read a line
+// of: copies that were not there when h opened its file, not read already, with a first
+// line unlike the file's current one (that is a copy of what is still to be read
+// here). Copy and truncate may run several times between two polls; each content's lines
+// are keyed as they would have been in the original. h is at offset 0 with no
+// fingerprint, and is left so.
+func (r *run) readMissed(h *harvester) (cur *fingerprint, err error) {
+	cur, err = fileFingerprint(h.f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h.path, err)
+	}
+	for _, c := range r.copies(h, false) {
+		if c.fp == nil || h.copies[c.id] || (cur != nil && *c.fp == *cur) {
+			continue
+		}
+		h.copies[c.id] = true
+		if err := r.readFrom(h, c, 0); err != nil {
+			return nil, err
+		}
+		if err := r.flushPartial(h); err != nil {
+			return nil, err
+		}
+		h.fp, h.offset, h.readPos, h.line = nil, 0, 0, 0
+	}
+	return cur, nil
+}
+
+// copyFile is a candidate copy of one of h's contents.
+type copyFile struct {
+	path string
+	id   fileID
+	size int64
+	mod  time.Time
+	fp   *fingerprint
+}
+
+// copies lists the regular files beside h's followed name whose names start with it,
+// other than the files being followed (h's, and those a glob matched or a rename
+// rotated; all keeps those too), oldest first.
+func (r *run) copies(h *harvester, all bool) []copyFile {
+	if r.f.glob {
+		// A glob may match the copies themselves ("app.log*"): they are followed as
+		// files of their own, and their rename-rotated siblings too.
+		return nil
+	}
+	dir, base := filepath.Dir(h.was), filepath.Base(h.was)
+	list, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []copyFile
+	for _, de := range list {
+		if !strings.HasPrefix(de.Name(), base) || de.Name() == base || !de.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, de.Name())
+		fh, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		st, err := fh.Stat()
+		var fp *fingerprint
+		if err == nil {
+			fp, err = fileFingerprint(fh)
+		}
+		fh.Close()
+		if err != nil {
+			continue
+		}
+		id, _ := identityOf(st)
+		if id == h.id || (!all && r.following(id)) {
+			continue // a file renamed by a rotation is followed by its own harvester
+		}
+		out = append(out, copyFile{path: p, id: id, size: st.Size(), mod: st.ModTime(), fp: fp})
+	}
+	slices.SortFunc(out, func(a, b copyFile) int {
+		if c := a.mod.Compare(b.mod); c != 0 {
+			return c
+		}
+		return strings.Compare(a.path, b.path)
+	})
+	return out
+}
+
+// readFrom reads copy c from offset from to its end into h, as if it were h's file.
+func (r *run) readFrom(h *harvester, c copyFile, from int64) error {
+	cp, err := os.Open(c.path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.path, err)
+	}
+	defer cp.Close()
+	if _, err := cp.Seek(from, io.SeekStart); err != nil {
+		return fmt.Errorf("%s: %w", c.path, err)
+	}
+	lines := h.line
+	for {
+		n, rerr := cp.Read(h.buf)
+		if n > 0 {
+			h.readPos += int64(n)
+			err := r.split(h, h.buf[:n])
+			r.f.count.bytes.Add(uint64(n))
+			if err != nil {
+				return err
+			}
+		}
+		if errors.Is(rerr, io.EOF) || (n == 0 && rerr == nil) {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("%s: %w", c.path, rerr)
+		}
+	}
+	r.f.count.copiesRead.Add(1)
+	r.f.log.Info("file truncated: read lines of its content from the copy", "file", h.path, "copy", c.path,
+		"from_offset", from, "to_offset", h.readPos, "lines", h.line-lines)
 	return nil
 }

@@ -20,7 +20,7 @@ import (
 
 // wait is the deadline of every wait in these tests: long enough for a loaded CI machine
 // running -race, short enough that a hang fails the test rather than the whole run.
-const wait = 20 * time.Second
+const wait = 60 * time.Second
 
 // harness runs one Follower and collects what it emits.
 type harness struct {

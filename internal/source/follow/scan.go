@@ -193,15 +193,18 @@ func (r *run) check(h *harvester, found map[fileID]string, now time.Time) (bool,
 
 // refresh looks at h's file before it is read and returns its size. A file shorter
 // than what was read, or one whose first line changed, was truncated (copytruncate) or
-// rewritten in place: it is read again from its start. The first line is only compared
-// when the size or the modification time moved, which costs one small read.
+// rewritten in place: it is read again from its start. The first line is compared when
+// the size or the modification time moved, and whenever everything was read: a copy and
+// truncate that refilled the file to the same size within the file system's timestamp
+// granularity shows in nothing else. It costs one small read.
 func (r *run) refresh(h *harvester) (int64, error) {
 	st, err := h.f.Stat()
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", h.path, err)
 	}
 	size, mod := st.Size(), st.ModTime()
-	if size == h.lastSize && mod.Equal(h.lastMod) {
+	unchanged := size == h.lastSize && mod.Equal(h.lastMod)
+	if unchanged && size != h.readPos {
 		return size, nil
 	}
 	switch {
@@ -218,7 +221,9 @@ func (r *run) refresh(h *harvester) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", h.path, err)
 	}
-	h.lastSize, h.lastMod, h.lastGrowth = size, mod, time.Now()
+	if !unchanged {
+		h.lastSize, h.lastMod, h.lastGrowth = size, mod, time.Now()
+	}
 	return size, nil
 }
 
@@ -286,6 +291,9 @@ func (r *run) open(path string, want fileID) error {
 func (r *run) add(fh *os.File, path, was string, id fileID, start position, st os.FileInfo, matched bool) {
 	h := newHarvester(fh, path, id, start, st)
 	h.was, h.matched = was, matched
+	for _, c := range r.copies(h, true) {
+		h.copies[c.id] = true // copies made before: history, not contents h missed
+	}
 	if r.f.ckptPath != "" {
 		h.track = newTracker(path, id, start)
 		r.f.track(h.track)

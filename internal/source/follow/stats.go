@@ -13,6 +13,7 @@ type Stats struct {
 	OpenFiles      int64  // files open now
 	Rotations      uint64 // files finished after they were renamed away or deleted
 	Truncations    uint64 // files read again from 0 (copytruncate, content replaced)
+	CopiesRead     uint64 // truncated files whose unread rest was read from their copy
 	Acked          uint64 // records acknowledged by the pipeline
 	Commits        uint64 // checkpoint files written
 	CommitErrors   uint64
@@ -20,7 +21,7 @@ type Stats struct {
 
 type counters struct {
 	lines, bytes, parseFailures, truncatedLines, partialLines atomic.Uint64
-	filesOpened, rotations, truncations, acked                atomic.Uint64
+	filesOpened, rotations, truncations, acked, copiesRead    atomic.Uint64
 	commits, commitErrors                                     atomic.Uint64
 	open                                                      atomic.Int64
 }
@@ -31,6 +32,6 @@ func (f *Follower) Stats() Stats {
 	return Stats{Lines: c.lines.Load(), Bytes: c.bytes.Load(), ParseFailures: c.parseFailures.Load(),
 		TruncatedLines: c.truncatedLines.Load(), PartialLines: c.partialLines.Load(),
 		FilesOpened: c.filesOpened.Load(), OpenFiles: c.open.Load(), Rotations: c.rotations.Load(),
-		Truncations: c.truncations.Load(), Acked: c.acked.Load(), Commits: c.commits.Load(),
+		Truncations: c.truncations.Load(), CopiesRead: c.copiesRead.Load(), Acked: c.acked.Load(), Commits: c.commits.Load(),
 		CommitErrors: c.commitErrors.Load()}
 }

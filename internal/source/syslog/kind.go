@@ -101,6 +101,8 @@ func (l listener) Figures() []component.Figure {
 		{Name: "packets_read_total", Help: "Datagrams or messages read by a network source.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().Messages) }},
 		{Name: "parse_failures_total", Help: component.ParseFailuresHelp, Counter: true, Labels: lb, Read: func() float64 { return float64(st().ParseFailures) }},
 		{Name: "syslog_limited_total", Help: "Syslog messages dropped by the per-sender rate limit.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().Limited) }},
+		{Name: "syslog_connections_rejected_total", Help: "TCP and TLS syslog connections refused (too many from one address).", Counter: true, Labels: lb, Read: func() float64 { return float64(st().ConnsRejected) }},
+		{Name: "syslog_connections_evicted_total", Help: "TCP and TLS syslog connections closed, idle longest, to make room in a full connection table.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().ConnsEvicted) }},
 		{Name: "syslog_kernel_drops_total", Help: "UDP datagrams the kernel dropped (buffer full).", Counter: true, Labels: lb, Read: func() float64 { return float64(st().KernelDrops) }},
 	}
 }

@@ -29,9 +29,9 @@ var ErrNotReconfigurable = errors.New("cannot change on a running server")
 //   - the certificate and ClientCAFile: to every TLS handshake that starts afterwards;
 //     connections already established keep theirs and stay open;
 //   - MaxConns, MaxConnsPerIP: to connections accepted afterwards; open connections over
-//     a lowered limit stay open;
-//   - IdleTimeout: from each connection's next read (a read already waiting keeps its
-//     deadline);
+//     a lowered limit stay open (each new connection evicts one over MaxConns);
+//   - IdleTimeout, FrameTimeout: from each connection's next read (a read already
+//     waiting keeps its deadline);
 //   - Rate, Burst, MaxSenders: the per-sender buckets are kept (a sender in the middle of
 //     a flood does not get a fresh burst from a reload), each capped at the new burst and
 //     refilling at the new rate; a negative Rate turns the limit off, a Rate set again

@@ -21,10 +21,12 @@ type Stats struct {
 	KernelDrops   uint64
 	UDPBuffer     int // receive buffer granted by the kernel, bytes
 	ConnsAccepted uint64
-	ConnsRejected uint64 // over MaxConns or MaxConnsPerIP
+	ConnsRejected uint64 // over MaxConnsPerIP (or over a lowered MaxConns)
+	ConnsEvicted  uint64 // closed, idle longest, to make room in a full table
 	ConnsOpen     int64
 	TLSFailures   uint64 // failed handshakes (no or bad client certificate, timeouts)
-	IdleTimeouts  uint64
+	IdleTimeouts  uint64 // closed: no message finished within IdleTimeout
+	FrameTimeouts uint64 // closed: a message not finished within FrameTimeout
 	ReadErrors    uint64
 	AcceptErrors  uint64
 }
@@ -32,7 +34,8 @@ type Stats struct {
 type counters struct {
 	packets, frames, messages, bytes, events, parseFailures, truncated atomic.Uint64
 	limited, limitReports, kernelDrops                                 atomic.Uint64
-	connsAccepted, connsRejected, tlsFailures, idleTimeouts            atomic.Uint64
+	connsAccepted, connsRejected, connsEvicted, tlsFailures            atomic.Uint64
+	idleTimeouts, frameTimeouts                                        atomic.Uint64
 	readErrors, acceptErrors                                           atomic.Uint64
 	connsOpen                                                          atomic.Int64
 }
@@ -44,6 +47,6 @@ func (s *Server) Stats() Stats {
 		Bytes: c.bytes.Load(), Events: c.events.Load(), ParseFailures: c.parseFailures.Load(),
 		Truncated: c.truncated.Load(), Limited: c.limited.Load(), LimitReports: c.limitReports.Load(),
 		KernelDrops: c.kernelDrops.Load(), UDPBuffer: int(s.udpBuf.Load()), ConnsAccepted: c.connsAccepted.Load(),
-		ConnsRejected: c.connsRejected.Load(), ConnsOpen: c.connsOpen.Load(), TLSFailures: c.tlsFailures.Load(),
-		IdleTimeouts: c.idleTimeouts.Load(), ReadErrors: c.readErrors.Load(), AcceptErrors: c.acceptErrors.Load()}
+		ConnsRejected: c.connsRejected.Load(), ConnsEvicted: c.connsEvicted.Load(), ConnsOpen: c.connsOpen.Load(), TLSFailures: c.tlsFailures.Load(),
+		IdleTimeouts: c.idleTimeouts.Load(), FrameTimeouts: c.frameTimeouts.Load(), ReadErrors: c.readErrors.Load(), AcceptErrors: c.acceptErrors.Load()}
 }

@@ -8,7 +8,8 @@
 // messages are dropped, counted, and reported by one summary event per interval; the
 // only place messages are dropped on purpose), a maximum message size (longer ones are
 // cut and say so in fields.truncated_bytes), limits on connections in all and per
-// address, idle and TLS handshake timeouts, and a large UDP receive buffer whose
+// address (a full table evicts the connection idle longest), idle, unfinished-message
+// and TLS handshake timeouts that a trickle of bytes cannot extend, and a large UDP receive buffer whose
 // overflows the kernel reports and Stats counts.
 //
 // Network input cannot be read twice: records carry no Key and no Ack.
@@ -41,6 +42,7 @@ const (
 	DefaultMaxConns      = 512
 	DefaultMaxConnsPerIP = 32
 	DefaultIdleTimeout   = time.Hour
+	DefaultFrameTimeout  = 30 * time.Second
 	DefaultRate          = 1000
 	DefaultBurst         = 5000
 	DefaultLimitReport   = 10 * time.Second
@@ -71,11 +73,18 @@ type Config struct {
 	// MaxMessage is the longest message kept whole, in bytes; longer ones are cut.
 	MaxMessage int
 	// MaxConns and MaxConnsPerIP limit open TCP and TLS connections, in all and per
-	// sender address; connections beyond are closed at once (and counted).
+	// sender address. A connection beyond MaxConnsPerIP is closed at once (and
+	// counted); one beyond MaxConns evicts the open connection that has gone longest
+	// without finishing a message (counted too), so that stalled connections cannot
+	// lock real senders out.
 	MaxConns, MaxConnsPerIP int
-	// IdleTimeout closes a TCP or TLS connection that sent nothing for that long.
-	// Negative: never (TCP keepalive still finds peers that are gone).
+	// IdleTimeout closes a TCP or TLS connection that finished no message for that
+	// long: bytes that do not finish a message do not extend it. Negative: never (TCP
+	// keepalive still finds peers that are gone).
 	IdleTimeout time.Duration
+	// FrameTimeout closes a connection that started a message (its first byte came)
+	// and did not finish it within that time. Negative: never.
+	FrameTimeout time.Duration
 	// Rate (messages per second) and Burst are each sender address's token bucket.
 	// A negative Rate turns the limit off.
 	Rate  float64
@@ -133,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.log = s.log.With("source", cfg.Name)
-	s.conns = connLimit{max: cfg.MaxConns, maxPerIP: cfg.MaxConnsPerIP, perIP: map[string]int{}}
+	s.conns = connLimit{max: cfg.MaxConns, maxPerIP: cfg.MaxConnsPerIP, open: map[*conn]struct{}{}, perIP: map[string]int{}}
 	// The limiter exists even while the limit is off, so that a Reconfigure can turn it
 	// on; with the limit off nothing calls allow, and it holds no bucket.
 	s.limit = newLimiter(max(cfg.Rate, 0), cfg.Burst, cfg.MaxSenders, time.Now)
@@ -169,6 +178,7 @@ func fill(cfg *Config) error {
 	setDefault(&cfg.MaxConns, DefaultMaxConns)
 	setDefault(&cfg.MaxConnsPerIP, DefaultMaxConnsPerIP)
 	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&cfg.FrameTimeout, DefaultFrameTimeout)
 	setDefault(&cfg.Burst, DefaultBurst)
 	setDefault(&cfg.LimitReport, DefaultLimitReport)
 	setDefault(&cfg.MaxSenders, DefaultMaxSenders)

@@ -48,7 +48,7 @@ func start(t *testing.T, cfg Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, s: s, conns: make(chan struct{}, 100)}
+	h := &harness{t: t, s: s, conns: make(chan struct{}, 2048)}
 	s.connDone = func() { h.conns <- struct{}{} }
 	h.Runner = sourcetest.Start(t, s, 1<<14, wait, func(r component.Record) {
 		if r.Key != "" || r.Ack != nil {

@@ -5,21 +5,30 @@ package traps
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
+	"strings"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/config"
 	"github.com/hsmwatch/hsmwatch/internal/event"
+	"github.com/hsmwatch/hsmwatch/internal/secretfile"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
 )
 
 // Spec is sources.traps.
 type Spec struct {
-	Listen      string            `yaml:"listen"`
-	Communities []string          `yaml:"communities"`
-	Users       []config.SNMPUser `yaml:"users"`
-	MinSecurity string            `yaml:"min_security"` // noAuthNoPriv, authNoPriv, authPriv
+	Listen      string   `yaml:"listen"`
+	Communities []string `yaml:"communities"`
+	// CommunitiesFile and CommunitiesEnv give communities that must not be written in
+	// the configuration: a file of one community a line (# comments; mode 0600, as for
+	// every secret file), and an environment variable of communities separated by commas.
+	CommunitiesFile string            `yaml:"communities_file"`
+	CommunitiesEnv  string            `yaml:"communities_env"`
+	Users           []config.SNMPUser `yaml:"users"`
+	MinSecurity     string            `yaml:"min_security"` // noAuthNoPriv, authNoPriv, authPriv
 }
 
 // ID is the address: communities, users, the minimum level and the MIBs change on the
@@ -40,14 +49,57 @@ func (s *Spec) Check() []component.Problem {
 	return append(ps, config.CheckTrapUsers("users", s.Users)...)
 }
 
+// communities are the communities written in the configuration, those of
+// CommunitiesFile and those of CommunitiesEnv (read with getenv). Errors name the file or
+// the variable, never a community.
+func (s *Spec) communities(getenv func(string) string) ([]string, error) {
+	out := append([]string(nil), s.Communities...)
+	if s.CommunitiesFile != "" {
+		text, err := secretfile.Read(s.CommunitiesFile, "communities_file", io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		n := len(out)
+		for line := range strings.Lines(text) {
+			if c := strings.TrimSpace(line); c != "" && !strings.HasPrefix(c, "#") {
+				out = append(out, c)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("communities_file %s: no community", s.CommunitiesFile)
+		}
+	}
+	if s.CommunitiesEnv != "" {
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		v := getenv(s.CommunitiesEnv)
+		n := len(out)
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				out = append(out, c)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("communities_env: environment variable %s is empty or not set", s.CommunitiesEnv)
+		}
+	}
+	return out, nil
+}
+
 // config reads the receiver's settings, its users' passphrases included.
 func (s *Spec) config(env component.Env) (receiver.Config, error) {
 	rc := receiver.Config{Addr: s.Listen, MIB: env.MIB, Logger: env.Logger}
-	if len(s.Communities) > 0 {
-		rc.Communities = []receiver.CommunityRule{{Communities: s.Communities}}
+	communities, err := s.communities(env.Getenv)
+	if err != nil {
+		return rc, err
+	}
+	if len(communities) > 0 {
+		rc.Communities = []receiver.CommunityRule{{Communities: communities}}
 	}
 	if s.MinSecurity != "" {
-		l, err := receiver.ParseLevel(s.MinSecurity)
+		var l receiver.Level
+		l, err = receiver.ParseLevel(s.MinSecurity)
 		if err != nil {
 			return rc, fmt.Errorf("min_security: %w", err)
 		}
@@ -76,7 +128,8 @@ users:
     priv_proto: AES
     priv_pass_file: /etc/hsmwatch/ops.priv
     engine_ids: ["80001f8804646c756e6131"]   # the senders' engine IDs (hex), as the appliance shows them
-    # min_security: authPriv        # this user's lowest level (the higher of it and the one above)
+    # min_security: authNoPriv      # this user's lowest level (the higher of it and the one above);
+    #                               # left out, the user's keys set it (authPriv with priv_proto)
     # no_timeliness: true           # no replay window (senders without engine boots and time)
 `
 

@@ -33,10 +33,24 @@ import (
 // ActorHeader names who acts when the body has no "by".
 const ActorHeader = "X-Hsmwatch-Actor"
 
-// Actor returns who makes a request: today the ActorHeader, as the client states it.
-// This is the seam for authentication: once the API authenticates its clients, the
-// authenticated identity is returned here and a stated one is ignored.
-func Actor(r *http.Request) string { return strings.TrimSpace(r.Header.Get(ActorHeader)) }
+// actorKey is the context key of the authenticated actor (WithActor).
+type actorKey struct{}
+
+// WithActor returns ctx carrying the authenticated name of who makes the request: the
+// authentication in front of the API (internal/web/guard) sets it.
+func WithActor(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, actorKey{}, name)
+}
+
+// Actor returns who makes a request: the authenticated user when the server
+// authenticates its clients (WithActor; a stated name, in the header or the body, is then
+// ignored), else the ActorHeader as the client states it.
+func Actor(r *http.Request) string {
+	if a, ok := r.Context().Value(actorKey{}).(string); ok {
+		return a
+	}
+	return strings.TrimSpace(r.Header.Get(ActorHeader))
+}
 
 // Actions carries out operator actions; a store.Store is one (the actions are recorded
 // and nothing else), the daemon's is another (an acknowledgement or a close also reaches

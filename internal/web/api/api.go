@@ -1,7 +1,8 @@
 // Package api serves the event store as JSON over HTTP, for the dashboard and for
 // scripts:
 //
-//	GET /api/events  events, newest first, one page at a time
+//	GET /api/events  events, newest first, one page at a time; message and raw clipped
+//	GET /api/events/{id}  one event, whole
 //	GET /api/alarms  open alarms, or recent ones including cleared
 //	GET /api/hsms    one row per HSM: last event, counts by level, open alarms, latest samples
 //	GET /api/samples the history of one HSM's poll samples, oldest first (samples.go)
@@ -20,8 +21,10 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hsmwatch/hsmwatch/internal/store"
 )
@@ -49,6 +52,12 @@ type Options struct {
 	// StaleAfter: an open alarm older than this is stale (the state's stale_after;
 	// default 24h).
 	StaleAfter time.Duration
+	// MaxResponseBytes caps the body of a listing of events: the events past it are
+	// left out and the answer says "truncated". Default 4 MiB.
+	MaxResponseBytes int
+	// ClipBytes clips the message and raw line of each event in a listing (the whole
+	// event is at /api/events/{id}). Default 4 KiB.
+	ClipBytes int
 }
 
 // New returns the handler of the /api/ paths.
@@ -65,10 +74,19 @@ func New(q Querier, opts Options) http.Handler {
 	if opts.StaleAfter <= 0 {
 		opts.StaleAfter = 24 * time.Hour
 	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = 4 << 20
+	}
+	if opts.ClipBytes <= 0 {
+		opts.ClipBytes = 4 << 10
+	}
 	h := &handler{q: q, opts: opts}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/events", h.get(h.events,
 		"host", "component", "level", "since", "until", "q", "site", "limit", "cursor"))
+	mux.HandleFunc("/api/events/{id}", func(w http.ResponseWriter, r *http.Request) {
+		h.get(h.event(r.PathValue("id"))).ServeHTTP(w, r)
+	})
 	mux.HandleFunc("/api/alarms", h.get(h.alarms, "open", "host", "site", "limit", "level", "state", "sort"))
 	mux.HandleFunc("/api/alarms/{id}/ack", h.action([]string{http.MethodPost}, h.ack))
 	mux.HandleFunc("/api/alarms/{id}/close", h.action([]string{http.MethodPost}, h.closeAlarm))
@@ -176,26 +194,85 @@ func (h *handler) events(ctx context.Context, p *params) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := append(make([]byte, 0, 512*len(page.Events)+64), `{"events":[`...)
+	b := append(make([]byte, 0, min(512*len(page.Events)+64, h.opts.MaxResponseBytes)), `{"events":[`...)
+	truncated := false
 	for i, se := range page.Events {
+		n := len(b)
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = fmt.Appendf(b, `{"id":%d,"site":`, se.ID)
-		b = appendJSONString(b, se.Site)
-		b = append(b, ',')
-		// AppendJSON always writes at least "raw": its object is never empty, so its
-		// opening brace is dropped and its keys follow ours.
-		n := len(b)
-		b = se.Event.AppendJSON(b)
-		b = append(b[:n], b[n+1:]...)
+		b = appendEvent(b, se, h.opts.ClipBytes)
+		if len(b)+64 > h.opts.MaxResponseBytes && i > 0 {
+			// Over the cap: this event and the rest are left out (a smaller limit, or
+			// narrower filters, lists them).
+			b, truncated = b[:n], true
+			break
+		}
 	}
 	b = append(b, ']')
-	if page.Next != "" {
+	switch {
+	case truncated:
+		b = append(b, `,"truncated":true`...)
+	case page.Next != "":
 		b = append(b, `,"next":`...)
 		b = appendJSONString(b, page.Next)
 	}
 	return append(b, "}\n"...), nil
+}
+
+// appendEvent appends one event as the listings give it: its schema v1 object with "id"
+// and "site" first; with clip > 0, its message and raw line cut to clip bytes (on a
+// character boundary) and "clipped": true when either was.
+func appendEvent(b []byte, se store.StoredEvent, clip int) []byte {
+	b = fmt.Appendf(b, `{"id":%d,"site":`, se.ID)
+	b = appendJSONString(b, se.Site)
+	b = append(b, ',')
+	e := se.Event
+	clipped := false
+	if clip > 0 {
+		var c1, c2 bool
+		e.Message, c1 = clipText(e.Message, clip)
+		e.Raw, c2 = clipText(e.Raw, clip)
+		clipped = c1 || c2
+	}
+	if clipped {
+		b = append(b, `"clipped":true,`...)
+	}
+	// AppendJSON always writes at least "raw": its object is never empty, so its
+	// opening brace is dropped and its keys follow ours.
+	n := len(b)
+	b = e.AppendJSON(b)
+	return append(b[:n], b[n+1:]...)
+}
+
+// clipText cuts s to at most n bytes without splitting a UTF-8 character.
+func clipText(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
+}
+
+// event answers {"event":{...}}: one event, whole, by its id.
+func (h *handler) event(idText string) endpoint {
+	return func(ctx context.Context, _ *params) ([]byte, error) {
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, &paramError{"id", "want a positive whole number; got " + strconv.Quote(idText)}
+		}
+		page, err := h.q.Events(ctx, store.EventFilter{ID: id, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(page.Events) == 0 {
+			return nil, &notFoundError{"no event " + idText}
+		}
+		b := appendEvent([]byte(`{"event":`), page.Events[0], 0)
+		return append(b, "}\n"...), nil
+	}
 }
 
 func appendJSONString(b []byte, s string) []byte {

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/component"
@@ -21,6 +24,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/store"
 	"github.com/hsmwatch/hsmwatch/internal/web/api"
 	"github.com/hsmwatch/hsmwatch/internal/web/dashboard"
+	"github.com/hsmwatch/hsmwatch/internal/web/guard"
 	"github.com/hsmwatch/hsmwatch/internal/web/live"
 )
 
@@ -28,7 +32,8 @@ import (
 // the way the pipeline fills it (parse, classify, state, store, then the live hub), the
 // JSON API, the live stream and the dashboard, mounted as the package documentation says.
 type daemon struct {
-	srv     *httptest.Server
+	srv     *httptest.Server // nil when secured
+	url     string           // where it serves
 	store   store.Store
 	hub     *live.Hub
 	catalog *classify.Catalog
@@ -37,6 +42,18 @@ type daemon struct {
 }
 
 func startDaemon(t *testing.T) *daemon {
+	t.Helper()
+	return startDaemonWith(t, nil)
+}
+
+// secured is how "hsmwatch serve" serves with http.web_config_file set: behind the guard
+// (roles, CSRF, Origin, Host) and exporter-toolkit (basic auth users, bcrypt hashes).
+type secured struct {
+	webConfigFile string
+	roles         map[string]string
+}
+
+func startDaemonWith(t *testing.T, sec *secured) *daemon {
 	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -74,11 +91,43 @@ func startDaemon(t *testing.T) *daemon {
 	mux.Handle("/api/stream", d.hub)
 	mux.Handle("/api/", api.New(st, api.Options{Rules: cat, Logger: logger, Actions: st}))
 	mux.Handle("/", dash)
-	d.srv = httptest.NewServer(mux)
+	var closeSrv func()
+	if sec == nil {
+		// As the daemon serves without a web configuration file: behind the guard,
+		// without authentication.
+		d.srv = httptest.NewUnstartedServer(nil)
+		g, err := guard.New(mux, guard.Options{Listen: d.srv.Listener.Addr(), Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.srv.Config.Handler = g
+		d.srv.Start()
+		d.url, closeSrv = d.srv.URL, d.srv.Close
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := guard.New(mux, guard.Options{Listen: ln.Addr(), Auth: true, Roles: sec.roles, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &sec.webConfigFile}, logger)
+		}()
+		d.url = "http://" + ln.Addr().String()
+		closeSrv = func() {
+			srv.Close()
+			<-served
+		}
+	}
 	t.Cleanup(func() {
 		stopHub() // the streams end first: they never go idle
 		<-hubDone
-		d.srv.Close()
+		closeSrv()
 		st.Close()
 	})
 	return d

@@ -33,9 +33,12 @@ package live
 import (
 	"context"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 )
@@ -52,6 +55,9 @@ type Options struct {
 	ClientBuffer int
 	// MaxClients bounds the open streams; more are refused with 503. Default 100.
 	MaxClients int
+	// MaxPerAddress bounds the open streams of one client address (the host part of the
+	// remote address); more are refused with 503. Default 8.
+	MaxPerAddress int
 	// Heartbeat is the interval of the keep-alive comments. Default 15s.
 	Heartbeat time.Duration
 	// WriteTimeout bounds one write to one browser; a write that takes longer ends that
@@ -74,6 +80,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxClients <= 0 {
 		o.MaxClients = 100
 	}
+	if o.MaxPerAddress <= 0 {
+		o.MaxPerAddress = 8
+	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 15 * time.Second
 	}
@@ -93,24 +102,30 @@ type Hub struct {
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
-	seq     uint64 // the id of the last batch published
+	perAddr map[string]int // open streams by client address
+	seq     uint64         // the id of the last batch published
 	closed  bool
 	done    chan struct{} // closed by Run when its context ends
 	streams sync.WaitGroup
 
 	published, dropped, refused atomic.Int64
+	// refusalLog lets one refusal log through per interval: a client retrying in a loop
+	// must not flood the log.
+	refusalLog rate.Sometimes
 }
 
 // client is one open stream.
 type client struct {
 	remote string
+	addr   string        // remote's host part
 	queue  chan []byte   // SSE frames, ready to write
 	kicked chan struct{} // closed when the client is dropped as too slow
 }
 
 // New returns a hub; serve its streams with ServeHTTP and call Run for its lifetime.
 func New(opts Options) *Hub {
-	return &Hub{opts: opts.withDefaults(), clients: map[*client]struct{}{}, done: make(chan struct{})}
+	return &Hub{opts: opts.withDefaults(), clients: map[*client]struct{}{}, perAddr: map[string]int{},
+		done: make(chan struct{}), refusalLog: rate.Sometimes{Interval: 10 * time.Second}}
 }
 
 // Stats counts what the hub did.
@@ -163,7 +178,7 @@ func (h *Hub) publish(data []byte) {
 		select {
 		case c.queue <- frame:
 		default:
-			delete(h.clients, c)
+			h.drop(c)
 			close(c.kicked)
 			h.dropped.Add(1)
 			h.opts.Logger.Warn("live: browser too slow, stream dropped (it will reconnect and reload)",
@@ -173,27 +188,54 @@ func (h *Hub) publish(data []byte) {
 	h.published.Add(1)
 }
 
-// join registers a stream; it fails when the hub is closed or full.
+// join registers a stream; it fails when the hub is closed or full, or the client's
+// address has its share of streams open.
 func (h *Hub) join(remote string) (*client, bool) {
+	addr := remote
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		addr = host
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed || len(h.clients) >= h.opts.MaxClients {
-		h.refused.Add(1)
-		if !h.closed {
-			h.opts.Logger.Warn("live: stream refused: too many open", "remote", remote, "max_clients", h.opts.MaxClients)
-		}
-		return nil, false
+	var why string
+	switch {
+	case h.closed:
+	case len(h.clients) >= h.opts.MaxClients:
+		why = "too many open"
+	case h.perAddr[addr] >= h.opts.MaxPerAddress:
+		why = "too many open from this address"
+	default:
+		c := &client{remote: remote, addr: addr, queue: make(chan []byte, h.opts.ClientBuffer), kicked: make(chan struct{})}
+		h.clients[c] = struct{}{}
+		h.perAddr[addr]++
+		h.streams.Add(1)
+		return c, true
 	}
-	c := &client{remote: remote, queue: make(chan []byte, h.opts.ClientBuffer), kicked: make(chan struct{})}
-	h.clients[c] = struct{}{}
-	h.streams.Add(1)
-	return c, true
+	n := h.refused.Add(1)
+	if why != "" {
+		h.refusalLog.Do(func() {
+			h.opts.Logger.Warn("live: stream refused: "+why, "remote", remote, "max_clients", h.opts.MaxClients,
+				"max_per_address", h.opts.MaxPerAddress, "refused_total", n)
+		})
+	}
+	return nil, false
+}
+
+// drop removes a client from the books; the caller holds mu.
+func (h *Hub) drop(c *client) {
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	if h.perAddr[c.addr]--; h.perAddr[c.addr] <= 0 {
+		delete(h.perAddr, c.addr)
+	}
 }
 
 // leave unregisters a stream (a dropped one is already gone).
 func (h *Hub) leave(c *client) {
 	h.mu.Lock()
-	delete(h.clients, c)
+	h.drop(c)
 	h.mu.Unlock()
 	h.streams.Done()
 }

@@ -4,7 +4,7 @@
 
 import {el, replace, hostLink} from './dom.js';
 import {fmtTime, fmtDuration, age, levelRank} from './format.js';
-import {sendJSON, savedActor, saveActor} from './api.js';
+import {sendJSON, savedActor, saveActor, getSession} from './api.js';
 
 export function alarmID(a) {
   return `${a.site}\u0000${a.host}\u0000${a.key}`;
@@ -213,6 +213,13 @@ function actor() {
 export function setupAlarms({changed, redraw, showError}) {
   const actorInput = document.getElementById('actor');
   actorInput.value = savedActor();
+  // Signed in: actions are recorded under the user's name, which the form shows.
+  getSession().then((s) => {
+    if (!s.authenticated) return;
+    actorInput.value = s.user;
+    actorInput.readOnly = true;
+    actorInput.title = `signed in as ${s.user} (${s.role})`;
+  }).catch(() => {}); // an action asks again, and reports the error
   const filterForm = document.getElementById('alarm-filters');
   filterForm.addEventListener('input', redraw);
   filterForm.addEventListener('change', redraw);

@@ -66,28 +66,51 @@ export function saveActor(name) {
   }
 }
 
-// sendJSON makes an operator action (POST or DELETE) with a JSON body; the actor goes
-// in the header the API reads until it authenticates its users.
+// session is the promise of GET api/csrf: {token, user, role, authenticated}. The token
+// goes with every action (X-CSRF-Token); the user, when the daemon authenticates, is the
+// name actions are recorded under.
+let session = null;
+
+export function getSession(refresh = false) {
+  if (session === null || refresh) {
+    session = getJSON('api/csrf').catch((err) => {
+      // Mounted without the daemon's guard (no api/csrf): actions go without a token.
+      if (err instanceof APIError && /no such endpoint/.test(err.message)) return {token: '', authenticated: false};
+      session = null;
+      throw err;
+    });
+  }
+  return session;
+}
+
+// sendJSON makes an operator action (POST or DELETE) with a JSON body and the CSRF
+// token; the actor goes in the header the API reads when it does not authenticate its
+// users (it records the authenticated user otherwise). A refused token (the daemon
+// restarted) is fetched again once.
 export async function sendJSON(method, path, body, actor) {
-  const url = new URL(path, document.baseURI);
-  const headers = {Accept: 'application/json', 'X-Hsmwatch-Actor': actor || ''};
-  const init = {method, headers, cache: 'no-store'};
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+  for (let attempt = 0; ; attempt++) {
+    const {token} = await getSession(attempt > 0);
+    const url = new URL(path, document.baseURI);
+    const headers = {Accept: 'application/json', 'X-Hsmwatch-Actor': actor || '', 'X-CSRF-Token': token};
+    const init = {method, headers, cache: 'no-store'};
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(url, init);
+    } catch {
+      throw new APIError(`the daemon cannot be reached (${path})`);
+    }
+    let data;
+    try {
+      data = await resp.json();
+    } catch {
+      throw new APIError(`${path}: HTTP ${resp.status}, not JSON`);
+    }
+    if (resp.status === 403 && attempt === 0 && /X-CSRF-Token/.test(data.error || '')) continue;
+    if (!resp.ok) throw new APIError(data.error || `HTTP ${resp.status}`);
+    return data;
   }
-  let resp;
-  try {
-    resp = await fetch(url, init);
-  } catch {
-    throw new APIError(`the daemon cannot be reached (${path})`);
-  }
-  let data;
-  try {
-    data = await resp.json();
-  } catch {
-    throw new APIError(`${path}: HTTP ${resp.status}, not JSON`);
-  }
-  if (!resp.ok) throw new APIError(data.error || `HTTP ${resp.status}`);
-  return data;
 }
