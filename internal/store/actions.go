@@ -226,19 +226,11 @@ func (s *sqlStore) Silences(ctx context.Context, f SilenceFilter) ([]Silence, er
 	q += " ORDER BY ends DESC, id DESC LIMIT " + a.add(int64(limit))
 	var out []Silence
 	err = s.db.read(ctx, func(qr querier) error {
-		r, err := qr.query(ctx, q, a...)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		for r.Next() {
+		return eachRow(ctx, qr, q, a, func(r rows) error {
 			si, err := scanSilence(r)
-			if err != nil {
-				return err
-			}
 			out = append(out, si)
-		}
-		return r.Err()
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: silences: %w", err)

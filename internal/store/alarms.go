@@ -103,19 +103,11 @@ func (s *sqlStore) Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error) {
 	}
 	var out []Alarm
 	err = s.db.read(ctx, func(qr querier) error {
-		r, err := qr.query(ctx, q, a...)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		for r.Next() {
+		return eachRow(ctx, qr, q, a, func(r rows) error {
 			al, err := scanAlarm(r)
-			if err != nil {
-				return err
-			}
 			out = append(out, al)
-		}
-		return r.Err()
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: alarms: %w", err)
