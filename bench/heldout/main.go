@@ -2,13 +2,15 @@
 // log lines from public sources that no rule was written from, each labelled with the
 // level an operator would give it.
 //
-//	go run ./bench/heldout [-file testdata/heldout/lines.tsv] [-rules dir-or-file ...]
+//	go run ./bench/heldout [-file testdata/heldout/lines.tsv ...] [-rules dir-or-file ...]
 //
-// Every line is parsed and classified the way "hsmwatch scan" does it (scan.Run, format
-// auto, the shipped catalog plus any -rules). It prints a table of labelled level against
-// the level given, the three figures with their targets, and the misses: serious lines
-// (labelled critical or major) not raised to warning, serious lines not raised to major,
-// and routine lines (labelled info or debug) raised to warning or above.
+// Without -file it measures every held-out set (testdata/heldout/lines.tsv and
+// lines2.tsv), each on its own and then all together. Every line is parsed and classified
+// the way "hsmwatch scan" does it (scan.Run, format auto, the shipped catalog plus any
+// -rules). For each set it prints a table of labelled level against the level given, the
+// three figures with their targets, and the misses: serious lines (labelled critical or
+// major) not raised to warning, serious lines not raised to major, and routine lines
+// (labelled info or debug) raised to warning or above.
 package main
 
 import (
@@ -29,44 +31,62 @@ func (r *rulesFlag) String() string     { return strings.Join(*r, ",") }
 func (r *rulesFlag) Set(s string) error { *r = append(*r, s); return nil }
 
 func main() {
-	file := flag.String("file", "testdata/heldout/lines.tsv", "the held-out file")
-	var rules rulesFlag
+	var files, rules rulesFlag
+	flag.Var(&files, "file", "a held-out file (repeatable; default: every set of testdata/heldout)")
 	flag.Var(&rules, "rules", "operator rule file or folder applied on top of the shipped catalog (repeatable)")
 	flag.Parse()
-	if err := run(os.Stdout, *file, rules); err != nil {
+	if len(files) == 0 {
+		files = heldout.Files()
+	}
+	if err := run(os.Stdout, files, rules); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/heldout:", err)
 		os.Exit(1)
 	}
 }
 
-func run(w io.Writer, file string, rules []string) error {
-	lines, err := heldout.Load(file)
-	if err != nil {
-		return err
-	}
+func run(w io.Writer, files, rules []string) error {
 	cat, err := classify.Load(rules...)
 	if err != nil {
 		return err
 	}
-	res, err := heldout.Classify(context.Background(), lines, cat)
-	if err != nil {
-		return err
+	var all heldout.Figures
+	for i, file := range files {
+		lines, err := heldout.Load(file)
+		if err != nil {
+			return err
+		}
+		res, err := heldout.Classify(context.Background(), lines, cat)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if i > 0 {
+			fmt.Fprintf(w, "\n%s\n\n", strings.Repeat("=", 90))
+		}
+		fmt.Fprintf(w, "held-out lines: %d (%s), catalog: %d rules\n\n", len(lines), file, len(cat.Rules()))
+		table(w, res)
+		f := heldout.Measure(res)
+		fmt.Fprintln(w)
+		figures(w, f)
+		misses(w, "serious lines not raised to warning", res, func(r heldout.Result) bool { return r.Serious() && !r.Raised() })
+		misses(w, "serious lines raised to warning or minor only", res, func(r heldout.Result) bool { return r.Serious() && r.Raised() && !r.Major() })
+		misses(w, "routine lines raised to warning or above", res, func(r heldout.Result) bool { return r.Routine() && r.Raised() })
+		all = all.Add(f)
 	}
-	fmt.Fprintf(w, "held-out lines: %d (%s), catalog: %d rules\n\n", len(lines), file, len(cat.Rules()))
-	table(w, res)
-	f := heldout.Measure(res)
-	fmt.Fprintln(w)
+	if len(files) > 1 {
+		fmt.Fprintf(w, "\n%s\n\nall %d sets together (%s):\n\n", strings.Repeat("=", 90), len(files), strings.Join(files, ", "))
+		figures(w, all)
+	}
+	return nil
+}
+
+// figures prints the three figures of f with their targets.
+func figures(w io.Writer, f heldout.Figures) {
 	fmt.Fprintf(w, "%-40s %4d/%-4d %6.1f %%   target >= %.0f %%  %s\n", "serious raised to warning or above",
 		f.SeriousWarn, f.Serious, 100*f.SeriousWarnShare(), 100*heldout.SeriousWarnTarget, verdict(f.SeriousWarnShare() >= heldout.SeriousWarnTarget))
 	fmt.Fprintf(w, "%-40s %4d/%-4d %6.1f %%   target >= %.0f %%  %s\n", "serious raised to major or above",
 		f.SeriousMajor, f.Serious, 100*f.SeriousMajorShare(), 100*heldout.SeriousMajorTarget, verdict(f.SeriousMajorShare() >= heldout.SeriousMajorTarget))
 	fmt.Fprintf(w, "%-40s %4d/%-4d %6.1f %%   target <= %.0f %%   %s\n", "routine raised to warning or above",
 		f.RoutineRaised, f.Routine, 100*f.RoutineRaisedShare(), 100*heldout.RoutineRaisedMax, verdict(f.RoutineRaisedShare() <= heldout.RoutineRaisedMax))
-
-	misses(w, "serious lines not raised to warning", res, func(r heldout.Result) bool { return r.Serious() && !r.Raised() })
-	misses(w, "serious lines raised to warning or minor only", res, func(r heldout.Result) bool { return r.Serious() && r.Raised() && !r.Major() })
-	misses(w, "routine lines raised to warning or above", res, func(r heldout.Result) bool { return r.Routine() && r.Raised() })
-	return nil
 }
 
 func verdict(ok bool) string {

@@ -36,6 +36,13 @@ const (
 	RoutineRaisedMax = 0.05
 )
 
+// Files returns the held-out sets, relative to the repository root, in the order they
+// were gathered: lines.tsv first, lines2.tsv (a second, independently gathered set) next.
+// Each is measured on its own and all of them together.
+func Files() []string {
+	return []string{"testdata/heldout/lines.tsv", "testdata/heldout/lines2.tsv"}
+}
+
 // Levels in decreasing order of severity.
 var Levels = []string{"critical", "major", "minor", "warning", "info", "debug"}
 
@@ -202,6 +209,17 @@ func Measure(results []Result) Figures {
 		}
 	}
 	return f
+}
+
+// Add returns the figures of two sets measured together.
+func (f Figures) Add(g Figures) Figures {
+	return Figures{
+		Serious:       f.Serious + g.Serious,
+		SeriousWarn:   f.SeriousWarn + g.SeriousWarn,
+		SeriousMajor:  f.SeriousMajor + g.SeriousMajor,
+		Routine:       f.Routine + g.Routine,
+		RoutineRaised: f.RoutineRaised + g.RoutineRaised,
+	}
 }
 
 func share(n, of int) float64 {
