@@ -59,7 +59,7 @@ export function clippedText(text, clipped) {
   text = String(text ?? '');
   const long = text.length > CLIP_CHARS || (text.match(/\n/g) || []).length > 3;
   if (!long) return el('span', {class: 'text', text: text + (clipped ? ' …' : '')});
-  const full = el('span', {class: 'text full', hidden: true, text: text + (clipped ? ' … (cut: the whole event is in its detail)' : '')});
+  const full = el('span', {class: 'text full', hidden: true, tabindex: 0, role: 'region', 'aria-label': 'The whole message', text: text + (clipped ? ' … (cut: the whole event is in its detail)' : '')});
   const short = el('span', {class: 'text short', text: text.slice(0, CLIP_CHARS).replace(/\n/g, ' ') + ' …'});
   const button = el('button', {type: 'button', class: 'linklike more', 'aria-expanded': 'false',
     text: `Show all (${text.length.toLocaleString('en-US')} characters)`});

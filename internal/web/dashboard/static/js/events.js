@@ -240,7 +240,11 @@ function trim(now) {
 
 function dlRow(dl, name, value) {
   if (value === undefined || value === null || value === '') return;
-  dl.append(el('dt', {text: name}), el('dd', {text: String(value)}));
+  const text = String(value);
+  // A long value scrolls in its box, which the keyboard must reach.
+  const long = text.length > 400;
+  dl.append(el('dt', {text: name}), el('dd', long ? null : {text},
+    long ? el('div', {class: 'box', tabindex: 0, role: 'region', 'aria-label': name, text}) : null));
 }
 
 // showDetail shows every field of an event and its rule's meaning and action; an event
