@@ -132,7 +132,7 @@ func metricWords() map[string]map[string]string {
 // figures answers {"kinds": [...], "words": {...}}.
 func (h *handler) figures(context.Context, *params) ([]byte, error) {
 	return marshal(struct {
-		Kinds []Kind                         `json:"kinds"`
+		Kinds []Kind                       `json:"kinds"`
 		Words map[string]map[string]string `json:"words"`
 	}{figureKinds(), metricWords()})
 }
