@@ -3,7 +3,7 @@
 // windows.
 
 import {el, replace, hostLink} from './dom.js';
-import {fmtTime, fmtDuration, age, levelRank} from './format.js';
+import {fmtTime, fmtDuration, age, levelRank, describeAlarm} from './format.js';
 import {sendJSON, savedActor, saveActor, getSession} from './api.js';
 
 export function alarmID(a) {
@@ -179,7 +179,7 @@ export function renderAlarms(open, cleared, silences = [], windows = []) {
     el('td', null, levelBadge(a.level)),
     el('td', null, hostLink(a.host)),
     el('td', {text: a.key}),
-    el('td', {text: a.title || a.rule}),
+    el('td', {text: describeAlarm(a), title: a.title || a.rule}),
     el('td', {class: 'time', text: fmtTime(a.opened)}),
     el('td', {class: 'time', text: age(a.opened, now)}),
     el('td', {text: a.asserts}),
@@ -200,7 +200,8 @@ export function renderAlarms(open, cleared, silences = [], windows = []) {
     el('td', {class: 'time', text: fmtTime(a.cleared)}),
     el('td', {class: 'time', text: fmtDuration(Date.parse(a.cleared) - Date.parse(a.opened))}),
     flapCell(a),
-    el('td', {text: a.closed ? `${a.closed.by} (by hand${a.closed.comment ? ': ' + a.closed.comment : ''})` : a.cleared_by}),
+    el('td', null, a.closed ? `${a.closed.by} (by hand${a.closed.comment ? ': ' + a.closed.comment : ''})` : a.cleared_by,
+      evidenceList(a)),
   ));
   replace(document.querySelector('#alarms-cleared tbody'), clearedRows);
   document.getElementById('alarms-cleared-empty').hidden = cleared.length > 0;

@@ -17,11 +17,13 @@ const DASHES = ['', '6 3', '2 3', '8 3 2 3'];
 const r1 = (x) => Math.round(x * 10) / 10;
 
 // extent returns [min, max] of the values, widened when flat so that a line has room.
+// A flat line of figures that are never negative (counts, percentages) is not given a
+// negative range.
 function extent(values) {
   let lo = Math.min(...values), hi = Math.max(...values);
   if (lo === hi) {
     const d = Math.abs(lo) * 0.05 || 1;
-    lo -= d;
+    lo = lo >= 0 ? Math.max(0, lo - d) : lo - d;
     hi += d;
   }
   return [lo, hi];
@@ -64,8 +66,8 @@ function niceStep(span, n) {
 
 // valueTicks returns round ticks covering [lo, hi]: the first at or below lo, the last at
 // or above hi.
-export function valueTicks(lo, hi, n = 4) {
-  const step = niceStep(hi - lo, n);
+export function valueTicks(lo, hi, n = 4, integer = false) {
+  const step = integer ? Math.max(1, niceStep(hi - lo, n)) : niceStep(hi - lo, n);
   const first = Math.floor(lo / step) * step, last = Math.ceil(hi / step) * step;
   const ticks = [];
   for (let v = first; v <= last + step / 2; v += step) ticks.push(Math.abs(v) < step / 1e6 ? 0 : Number(v.toPrecision(12)));
@@ -109,8 +111,8 @@ function textWidth(s) {
 // lineChart draws series [{name, points}] sharing one time axis [from, to] and one value
 // axis; the figure has a caption and a legend. opts: fmt (a value's label), unit,
 // thresholds [{v, cls, label}], words (value -> word: ticks at the named states), max (a
-// percentage's 100: the axis runs from 0 to it).
-export function lineChart(title, series, {from, to, fmt = String, thresholds = [], words = null, max} = {}) {
+// percentage's 100: the axis runs from 0 to it), binary (bytes: ticks round in KiB, MiB...).
+export function lineChart(title, series, {from, to, fmt = String, thresholds = [], words = null, max, binary = false} = {}) {
   const W = 640, H = 220, right = 16, top = 12, bottom = 30;
   const all = series.flatMap((s) => s.points);
   let [lo, hi] = extent(all.map((p) => p.v));
@@ -123,7 +125,12 @@ export function lineChart(title, series, {from, to, fmt = String, thresholds = [
     if (lo === hi) hi = lo + 1;
   } else {
     if (max !== undefined) [lo, hi] = [Math.min(0, lo), Math.max(max, hi)];
-    ticks = valueTicks(lo, hi);
+    // Bytes get round ticks in the binary unit their labels are written in (MiB, GiB).
+    let scale = 1;
+    while (binary && Math.max(Math.abs(lo), Math.abs(hi)) / scale >= 1024 && scale < 1024 ** 5) scale *= 1024;
+    // Counts (every value whole) get whole ticks.
+    const integer = scale === 1 && all.every((p) => Number.isInteger(p.v));
+    ticks = valueTicks(lo / scale, hi / scale, 4, integer).map((v) => v * scale);
     lo = ticks[0];
     hi = ticks[ticks.length - 1];
   }

@@ -24,6 +24,8 @@ export async function showHSM(host, params, state, onError) {
   replace(document.getElementById('hsm-ranges'), RANGES.map(([name]) => el('a', {
     href: `#/hsm/${encodeURIComponent(host)}?range=${name}`, 'aria-current': name === range[0] ? 'true' : 'false', text: name})));
   document.getElementById('hsm-events-link').setAttribute('href', '#/events?host=' + encodeURIComponent(host));
+  // #/hsm/NAME?all=1 is a link to the page with every figure unfolded.
+  if (params.all === '1') document.getElementById('hsm-all').open = true;
 
   const now = Date.now();
   let samples, events, tbl;
@@ -151,7 +153,7 @@ function renderCharts(body, from, to, tbl, h) {
   const metrics = [...byMetric.keys()].sort((a, b) =>
     figureRank(a) - figureRank(b) || derived(a) - derived(b) || a.localeCompare(b));
   const charts = metrics.map((m) => el('div', {class: 'chart-wrap', 'data-metric': m},
-    lineChart(m, seriesOf(byMetric.get(m), m), {from, to, words: words[m], fmt: (v) => fmtValue(v, m)})));
+    lineChart(m, seriesOf(byMetric.get(m), m), {from, to, words: words[m], fmt: (v) => fmtValue(v, m), binary: /bytes/i.test(m)})));
   replace(document.getElementById('hsm-charts'), charts);
   document.getElementById('hsm-all-count').textContent = `(${metrics.length} metrics)`;
   document.getElementById('hsm-charts-empty').hidden = charts.length > 0;
