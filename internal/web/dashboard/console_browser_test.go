@@ -325,6 +325,38 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	b.screenshot(t, "console-hsm-acknowledged")
 
+	// Silence another alarm of the page for an hour: the silence names its host and rule.
+	var other store.Alarm
+	for _, a := range open {
+		if a.ID != fan.ID && a.Rule != "" {
+			other = a
+			break
+		}
+	}
+	if other.ID == 0 {
+		t.Fatalf("myLuna has no second open alarm: %+v", open)
+	}
+	b.do(t, "silence the second alarm", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#hsm-alarms li.alarm[data-id="%d"] button.silence`, other.ID))))
+	b.waitFor(t, "the silence form", `!document.getElementById('hsm-action').hidden && !document.getElementById('hsm-duration-label').hidden`)
+	b.do(t, "an hour, a reason", chromedp.SetValue(chromedp.ID("hsm-action-duration"), "1h"),
+		chromedp.SendKeys(chromedp.ID("hsm-action-comment"), "known, ticket 42"),
+		chromedp.Click(chromedp.ID("hsm-action-submit")))
+	b.waitFor(t, "the form closed", `document.getElementById('hsm-action').hidden`)
+	sils, err := d.store.Silences(ctx, store.SilenceFilter{EndsAfter: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range sils {
+		if s.Host == "myLuna" && s.Rule == other.Rule && s.Comment == "known, ticket 42" && s.CreatedBy == "carol" &&
+			s.Ends.Sub(s.Starts) == time.Hour {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no silence of myLuna's %s by carol for an hour: %+v", other.Rule, sils)
+	}
+
 	// The alarms: who did what when, under the evidence; filters; paging.
 	b.do(t, "open the alarms", chromedp.Click(chromedp.CSS(`a[data-view="alarms"]`)))
 	row := fmt.Sprintf(`#alarms-open tbody tr[data-id="%d"]`, fan.ID)
