@@ -107,6 +107,12 @@ func TestConsoleInChromium(t *testing.T) {
 	d.ingest(t, "hsm-fleet.log", readLines(t, "hsm-fleet.log")...)
 	d.putSamples(t, "myLuna", "lunaC")
 	d.putDinamoAndTokens(t)
+	// Thirty open alarms of one appliance: more than a page of the alarm list.
+	var bulk []string
+	for i := range 30 {
+		bulk = append(bulk, fmt.Sprintf("2012 Feb 29 12:09:%02d lunaBulk local4 notice ipmievd: Fan sensor Fan%dA . Lower Non-recoverable going low (Reading 0 < Threshold 1000 RPM)", i, i))
+	}
+	d.ingest(t, "bulk", bulk...)
 	ctx := context.Background()
 	// One event of a megabyte, as a runaway log line would make.
 	huge := strings.Repeat("0123456789abcdef", 1<<16)
@@ -378,6 +384,19 @@ func TestConsoleInChromium(t *testing.T) {
 			r.querySelector('.tag.stale') !== null);
 	})()`)
 	b.screenshot(t, "console-alarms")
+	b.do(t, "every open alarm", chromedp.Evaluate[chromedp.Void](`(() => {
+		document.getElementById('af-host').value = '';
+		document.getElementById('af-level').value = '';
+		const s = document.getElementById('af-state');
+		s.value = '';
+		s.dispatchEvent(new Event('change', {bubbles: true}));
+	})()`))
+	b.waitFor(t, "a page of 25 alarms", `document.querySelectorAll('#alarms-open tbody tr').length === 25 &&
+		/Page 1 of 2/.test(document.getElementById('open-pager').textContent)`)
+	b.do(t, "the next page", chromedp.Click(chromedp.CSS(`#open-pager button[data-page="1"]`)))
+	b.waitFor(t, "the second page", `/Page 2 of 2/.test(document.getElementById('open-pager').textContent) &&
+		document.querySelectorAll('#alarms-open tbody tr').length > 0 && document.querySelectorAll('#alarms-open tbody tr').length < 25`)
+	b.checkAccessibility(t, "alarms, paged", axe)
 	b.checkAccessibility(t, "alarms", axe)
 
 	// The events: the megabyte event clipped, the page of bounded height, unfolded in a
