@@ -248,6 +248,14 @@ func TestConsoleInChromium(t *testing.T) {
 				const labels = xs.map((x) => x.textContent);
 				if (new Set(labels).size !== labels.length) bad.push(name + ': time labels repeat: ' + labels.join(' '));
 				if (labels.length < 2) bad.push(name + ': fewer than two time labels');
+				// The ticks spread over the axis's range: none outside it, none more than a
+				// step away from either end.
+				const from = Number(svg.dataset.from), to = Number(svg.dataset.to);
+				const ts = xs.map((x) => Number(x.dataset.time));
+				const step = ts.length > 1 ? ts[1] - ts[0] : to - from;
+				if (ts.some((t) => t < from || t > to) || ts[0] - from > step || to - ts[ts.length - 1] > step) {
+					bad.push(name + ': time ticks ' + labels.join(' ') + ' do not span the range');
+				}
 				const vb = svg.viewBox.baseVal;
 				for (const x of xs) {
 					const bb = x.getBBox();
@@ -261,6 +269,11 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	}
 	checkAxes("24h")
+	// The time axis runs from the first sample held (six hours ago) to now.
+	first := mem.Samples[0].Time.UnixMilli()
+	if got := eval[float64](t, b, `Number(document.querySelector('#hsm-panels .chart-wrap[data-figure="memory"] svg.chart').dataset.from)`); int64(got) != first {
+		t.Errorf("the memory panel's time axis starts at %v, want the first sample's %v", time.UnixMilli(int64(got)).UTC(), mem.Samples[0].Time)
+	}
 	ticks := eval[[]float64](t, b, `[...document.querySelectorAll('#hsm-charts .chart-wrap[data-metric="memAvailReal"] text.y-label')].map((x) => Number(x.dataset.value))`)
 	if len(ticks) < 2 || ticks[0] > lo || ticks[len(ticks)-1] < hi || ticks[len(ticks)-1]-ticks[0] > 3*(hi-lo) {
 		t.Errorf("memAvailReal's value ticks %v do not cover the data's range %v..%v closely", ticks, lo, hi)

@@ -143,7 +143,7 @@ export function lineChart(title, series, {from, to, fmt = String, thresholds = [
   const sy = (v) => top + h - ((v - lo) / (hi - lo)) * h;
   const sx = (t) => (t1 === t0 ? left + w / 2 : left + ((t - t0) / (t1 - t0)) * w);
 
-  const chart = svg('svg', {class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img',
+  const chart = svg('svg', {class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-from': t0, 'data-to': t1,
     'aria-label': `${title}: ${series.length} series from ${fmtShortTime(t0, true)} to ${fmtShortTime(t1, true)} UTC`});
   chart.append(svg('title', {text: title}));
   ticks.forEach((v, i) => {
