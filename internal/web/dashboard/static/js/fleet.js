@@ -5,7 +5,7 @@
 // their own kind, listed under their library; an uninitialised slot is no card.
 
 import {el, replace, hostLink} from './dom.js';
-import {levelRank, worstLevel, fmtTime, shortAge, describeAlarm, seriesKey} from './format.js';
+import {levelRank, fmtTime, shortAge, describeAlarm, seriesKey} from './format.js';
 import {sparkline} from './charts.js';
 import {levelBadge, sortOpen} from './alarms.js';
 import {pickFigures, fmtFigure, thresholdText, kindOf} from './figures.js';

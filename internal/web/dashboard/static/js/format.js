@@ -95,10 +95,6 @@ export function figureRank(metric) {
   return i < 0 ? KEY_FIGURES.length : i;
 }
 
-// isKeyFigure says whether a metric is one of the key figures.
-export function isKeyFigure(metric) {
-  return figureRank(metric) < KEY_FIGURES.length;
-}
 
 // shortAge writes how long ago, as a person says it: "40 s", "4 min", "3 h", "2 d".
 export function shortAge(ms) {
