@@ -24,9 +24,10 @@ go version
 # (snmp, snmpd, snmptrapd), SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 checks, gcc
 # for the test PKCS#11 module, PostgreSQL (the store's tests start their own server from
 # its binaries), Chromium for the dashboard's browser test, Prometheus for promtool (the
-# daemon's /metrics test lints the exposition with it). Tests that need one of them fail,
-# never skip, under CI=true.
-packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus)
+# daemon's /metrics test lints the exposition with it), npm to install axe-core for the
+# dashboard's accessibility checks. Tests that need one of them fail, never skip, under
+# CI=true.
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -35,6 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 go mod download
+# axe-core, which the dashboard's browser tests load into the page (the version their
+# axeVersion names), in the user's cache where they look for it.
+axe_version=$(sed -n 's/^const axeVersion = "\(.*\)"/\1/p' internal/web/dashboard/console_browser_test.go)
+axe_dir="${XDG_CACHE_HOME:-$HOME/.cache}/hsmwatch/axe-core-$axe_version"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+  npm install --prefix "$axe_dir" --no-audit --no-fund "axe-core@$axe_version"
+fi
+export HSMWATCH_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

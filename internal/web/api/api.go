@@ -4,7 +4,9 @@
 //	GET /api/events  events, newest first, one page at a time; message and raw clipped
 //	GET /api/events/{id}  one event, whole
 //	GET /api/alarms  open alarms, or recent ones including cleared
-//	GET /api/hsms    one row per HSM: last event, counts by level, open alarms, latest samples
+//	GET /api/hsms    one row per HSM: last event, counts by level, open alarms, latest samples,
+//	                 its kind (luna, dinamo, pkcs11, snmp) and, for a PKCS#11 token, its slot
+//	GET /api/figures the curated health figures per kind, and the words of state values (figures.go)
 //	GET /api/samples the history of one HSM's poll samples, oldest first (samples.go)
 //	GET /api/rules/{id}  a catalog rule's title, level, meaning and action (rules.go)
 //
@@ -95,12 +97,13 @@ func New(q Querier, opts Options) http.Handler {
 	mux.HandleFunc("/api/maintenance", h.action([]string{http.MethodGet, http.MethodPost}, h.maintenance))
 	mux.HandleFunc("/api/maintenance/{id}", h.action([]string{http.MethodDelete}, h.deleteMaintenance))
 	mux.HandleFunc("/api/hsms", h.get(h.hsms, "site"))
+	mux.HandleFunc("/api/figures", h.get(h.figures))
 	mux.HandleFunc("/api/samples", h.get(h.samples, "host", "metric", "site", "since", "until", "limit"))
 	mux.HandleFunc("/api/rules/{id...}", func(w http.ResponseWriter, r *http.Request) {
 		h.get(h.rule(r.PathValue("id"))).ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms, /api/samples, /api/rules/{id}, /api/silences, /api/maintenance)")
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (try /api/events, /api/alarms, /api/hsms, /api/figures, /api/samples, /api/rules/{id}, /api/silences, /api/maintenance)")
 	})
 	return mux
 }
@@ -337,12 +340,9 @@ func (h *handler) hsms(ctx context.Context, p *params) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hs == nil {
-		hs = []store.HSM{}
-	}
 	return marshal(struct {
-		HSMs []store.HSM `json:"hsms"`
-	}{hs})
+		HSMs []hsmView `json:"hsms"`
+	}{viewHSMs(hs)})
 }
 
 func marshal(v any) ([]byte, error) {

@@ -199,9 +199,9 @@ func TestDashboardInChromium(t *testing.T) {
 		document.querySelector('#fleet-cards .card[data-host="' + h + '"]'))`)
 	b.waitFor(t, "myLuna's card", `(() => {
 		const c = document.querySelector('#fleet-cards .card[data-host="myLuna"]');
-		return c.dataset.level === 'critical' && /open alarms/.test(c.querySelector('.alarms-count').textContent) &&
-			c.querySelectorAll('.figures svg.spark path').length === 4 &&
-			c.querySelector('.figures').textContent.includes('health_memory_used');
+		return c.dataset.level === 'critical' && /more open alarms/.test(c.querySelector('.alarms-count').textContent) &&
+			c.querySelectorAll('.figures svg.spark path.line').length === 4 &&
+			c.querySelector('.figures').textContent.includes('Memory used');
 	})()`)
 	if got := eval[string](t, b, `document.querySelector('.card[data-host="lunaB"]').dataset.level`); got == "critical" {
 		t.Errorf("lunaB has no open alarm, its card says %q", got)
@@ -305,7 +305,7 @@ func TestDashboardInChromium(t *testing.T) {
 	b.waitFor(t, "charts", `(() => {
 		const metrics = [...document.querySelectorAll('#hsm-charts .chart-wrap')].map((c) => c.dataset.metric);
 		const paths = [...document.querySelectorAll('#hsm-charts svg.chart path.series')];
-		return ['health_memory_used', 'hsmStorageAllocatedBytes', 'sessionCount', 'temperature'].every((m) => metrics.includes(m)) &&
+		return ['health_memory_used', 'hsmStorageAllocatedBytes', 'health_ntls_clients', 'temperature'].every((m) => metrics.includes(m)) &&
 			paths.length >= 5 && paths.every((p) => /^M[0-9.]+,[0-9.]+( L[0-9.]+,[0-9.]+){10,}$/.test(p.getAttribute('d')));
 	})()`)
 	b.waitFor(t, "myLuna's state", `document.getElementById('hsm-state').textContent === 'critical' &&

@@ -13,8 +13,12 @@
 //
 // (or all three under one prefix, with http.StripPrefix, behind a reverse proxy).
 //
-// Views: the fleet (#/fleet), the alarms (#/alarms), the event timeline with filters and
-// an event's detail (#/events?host=...&q=...), an HSM's charts (#/hsm/NAME?range=24h).
+// Views: the fleet (#/fleet: a card per HSM by site, worst first, naming its worst open
+// alarm and its kind's curated figures from /api/figures), the alarms (#/alarms: filters,
+// evidence, operator actions), the event timeline with filters and an event's detail
+// (#/events?host=...&q=...), an HSM's page (#/hsm/NAME?range=24h: its open alarms with
+// their meaning and actions, its health panels, every figure under "All figures" (all=1
+// unfolds them), its events).
 // Event text is only ever put into the page as text (textContent), never parsed as HTML.
 package dashboard
 

@@ -195,8 +195,10 @@ func changedAlarms(d state.Decision) []state.Alarm {
 	return append(out, d.AlsoCleared...)
 }
 
-// putSamples stores six hours of polls, every five minutes up to now, for the hosts:
-// memory, storage, sessions and two temperatures.
+// putSamples stores six hours of polls, every five minutes up to now, for the hosts, as
+// the poller stores a Luna appliance's: memory and HSM storage in percent with the
+// poller's verdict, NTLS clients and status, two temperatures, and the raw memory
+// figures (millions of kilobytes: the widest labels of a chart's value axis).
 func (d *daemon) putSamples(t *testing.T, hosts ...string) {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Minute)
@@ -207,13 +209,48 @@ func (d *daemon) putSamples(t *testing.T, hosts ...string) {
 			x := float64(i)/6 + float64(hi)
 			samples = append(samples,
 				store.Sample{Host: host, Metric: "health_memory_used", Value: 55 + 15*math.Sin(x), Time: at},
-				store.Sample{Host: host, Metric: "hsmStorageAllocatedBytes", Value: float64(200<<20 + i*(512<<10)), Time: at},
-				store.Sample{Host: host, Metric: "sessionCount", Value: float64(10 + (i*7)%23), Time: at},
+				store.Sample{Host: host, Metric: "health_hsm_storage_used", Labels: map[string]string{"instance": "122467"}, Value: 37.5 + float64(i)/10, Time: at},
+				store.Sample{Host: host, Metric: "hsmStorageAllocatedBytes", Labels: map[string]string{"index": "122467"}, Value: float64(200<<20 + i*(512<<10)), Time: at},
+				store.Sample{Host: host, Metric: "health_ntls_clients", Value: float64(10 + (i*7)%23), Time: at},
+				store.Sample{Host: host, Metric: "health_ntls_status", Value: 1, Time: at},
+				store.Sample{Host: host, Metric: "hsmManuallyZeroized", Labels: map[string]string{"index": "122467"}, Value: 2, Time: at},
+				store.Sample{Host: host, Metric: "memAvailReal", Value: 11188932.5 + 40000*math.Cos(x), Time: at},
 				store.Sample{Host: host, Metric: "temperature", Labels: map[string]string{"sensor": "cpu"}, Value: 48 + 6*math.Cos(x), Time: at},
 				store.Sample{Host: host, Metric: "temperature", Labels: map[string]string{"sensor": "psu"}, Value: 36 + 2*math.Sin(x/2), Time: at},
 				store.Sample{Host: host, Metric: "health_state", Labels: map[string]string{"item": "memory_used"}, Value: 0, Time: at},
 			)
 		}
+	}
+	if err := d.store.PutSamples(context.Background(), samples); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putDinamoAndTokens stores an hour of polls of a Dinamo HSM (dinamo1) and of two
+// PKCS#11 slots of one SoftHSM2 library: a token in use (tok1) and an uninitialised slot,
+// named by the probe after the library and the slot.
+func (d *daemon) putDinamoAndTokens(t *testing.T) {
+	t.Helper()
+	const lib = "/usr/lib/softhsm/libsofthsm2.so"
+	now := time.Now().UTC().Truncate(time.Minute)
+	tok := map[string]string{"library": lib, "slot": "1", "serial": "8e3f0c1a"}
+	spare := map[string]string{"library": lib, "slot": "2", "serial": ""}
+	var samples []store.Sample
+	for i := range 12 {
+		at := now.Add(-time.Duration(11-i) * 5 * time.Minute)
+		samples = append(samples,
+			store.Sample{Host: "dinamo1", Metric: "health_memory_used", Value: 40 + float64(i), Time: at},
+			store.Sample{Host: "dinamo1", Metric: "health_disk_used", Value: 17, Time: at},
+			store.Sample{Host: "dinamo1", Metric: "health_battery", Value: 92 - float64(i), Time: at},
+			store.Sample{Host: "dinamo1", Metric: "health_sessions", Value: float64(i % 4), Time: at},
+			store.Sample{Host: "dinamo1", Metric: "health_tamper", Value: 0, Time: at},
+			store.Sample{Host: "tok1", Metric: "pkcs11_token_status", Labels: tok, Value: 0, Time: at},
+			store.Sample{Host: "tok1", Metric: "pkcs11_private_memory_used_percent", Labels: tok, Value: 20 + float64(i), Time: at},
+			store.Sample{Host: "tok1", Metric: "pkcs11_sessions", Labels: tok, Value: float64(i % 3), Time: at},
+			store.Sample{Host: "tok1", Metric: "pkcs11_rw_sessions", Labels: tok, Value: 0, Time: at},
+			store.Sample{Host: lib + ":slot2", Metric: "pkcs11_token_status", Labels: spare, Value: 0, Time: at},
+			store.Sample{Host: lib + ":slot2", Metric: "pkcs11_max_rw_sessions", Labels: spare, Value: 0, Time: at},
+		)
 	}
 	if err := d.store.PutSamples(context.Background(), samples); err != nil {
 		t.Fatal(err)

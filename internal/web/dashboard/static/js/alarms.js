@@ -3,7 +3,7 @@
 // windows.
 
 import {el, replace, hostLink} from './dom.js';
-import {fmtTime, fmtDuration, age, levelRank} from './format.js';
+import {fmtTime, fmtDuration, age, levelRank, describeAlarm} from './format.js';
 import {sendJSON, savedActor, saveActor, getSession} from './api.js';
 
 export function alarmID(a) {
@@ -24,8 +24,8 @@ function flapCell(a) {
   return el('td', null, a.flapping ? el('span', {class: 'tag', text: 'flapping'}) : '');
 }
 
-// stateCell marks flapping, acknowledged (by whom), silenced (by what) and stale alarms.
-function stateCell(a) {
+// stateTags marks flapping, acknowledged (by whom), silenced (by what) and stale alarms.
+export function stateTags(a) {
   const tags = [];
   if (a.flapping) tags.push(el('span', {class: 'tag', text: 'flapping'}));
   if (a.acknowledged) {
@@ -42,7 +42,59 @@ function stateCell(a) {
     tags.push(el('span', {class: 'tag silenced', title: a.silenced, text: 'silenced'}));
   }
   if (a.stale) tags.push(el('span', {class: 'tag stale', text: 'stale'}));
-  return el('td', {class: 'state'}, tags.map((t, i) => (i ? [' ', t] : t)));
+  return tags.map((t, i) => (i ? [' ', t] : t));
+}
+
+function stateCell(a) {
+  return el('td', {class: 'state'}, stateTags(a));
+}
+
+// CLIP_CHARS: a longer text is shown clipped, with a button that shows all of it (in a
+// box of bounded height: one event of a megabyte must not make the page endless).
+const CLIP_CHARS = 280;
+
+// clippedText shows a message clipped to CLIP_CHARS with a "Show all" toggle; clipped
+// says the API already cut it (the whole event is in its detail).
+export function clippedText(text, clipped) {
+  text = String(text ?? '');
+  const long = text.length > CLIP_CHARS || (text.match(/\n/g) || []).length > 3;
+  if (!long) return el('span', {class: 'text', text: text + (clipped ? ' …' : '')});
+  const full = el('span', {class: 'text full', hidden: true, tabindex: 0, role: 'region', 'aria-label': 'The whole message', text: text + (clipped ? ' … (cut: the whole event is in its detail)' : '')});
+  const short = el('span', {class: 'text short', text: text.slice(0, CLIP_CHARS).replace(/\n/g, ' ') + ' …'});
+  const button = el('button', {type: 'button', class: 'linklike more', 'aria-expanded': 'false',
+    text: `Show all (${text.length.toLocaleString('en-US')} characters)`});
+  button.addEventListener('click', (e) => {
+    e.stopPropagation();
+    const open = full.hidden;
+    full.hidden = !open;
+    short.hidden = open;
+    button.setAttribute('aria-expanded', String(open));
+    button.textContent = open ? 'Show less' : `Show all (${text.length.toLocaleString('en-US')} characters)`;
+  });
+  return el('span', {class: 'clip'}, short, full, ' ', button);
+}
+
+// evidenceList folds an alarm's evidence (what asserted and cleared it, from which
+// source) and the operators' actions (who did what when) under a details element.
+export function evidenceList(a) {
+  const ev = a.evidence || [];
+  const items = ev.map((x) => el('li', null,
+    el('span', {class: 'time', text: fmtTime(x.time) + ' '}),
+    x.assert === false ? el('span', {class: 'badge cleared', text: 'clear'}) : el('span', {class: 'badge none', text: 'assert'}),
+    ` ${x.source || ''}`, x.rule ? ` (${x.rule})` : '', x.input ? `, from ${x.input}` : ''));
+  if (a.acknowledged) {
+    items.push(el('li', {class: 'action'}, el('span', {class: 'time', text: fmtTime(a.acknowledged.at) + ' '}),
+      el('strong', {text: `acknowledged by ${a.acknowledged.by}`}), a.acknowledged.comment ? `: ${a.acknowledged.comment}` : ''));
+  }
+  if (a.closed) {
+    items.push(el('li', {class: 'action'}, el('span', {class: 'time', text: fmtTime(a.closed.at) + ' '}),
+      el('strong', {text: `closed by ${a.closed.by}`}), a.closed.comment ? `: ${a.closed.comment}` : ''));
+  }
+  if (a.silenced) items.push(el('li', {class: 'action', text: `covered now by ${a.silenced.replace('maintenance', 'maintenance window')}`}));
+  const acts = (a.acknowledged ? 1 : 0) + (a.closed ? 1 : 0);
+  return el('details', {class: 'evidence'},
+    el('summary', {text: `Evidence (${ev.length})${acts ? ` and actions (${acts})` : ''}`}),
+    el('ul', {class: 'plain'}, items));
 }
 
 export function sortOpen(alarms) {
@@ -99,28 +151,47 @@ export function fmtSpan(s) {
   return String(s || '').replace(/([hm])0m0s$/, '$1').replace(/([hm])0s$/, '$1').replace(/^0s$/, '0');
 }
 
+// PAGE_ROWS bounds a table's rows: the page keeps a sane height however many alarms.
+const PAGE_ROWS = 25;
+const pages = {open: 0, cleared: 0};
+
+// pageOf returns the rows of the table's current page and draws its pager.
+function pageOf(name, rows) {
+  const count = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
+  pages[name] = Math.min(pages[name], count - 1);
+  const p = pages[name];
+  const nav = document.getElementById(`${name}-pager`);
+  nav.hidden = count <= 1;
+  replace(nav,
+    el('button', {type: 'button', 'data-page': p - 1, disabled: p === 0, text: 'Previous'}),
+    el('span', {text: ` Page ${p + 1} of ${count} (${rows.length} alarms) `}),
+    el('button', {type: 'button', 'data-page': p + 1, disabled: p >= count - 1, text: 'Next'}));
+  return rows.slice(p * PAGE_ROWS, (p + 1) * PAGE_ROWS);
+}
+
 // renderAlarms fills both tables, the silences and the maintenance windows.
 export function renderAlarms(open, cleared, silences = [], windows = []) {
   const now = Date.now();
   const shown = filterOpen(open, filters());
-  const openRows = shown.map((a) => el('tr', {'data-level': a.level || 'none', 'data-host': a.host,
+  const openPage = pageOf('open', shown);
+  const openRows = openPage.map((a) => el('tr', {'data-level': a.level || 'none', 'data-host': a.host,
     'data-id': a.id, class: a.acknowledged ? 'acknowledged' : null},
     el('td', null, levelBadge(a.level)),
     el('td', null, hostLink(a.host)),
     el('td', {text: a.key}),
-    el('td', {text: a.title || a.rule}),
+    el('td', {text: describeAlarm(a), title: a.title || a.rule}),
     el('td', {class: 'time', text: fmtTime(a.opened)}),
     el('td', {class: 'time', text: age(a.opened, now)}),
     el('td', {text: a.asserts}),
     stateCell(a),
-    el('td', {class: 'msg', text: a.message}),
+    el('td', {class: 'msg'}, clippedText(a.message || '', false), evidenceList(a)),
     actionButtons(a),
   ));
   replace(document.querySelector('#alarms-open tbody'), openRows);
   document.getElementById('alarms-open-empty').hidden = shown.length > 0;
   document.getElementById('open-count').textContent = shown.length === open.length ? `(${open.length})` : `(${shown.length} of ${open.length})`;
 
-  const clearedRows = cleared.map((a) => el('tr', {class: 'cleared', 'data-level': a.level || 'none', 'data-host': a.host},
+  const clearedRows = pageOf('cleared', cleared).map((a) => el('tr', {class: 'cleared', 'data-level': a.level || 'none', 'data-host': a.host},
     el('td', {title: `was ${a.level || 'none'}`}, clearedBadge()),
     el('td', null, hostLink(a.host)),
     el('td', {text: a.key}),
@@ -129,7 +200,8 @@ export function renderAlarms(open, cleared, silences = [], windows = []) {
     el('td', {class: 'time', text: fmtTime(a.cleared)}),
     el('td', {class: 'time', text: fmtDuration(Date.parse(a.cleared) - Date.parse(a.opened))}),
     flapCell(a),
-    el('td', {text: a.closed ? `${a.closed.by} (by hand${a.closed.comment ? ': ' + a.closed.comment : ''})` : a.cleared_by}),
+    el('td', null, a.closed ? `${a.closed.by} (by hand${a.closed.comment ? ': ' + a.closed.comment : ''})` : a.cleared_by,
+      evidenceList(a)),
   ));
   replace(document.querySelector('#alarms-cleared tbody'), clearedRows);
   document.getElementById('alarms-cleared-empty').hidden = cleared.length > 0;
@@ -221,8 +293,23 @@ export function setupAlarms({changed, redraw, showError}) {
     actorInput.title = `signed in as ${s.user} (${s.role})`;
   }).catch(() => {}); // an action asks again, and reports the error
   const filterForm = document.getElementById('alarm-filters');
-  filterForm.addEventListener('input', redraw);
-  filterForm.addEventListener('change', redraw);
+  const refilter = () => {
+    pages.open = 0;
+    redraw();
+  };
+  filterForm.addEventListener('input', refilter);
+  filterForm.addEventListener('change', refilter);
+  for (const name of ['open', 'cleared']) {
+    document.getElementById(`${name}-pager`).addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-page]');
+      if (!b || b.disabled) return;
+      pages[name] = Number(b.dataset.page);
+      redraw();
+      const again = document.querySelector(`#${name}-pager button[data-page="${Number(b.dataset.page) + (b.textContent === 'Next' ? 1 : -1)}"]`);
+      if (again && !again.disabled) again.focus();
+      else document.querySelector(`#${name}-pager button:not([disabled])`)?.focus();
+    });
+  }
   filterForm.addEventListener('submit', (e) => e.preventDefault());
 
   const form = document.getElementById('alarm-action');

@@ -6,9 +6,10 @@ import {el, replace} from './dom.js';
 import {getJSON} from './api.js';
 import {connectLive} from './live.js';
 import {renderFleet, groupSeries, hsmID, SPARK_WINDOW_MS} from './fleet.js';
+import {loadFigures, pickFigures} from './figures.js';
 import {renderAlarms, alarmID, setupAlarms} from './alarms.js';
 import {setupEvents, showEvents, hideEvents, liveEvents, catchUpEvents, knownComponents} from './events.js';
-import {showHSM, renderHeader} from './hsm.js';
+import {showHSM, renderHeader, setupHSM} from './hsm.js';
 
 const REFRESH_AFTER_LIVE_MS = 750; // batches arriving together cause one reload
 const HISTORY_MAX_AGE_MS = 60e3;   // sparklines are reloaded at most once a minute
@@ -20,6 +21,7 @@ const state = {
   cleared: [],
   silences: [],
   maintenance: [],
+  figures: null, // the curated figure table (api/figures)
   histories: new Map(), // hsmID -> Map(seriesKey -> points)
   historiesAt: 0,
   route: {view: 'fleet', arg: '', params: {}},
@@ -70,7 +72,7 @@ function route() {
 function render() {
   if (!state.loaded) return;
   const v = state.route.view;
-  if (v === 'fleet') renderFleet(state.hsms, state.open, state.histories);
+  if (v === 'fleet') renderFleet(state.hsms, state.open, state.histories, state.figures);
   if (v === 'alarms') renderAlarms(state.open, state.cleared, state.silences, state.maintenance);
   if (v === 'hsm') renderHeader(state.route.arg, state);
   replace(document.getElementById('known-hosts'), state.hsms.map((h) => el('option', {value: h.host})));
@@ -80,7 +82,8 @@ function render() {
 // loadShared reloads the fleet and the alarms, and the sparklines when they are old.
 async function loadShared() {
   try {
-    const [hsms, open, recent, silences, maintenance] = await Promise.all([
+    const [figures, hsms, open, recent, silences, maintenance] = await Promise.all([
+      loadFigures(),
       getJSON('api/hsms'),
       getJSON('api/alarms', {open: true}),
       getJSON('api/alarms', {open: false, limit: RECENT_ALARMS}),
@@ -88,6 +91,7 @@ async function loadShared() {
       getJSON('api/silences').catch(() => ({silences: []})),
       getJSON('api/maintenance').catch(() => ({maintenance: []})),
     ]);
+    state.figures = figures;
     state.silences = silences.silences;
     state.maintenance = maintenance.maintenance;
     state.hsms = hsms.hsms;
@@ -101,12 +105,26 @@ async function loadShared() {
   }
 }
 
+// loadHistories reads the last 24 hours of each card's curated figures (one metric per
+// request: an HSM's other series would crowd them out of the answer's limit).
 async function loadHistories() {
   const since = new Date(Date.now() - SPARK_WINDOW_MS).toISOString();
-  const withSamples = state.hsms.filter((h) => h.samples && h.samples.length && h.host);
-  const bodies = await Promise.all(withSamples.map((h) =>
-    getJSON('api/samples', {host: h.host, site: h.site, since, limit: 5000})));
-  state.histories = new Map(withSamples.map((h, i) => [hsmID(h), groupSeries(bodies[i].samples)]));
+  const wanted = [];
+  for (const h of state.hsms) {
+    for (const f of pickFigures(state.figures, h)) {
+      if (!f.fig.words) wanted.push({h, metric: f.sample.metric});
+    }
+  }
+  const unique = [...new Map(wanted.map((w) => [hsmID(w.h) + '\u0000' + w.metric, w])).values()];
+  const bodies = await Promise.all(unique.map((w) =>
+    getJSON('api/samples', {host: w.h.host, site: w.h.site, metric: w.metric, since, limit: 5000})));
+  const histories = new Map();
+  unique.forEach((w, i) => {
+    const id = hsmID(w.h);
+    if (!histories.has(id)) histories.set(id, new Map());
+    for (const [k, pts] of groupSeries(bodies[i].samples)) histories.get(id).set(k, pts);
+  });
+  state.histories = histories;
   state.historiesAt = Date.now();
 }
 
@@ -141,6 +159,8 @@ function applyAlarms(alarms) {
 function start() {
   setupEvents(showError);
   setupAlarms({changed: loadShared, redraw: render, showError});
+  setupHSM({changed: loadShared});
+  document.getElementById('fleet-search').addEventListener('input', render);
   window.addEventListener('hashchange', route);
   route();
   connectLive(document.getElementById('live-status'), {

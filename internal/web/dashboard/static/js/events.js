@@ -5,7 +5,7 @@
 import {el, replace, hostLink} from './dom.js';
 import {fmtTime, levelRank} from './format.js';
 import {getJSON, getRule} from './api.js';
-import {levelBadge, clearedBadge} from './alarms.js';
+import {levelBadge, clearedBadge, clippedText} from './alarms.js';
 
 const PAGE = 100;
 const MAX_ROWS = 2000; // live events push the oldest rows out beyond this
@@ -165,12 +165,12 @@ function row(ev, isNew) {
     el('td', null, ev.assert === false ? clearedBadge() : (ev.level ? levelBadge(ev.level) : '')),
     el('td', {text: ev.component || ''}),
     el('td', {text: ev.title || (ev.source === 'unparsed' ? '(not parsed)' : '')}),
-    el('td', {class: 'msg', text: ev.message || ev.raw}),
+    el('td', {class: 'msg'}, clippedText(ev.message || ev.raw, ev.clipped)),
     el('td', null, el('button', {type: 'button', class: 'linklike details', 'aria-label': 'Details of this event',
       text: 'Details', onclick: (e) => { e.stopPropagation(); showDetail(ev, tr); }})),
   );
   tr.addEventListener('click', (e) => {
-    if (e.target.closest('a')) return; // the host link leads elsewhere
+    if (e.target.closest('a, button')) return; // the host link leads elsewhere; "Show all" unfolds
     showDetail(ev, tr);
   });
   return tr;
@@ -240,12 +240,26 @@ function trim(now) {
 
 function dlRow(dl, name, value) {
   if (value === undefined || value === null || value === '') return;
-  dl.append(el('dt', {text: name}), el('dd', {text: String(value)}));
+  const text = String(value);
+  // A long value scrolls in its box, which the keyboard must reach.
+  const long = text.length > 400;
+  dl.append(el('dt', {text: name}), el('dd', long ? null : {text},
+    long ? el('div', {class: 'box', tabindex: 0, role: 'region', 'aria-label': name, text}) : null));
 }
 
-// showDetail shows every field of an event and its rule's meaning and action.
+// showDetail shows every field of an event and its rule's meaning and action; an event
+// the listing clipped is read whole (its raw line shown in a box of bounded height).
 async function showDetail(ev, tr) {
   const token = ++view.detail;
+  if (ev.clipped && ev.id !== undefined) {
+    try {
+      const whole = await getJSON('api/events/' + encodeURIComponent(ev.id));
+      if (token !== view.detail) return;
+      ev = whole.event;
+    } catch (err) {
+      if (token === view.detail) view.onError(err);
+    }
+  }
   for (const r of view.rows) r.tr.setAttribute('data-selected', r.tr === tr ? 'true' : 'false');
   document.querySelector('.events-layout').classList.add('with-detail');
   const aside = document.getElementById('event-detail');

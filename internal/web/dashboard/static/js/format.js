@@ -95,7 +95,29 @@ export function figureRank(metric) {
   return i < 0 ? KEY_FIGURES.length : i;
 }
 
-// isKeyFigure says whether a metric is one of the key figures.
-export function isKeyFigure(metric) {
-  return figureRank(metric) < KEY_FIGURES.length;
+
+// shortAge writes how long ago, as a person says it: "40 s", "4 min", "3 h", "2 d".
+export function shortAge(ms) {
+  if (!Number.isFinite(ms)) return '';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86400)} d`;
+}
+
+// An IPMI threshold message: "Fan sensor Fan1A . Lower Non-recoverable going low (...)".
+const IPMI_THRESHOLD = /\b(\w+) sensor (\S+) \. (Lower|Upper) (Non-recoverable|Critical|Non-critical) going (low|high)/i;
+
+// describeAlarm says what is wrong in words: an IPMI threshold alarm as "Fan Fan1A below
+// its non-recoverable threshold", anything else as its rule's title with the key it is
+// about ("Private key export (prodkey)") when the title does not name it.
+export function describeAlarm(a) {
+  const m = IPMI_THRESHOLD.exec(a.message || '');
+  if (m) {
+    return `${m[1]} ${m[2]} ${m[3].toLowerCase() === 'lower' ? 'below' : 'above'} its ${m[4].toLowerCase()} threshold`;
+  }
+  const title = a.title || a.rule || 'Alarm';
+  if (a.key && a.key !== a.rule && !title.includes(a.key)) return `${title} (${a.key})`;
+  return title;
 }
