@@ -107,6 +107,8 @@ func (nm *namer) toEvent(n *notification, now time.Time) *event.Event {
 	nm.setVars(n, ev)
 	if ref != "" {
 		ev.Message = what + " for " + ref
+	} else if text, ok := selfNaming(what, ev.Fields); ok {
+		ev.Message = text
 	} else {
 		ev.Message = what + summary(ev.Fields)
 	}
@@ -263,6 +265,28 @@ func anyText(x any) string {
 }
 
 // summary is ": name=value, ..." of the vb.* fields, for an event's message.
+// selfNaming is the text of a trap's only variable when that text already starts with the
+// trap's name (a Dinamo trap's dinamoTrapEventText reads "privateKeyExported: ..."): the
+// summary would repeat the name, so the text alone is the message.
+func selfNaming(what string, fs event.Fields) (string, bool) {
+	var text string
+	n := 0
+	for _, f := range fs {
+		if strings.HasPrefix(f.Key, "vb.") {
+			n++
+			text = f.String()
+		}
+	}
+	if n != 1 || what == "" || !strings.HasPrefix(text, what) {
+		return "", false
+	}
+	rest := text[len(what):]
+	if rest != "" && !strings.HasPrefix(rest, ":") && !strings.HasPrefix(rest, " ") {
+		return "", false
+	}
+	return clipTo(text, maxMessage), true
+}
+
 func summary(fs event.Fields) string {
 	var b strings.Builder
 	for _, f := range fs {

@@ -448,3 +448,39 @@ func TestParseLevel(t *testing.T) {
 		t.Error("bad level accepted")
 	}
 }
+
+// TestSelfNamingTextIsTheMessage: a trap whose only variable's text already starts with the
+// trap's name (a Dinamo's dinamoTrapEventText) has that text as its message, not the name
+// followed by the same text again; a text that names something else keeps the summary.
+func TestSelfNamingTextIsTheMessage(t *testing.T) {
+	table := mib.Builtin()
+	if err := table.Load("testdata/mibs"); err != nil {
+		t.Fatal(err)
+	}
+	oid, ok := table.Resolve("HSMWATCH-DINAMO-TEST-MIB::hsmReboot")
+	if !ok {
+		t.Fatal("test MIB has no hsmReboot")
+	}
+	r := start(t, Config{Communities: anySource(community), MIB: table})
+	for _, c := range []struct{ text, want string }{
+		{"hsmReboot: the HSM restarts", "hsmReboot: the HSM restarts"},
+		{"hsmReboot", "hsmReboot"},
+		{"hsmRebooted twice", "hsmReboot: "},
+		{"power cycle", "hsmReboot: "},
+	} {
+		vars := []gosnmp.SnmpPDU{
+			{Name: ".1.3.6.1.2.1.1.3.0", Type: gosnmp.TimeTicks, Value: uint32(1)},
+			{Name: ".1.3.6.1.6.3.1.1.4.1.0", Type: gosnmp.ObjectIdentifier, Value: oid},
+			{Name: ".1.3.6.1.4.1.99999.1.1.0", Type: gosnmp.OctetString, Value: []byte(c.text)},
+		}
+		r.send(t, v2cPacket(t, community, gosnmp.SNMPv2Trap, vars))
+		ev := r.next(t)
+		if strings.HasSuffix(c.want, ": ") {
+			if !strings.HasPrefix(ev.Message, c.want) || !strings.Contains(ev.Message, c.text) {
+				t.Errorf("text %q: message %q, want the name, then the variable", c.text, ev.Message)
+			}
+		} else if ev.Message != c.want {
+			t.Errorf("text %q: message %q, want %q", c.text, ev.Message, c.want)
+		}
+	}
+}
