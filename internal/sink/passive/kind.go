@@ -37,17 +37,20 @@ func (s *IcingaSpec) Check() []component.Problem {
 
 // NagiosSpec is one sinks.nagios entry.
 type NagiosSpec struct {
-	CommandFile string `yaml:"command_file"`
+	// CommandPipe is Nagios' command_file (nagios.cfg). Not named *_file: the
+	// configuration's file check (internal/config/files.go) opens such files for reading,
+	// which would block on a pipe, and Nagios removes the pipe while it is stopped.
+	CommandPipe string `yaml:"command_pipe"`
 	Service     string `yaml:"service"`
 }
 
 // ID is the command file and the service.
-func (s *NagiosSpec) ID() string { return s.CommandFile + " " + s.Service }
+func (s *NagiosSpec) ID() string { return s.CommandPipe + " " + s.Service }
 
 // Check implements component.Checker.
 func (s *NagiosSpec) Check() []component.Problem {
-	if s.CommandFile == "" {
-		return []component.Problem{component.Problemf("command_file", "name Nagios' external command file (command_file in nagios.cfg)")}
+	if s.CommandPipe == "" {
+		return []component.Problem{component.Problemf("command_pipe", "name Nagios' external command file (command_file in nagios.cfg)")}
 	}
 	return nil
 }
@@ -63,7 +66,7 @@ const icingaSample = `# Icinga 2: alarms as passive results of the service "hsmw
 
 const nagiosSample = `# Nagios: alarms as passive results (PROCESS_SERVICE_CHECK_RESULT) written to its
 # external command file; contrib/nagios/hsmwatch.cfg defines the service.
-- command_file: /var/lib/nagios4/rw/nagios.cmd
+- command_pipe: /var/lib/nagios4/rw/nagios.cmd
   service: hsmwatch
 `
 
@@ -85,6 +88,6 @@ func init() {
 		New: func() component.Spec { return &NagiosSpec{} },
 		Sink: func(sp component.Spec, _ component.Env) (component.Sink, error) {
 			s := sp.(*NagiosSpec)
-			return NewNagios(NagiosConfig{CommandFile: s.CommandFile, Service: s.Service})
+			return NewNagios(NagiosConfig{CommandFile: s.CommandPipe, Service: s.Service})
 		}})
 }

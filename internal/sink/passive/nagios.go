@@ -27,7 +27,7 @@ type Nagios struct {
 // pipe) is found again.
 func NewNagios(cfg NagiosConfig) (*Nagios, error) {
 	if cfg.CommandFile == "" {
-		return nil, errors.New("nagios: command_file is required")
+		return nil, errors.New("nagios: command_pipe is required")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
