@@ -24,10 +24,11 @@ go version
 # (snmp, snmpd, snmptrapd), SoftHSM2 and OpenSC's pkcs11-tool for the PKCS#11 checks, gcc
 # for the test PKCS#11 module, PostgreSQL (the store's tests start their own server from
 # its binaries), Chromium for the dashboard's browser test, Prometheus for promtool (the
-# daemon's /metrics test lints the exposition with it), npm to install axe-core for the
-# dashboard's accessibility checks. Tests that need one of them fail, never skip, under
-# CI=true.
-packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus npm)
+# daemon's /metrics test lints the exposition with it; contrib/'s tests check the alerting
+# rules and the dashboard with it), npm to install axe-core for the dashboard's
+# accessibility checks, rpm to list the .rpm that scripts/package.sh builds. Tests that need
+# one of them fail, never skip, under CI=true.
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus npm rpm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -71,6 +72,11 @@ fi
 
 step "go test -race"
 go test -race -count=1 ./...
+
+# The .deb and .rpm (nfpm), installed with dpkg -i, checked (hsmwatch version,
+# systemd-analyze verify on the unit, rpm -qpl) and purged again.
+step "packages"
+./scripts/package.sh --test
 
 # fuzz_target runs one fuzz target. Go's fuzzer sometimes ends a run whose time is up
 # with "context deadline exceeded" while a worker is still busy, having found nothing

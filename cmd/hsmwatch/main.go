@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hsmwatch/hsmwatch/internal/source/pkcs11probe"
+	"github.com/hsmwatch/hsmwatch/internal/version"
 )
 
 // exitError carries an exit status through cobra without printing anything more.
@@ -27,6 +28,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	logSet         *logSettings // --log-level, --log-format: a.log follows them
 }
 
 func main() {
@@ -39,22 +41,42 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes the command line and returns the exit status: 0 done, 1 an input or
-// output failed, 2 the command line is wrong.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr,
-		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+// newRoot builds the whole command tree (also what `hsmwatch man` and `hsmwatch
+// completion` describe).
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *app) {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, logSet: &logSettings{}}
+	a.log = a.logSet.newLogger(stderr)
+	info := version.Get()
 	root := &cobra.Command{
-		Use:           "hsmwatch",
-		Short:         "Monitor Hardware Security Modules: logs, traps, polls, alarms",
+		Use:   "hsmwatch",
+		Short: "Monitor Hardware Security Modules: logs, traps, polls, alarms",
+		Long: "hsmwatch monitors Hardware Security Modules (Thales Luna, Dinamo, any PKCS#11 HSM): it reads\n" +
+			"their logs, SNMP traps and polls, classifies every event with an editable rule catalog, keeps\n" +
+			"alarm state and acts on it (SNMP traps, Nagios/Icinga checks, Prometheus metrics, webhooks,\n" +
+			"a dashboard).",
+		Version:       info.Short(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetArgs(args)
+	// --version without cobra's -v shorthand (the checks' -v is verbose), printing what
+	// `hsmwatch version` prints.
+	root.Flags().Bool("version", false, "print the version, commit, build date and Go version, and exit")
+	root.SetVersionTemplate(info.Long())
+	a.logSet.register(root.PersistentFlags())
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(a.scanCommand(), a.rulesCommand(), a.simCommand(), a.checkCommand(), a.trapdCommand(), a.pollCommand(), a.serveCommand(), a.demoCommand(), a.configCommand(), a.alarmCommand())
+	root.AddCommand(a.scanCommand(), a.rulesCommand(), a.simCommand(), a.checkCommand(), a.trapdCommand(), a.pollCommand(), a.serveCommand(), a.demoCommand(), a.configCommand(), a.alarmCommand(),
+		a.versionCommand(info), a.manCommand(root))
+	a.checkVersions(root, info)
+	return root, a
+}
+
+// run executes the command line and returns the exit status: 0 done, 1 an input or
+// output failed, 2 the command line is wrong.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root, _ := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	var ee exitError
 	switch {

@@ -20,8 +20,8 @@ func (a *app) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
 		Short: "Run the daemon: sources, rules, alarms, store, sinks, HTTP API and /metrics",
-		Long: `serve runs hsmwatch as a daemon with the configuration FILE (YAML; see README,
-"hsmwatch serve"). A configuration error names the file, the line and the key and exits 2.
+		Long: `serve runs hsmwatch as a daemon with the configuration FILE (YAML; see docs/configuration.md
+and docs/daemon.md). A configuration error names the file, the line and the key and exits 2.
 
 SIGHUP or POST /-/reload reads the file again and applies it without losing an event:
 rules and state settings between two records, sources and sinks entry by entry (listeners

@@ -55,7 +55,7 @@ type Kind struct {
 	Single bool
 	// Doc says in one line what the kind does (the configuration reference).
 	Doc string
-	// Sample is a YAML sample of the section's value, with comments (the README's
+	// Sample is a YAML sample of the section's value, with comments (docs/configuration.md's
 	// example and a test that loads every kind's sample).
 	Sample string
 	// UsesMIBs: the kind reads the MIB table, so a changed mibs: list rebuilds it.

@@ -7,7 +7,8 @@ import (
 )
 
 // Sample is a whole configuration file made of every registered kind's sample: the
-// README shows it and a test loads it, so neither can drift from the code.
+// configuration reference (docs/configuration.md) shows it and a test loads it, so
+// neither can drift from the code.
 func Sample() string {
 	var b strings.Builder
 	b.WriteString(`# hsmwatch serve --config FILE (generated from every kind's sample configuration)

@@ -15,6 +15,7 @@ import (
 	// Sinks.
 	_ "github.com/hsmwatch/hsmwatch/internal/sink/alertmanager"
 	_ "github.com/hsmwatch/hsmwatch/internal/sink/forward"
+	_ "github.com/hsmwatch/hsmwatch/internal/sink/passive"
 	_ "github.com/hsmwatch/hsmwatch/internal/sink/snmptrap"
 	_ "github.com/hsmwatch/hsmwatch/internal/sink/stdout"
 	_ "github.com/hsmwatch/hsmwatch/internal/sink/webhook"

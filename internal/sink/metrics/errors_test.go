@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/hsmwatch/hsmwatch/internal/version"
 )
 
 // records keeps what a slog.Logger writes.
@@ -168,30 +169,10 @@ func TestBuildInfo(t *testing.T) {
 	if bi == nil || bi.GetType() != dto.MetricType_GAUGE || value(bi, 0) != 1 {
 		t.Fatalf("hsmwatch_build_info: %v", bi)
 	}
-	for _, l := range []string{"version", "revision", "goversion"} {
-		if label(bi.GetMetric()[0], l) == "" {
-			t.Errorf("build_info lacks %s: %v", l, bi)
-		}
-	}
-	read := func(bi *debug.BuildInfo) func() (*debug.BuildInfo, bool) {
-		return func() (*debug.BuildInfo, bool) { return bi, bi != nil }
-	}
-	for _, c := range []struct {
-		bi                   *debug.BuildInfo
-		version, rev, goVers string
-	}{
-		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.2.3"},
-			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "false"}}},
-			"v1.2.3", "abc123", "go1.26.8"},
-		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
-			Settings: []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}, {Key: "vcs.revision", Value: "abc123"}}},
-			"(devel)", "abc123-modified", "go1.26.8"},
-		{&debug.BuildInfo{}, "unknown", "unknown", "unknown"},
-		{nil, "unknown", "unknown", "unknown"},
-	} {
-		l := buildLabels(read(c.bi))
-		if l["version"] != c.version || l["revision"] != c.rev || l["goversion"] != c.goVers {
-			t.Errorf("%+v: %v", c.bi, l)
+	want := version.Get()
+	for l, v := range map[string]string{"version": want.Version, "revision": want.Commit, "goversion": want.GoVersion, "builddate": want.Date} {
+		if got := label(bi.GetMetric()[0], l); got != v {
+			t.Errorf("build_info %s = %q, want %q (as hsmwatch version says)", l, got, v)
 		}
 	}
 }

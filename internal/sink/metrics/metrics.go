@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -26,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/hsmwatch/hsmwatch/internal/version"
 )
 
 // Sample is one figure of one HSM from a poll or a probe: "storage_used_percent" of
@@ -106,8 +107,8 @@ func NewWith(o Options) *Registry {
 	r.alarms = prometheus.NewDesc("hsmwatch_alarms_active", "Open alarms, by host and level.", []string{"host", "level"}, nil)
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "hsmwatch_build_info",
-		Help:        "A metric with a constant '1' value labeled by version, revision, and goversion from which hsmwatch was built.",
-		ConstLabels: buildLabels(debug.ReadBuildInfo),
+		Help:        "A metric with a constant '1' value labeled by version, revision, goversion and builddate from which hsmwatch was built.",
+		ConstLabels: buildLabels(version.Get()),
 	})
 	build.Set(1)
 	r.reg.MustRegister(r.events, r.errors, build, collectors.NewGoCollector(),
@@ -115,36 +116,11 @@ func NewWith(o Options) *Registry {
 	return r
 }
 
-// buildLabels are hsmwatch_build_info's labels, as Prometheus' own build_info has them:
-// the main module's version, the VCS revision ("-modified" after it when the tree had
-// changes) and the Go version; "unknown" for what the binary does not record.
-func buildLabels(read func() (*debug.BuildInfo, bool)) prometheus.Labels {
-	l := prometheus.Labels{"version": "unknown", "revision": "unknown", "goversion": "unknown"}
-	bi, ok := read()
-	if !ok || bi == nil {
-		return l
-	}
-	if v := bi.Main.Version; v != "" {
-		l["version"] = v
-	}
-	if bi.GoVersion != "" {
-		l["goversion"] = bi.GoVersion
-	}
-	modified := false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			if s.Value != "" {
-				l["revision"] = s.Value
-			}
-		case "vcs.modified":
-			modified = s.Value == "true"
-		}
-	}
-	if modified && l["revision"] != "unknown" {
-		l["revision"] += "-modified"
-	}
-	return l
+// buildLabels are hsmwatch_build_info's labels, as Prometheus' own build_info has them
+// (version, revision, goversion) and the build date: what `hsmwatch version` prints
+// (internal/version), "unknown" for what the binary does not record.
+func buildLabels(i version.Info) prometheus.Labels {
+	return prometheus.Labels{"version": i.Version, "revision": i.Commit, "goversion": i.GoVersion, "builddate": i.Date}
 }
 
 // Gatherer is what promhttp serves. It never fails: an error of one collector or series
