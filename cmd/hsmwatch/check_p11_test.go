@@ -230,11 +230,14 @@ func TestCheckHang(t *testing.T) {
 		code           int
 		want           string
 	}{
-		{"tokeninfo", "0.3", 3, "UNKNOWN: timed out after 0.3s waiting for C_GetTokenInfo (slot 1) in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
-		{"init", "300ms", 3, "UNKNOWN: timed out after 0.3s waiting for C_Initialize in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
-		{"slotlist", "0.3:critical", 2, "CRITICAL: timed out after 0.3s waiting for C_GetSlotList in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
-		{"finalize", "0.3", 3, "UNKNOWN: timed out after 0.3s waiting for C_Finalize in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
+		{"tokeninfo", "2", 3, "UNKNOWN: timed out after 2s waiting for C_GetTokenInfo (slot 1) in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
+		{"init", "2000ms", 3, "UNKNOWN: timed out after 2s waiting for C_Initialize in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
+		{"slotlist", "2:critical", 2, "CRITICAL: timed out after 2s waiting for C_GetSlotList in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
+		{"finalize", "2", 3, "UNKNOWN: timed out after 2s waiting for C_Finalize in %s; check that the HSM answers (network, server list, client certificate) or raise -t\n"},
 	} {
+		// Timeouts of 2 s rather than tenths: the child that runs the library must reach
+		// the hanging call first, which on a loaded machine under -race can take longer than
+		// 0.3 s, and the message names the call the watchdog caught.
 		for _, cmd := range []string{"memory", "token"} {
 			// A copy of its own for each run: a library stuck in this process stays loaded.
 			f := p11test.NewFake(t, so, "hang "+c.where, "token slot=1 label=X total_private=10 free_private=5")
@@ -244,18 +247,18 @@ func TestCheckHang(t *testing.T) {
 			if want := fmt.Sprintf(c.want, f.Lib); code != c.code || out != want {
 				t.Errorf("hang %s, check %s: got %d %q, want %d %q", c.where, cmd, code, out, c.code, want)
 			}
-			if took < 300*time.Millisecond || took > 5*time.Second {
-				t.Errorf("hang %s, check %s: returned after %v, want about 0.3s", c.where, cmd, took)
+			if took < 2*time.Second || took > 10*time.Second {
+				t.Errorf("hang %s, check %s: returned after %v, want about 2s", c.where, cmd, took)
 			}
 		}
 	}
 	// -v: the step lines stop where the library hung; nothing is written after the result.
 	f := p11test.NewFake(t, so, "cryptoki 2.20", "hang tokeninfo", "token slot=1 label=X total_private=10 free_private=5")
-	expect(t, []string{"check", "memory", "-p", f.Lib, "-l", "X", "-t", "0.2", "-v"}, 3,
+	expect(t, []string{"check", "memory", "-p", f.Lib, "-l", "X", "-t", "2", "-v"}, 3,
 		"Successfully loaded PKCS #11 library "+f.Lib+" with Cryptoki version 2.20\n"+
 			"Successfully initialized the PKCS #11 library "+f.Lib+"\n"+
 			"Found 1 slots with a token, looking for token X\n"+
-			"UNKNOWN: timed out after 0.2s waiting for C_GetTokenInfo (slot 1) in "+f.Lib+"; check that the HSM answers (network, server list, client certificate) or raise -t\n")
+			"UNKNOWN: timed out after 2s waiting for C_GetTokenInfo (slot 1) in "+f.Lib+"; check that the HSM answers (network, server list, client certificate) or raise -t\n")
 	// A slow library within the timeout is fine: the watchdog does not fire early.
 	slow := p11test.NewFake(t, so, "hang tokeninfo 300", "token slot=1 label=X total_private=10 free_private=5")
 	expect(t, []string{"check", "memory", "-p", slow.Lib, "-l", "X", "-t", "5"}, 0,
