@@ -14,7 +14,12 @@ type Catalog struct {
 	rules []*Rule
 	byID  map[string]*Rule
 
-	literals *literalIndex // rules with contains: by their longest literal
+	// Literal rules (contains) by their longest literal, in one automaton per process
+	// that a literal rule names (its rules plus those naming no process), so that each
+	// automaton's table is a few KB and stays in cache; unscoped holds the rules naming
+	// no process, for events of a source some rule names whose process none does.
+	byProcessIx map[string]*literalIndex
+	unscoped    *literalIndex
 	// global holds only the anchors of literal rules without a process or source scope
 	// (the safety nets): events that no scoped rule can match, most of a syslog server's
 	// noise, walk this small automaton instead of the whole one.
@@ -24,11 +29,10 @@ type Catalog struct {
 	anyEvent  []int32                       // the rest without a process: checked for every event
 
 	// Which events can match a literal rule at all: those of a source in scanSources
-	// (rules without a process constraint) or of a process in scanProcesses. Other events
+	// (rules without a process constraint) or of a process in byProcessIx. Other events
 	// (most of a syslog server's noise) skip the automaton.
-	scanAll       bool
-	scanSources   map[string]bool
-	scanProcesses map[string]bool
+	scanAll     bool
+	scanSources map[string]bool
 
 	floor *floorTable // for events no rule matches, and to raise catch-alls (Rule.Floor)
 
@@ -47,7 +51,7 @@ type scratch struct {
 // none for a catalog without a floor.
 func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
-		byProcess: map[string][]int32{}, scanSources: map[string]bool{}, scanProcesses: map[string]bool{}}
+		byProcess: map[string][]int32{}, scanSources: map[string]bool{}}
 	if len(floor) > 0 {
 		c.floor = newFloorTable(floor)
 		for _, r := range floor {
@@ -56,6 +60,8 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	}
 	var anchors, globalAnchors []string
 	var anchored, globalAnchored []int32
+	procAnchors := map[string][]string{}
+	procAnchored := map[string][]int32{}
 	for i, r := range rules {
 		c.byID[r.ID] = r
 		idx := int32(i)
@@ -69,9 +75,16 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 				}
 			}
 			for _, l := range lits {
+				for _, p := range r.process {
+					procAnchors[p] = append(procAnchors[p], anchor(l))
+					procAnchored[p] = append(procAnchored[p], idx)
+				}
+				if len(r.process) > 0 {
+					continue
+				}
 				anchors = append(anchors, anchor(l))
 				anchored = append(anchored, idx)
-				if len(r.process) == 0 && len(r.Match.Source) == 0 {
+				if len(r.Match.Source) == 0 {
 					globalAnchors = append(globalAnchors, anchor(l))
 					globalAnchored = append(globalAnchored, idx)
 				}
@@ -91,7 +104,11 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 			c.anyEvent = append(c.anyEvent, idx)
 		}
 	}
-	c.literals = newLiteralIndex(anchors, anchored)
+	c.unscoped = newLiteralIndex(anchors, anchored)
+	c.byProcessIx = make(map[string]*literalIndex, len(procAnchors))
+	for p, a := range procAnchors {
+		c.byProcessIx[p] = newLiteralIndex(append(a, anchors...), append(procAnchored[p], anchored...))
+	}
 	c.global = newLiteralIndex(globalAnchors, globalAnchored)
 	n := len(rules)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
@@ -101,10 +118,7 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 // noteScanScope records which events a literal rule can match, by process or by source.
 func (c *Catalog) noteScanScope(r *Rule) {
 	switch {
-	case len(r.process) > 0:
-		for _, p := range r.process {
-			c.scanProcesses[p] = true
-		}
+	case len(r.process) > 0: // found through the automaton of its processes
 	case len(r.Match.Source) > 0:
 		for _, s := range r.Match.Source {
 			c.scanSources[s] = true
@@ -114,14 +128,19 @@ func (c *Catalog) noteScanScope(r *Rule) {
 	}
 }
 
-// scanIndex returns the automaton to run over ev's message: the whole one when a scoped
-// literal rule could match ev (by its source or process), the global one when only
-// unscoped rules could, nil when no literal rule can; lowerProcess is its process
-// normalised (appendProcess).
+// scanIndex returns the automaton to run over ev's message: the one of its process when
+// a literal rule names the process, the one of the rules naming no process when one of
+// them names ev's source, the global one when only unscoped rules could match, nil when
+// no literal rule can; lowerProcess is its process normalised (appendProcess). Every
+// rule an automaton finds is still checked whole (Rule.matches): an automaton only has
+// to hold every rule that could match, which the process's does.
 func (c *Catalog) scanIndex(ev *event.Event, lowerProcess []byte) *literalIndex {
+	if ix := c.byProcessIx[string(lowerProcess)]; ix != nil {
+		return ix
+	}
 	switch {
-	case c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]:
-		return c.literals
+	case c.scanSources[ev.Source]:
+		return c.unscoped
 	case c.scanAll:
 		return c.global
 	}
