@@ -14,10 +14,10 @@ type Catalog struct {
 	rules []*Rule
 	byID  map[string]*Rule
 
-	// Literal rules (contains) by their longest literal, in one automaton per process
-	// that a literal rule names (its rules plus those naming no process), so that each
-	// automaton's table is a few KB and stays in cache; unscoped holds the rules naming
-	// no process, for events of a source some rule names whose process none does.
+	// Literal rules (contains) by their longest literal: one small automaton per process
+	// that a literal rule names, holding only that process's rules, so that its table
+	// stays in cache; unscoped holds the rules naming no process (by source or none),
+	// walked as well for events of a source such a rule names.
 	byProcessIx map[string]*literalIndex
 	unscoped    *literalIndex
 	// global holds only the anchors of literal rules without a process or source scope
@@ -107,7 +107,7 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	c.unscoped = newLiteralIndex(anchors, anchored)
 	c.byProcessIx = make(map[string]*literalIndex, len(procAnchors))
 	for p, a := range procAnchors {
-		c.byProcessIx[p] = newLiteralIndex(append(a, anchors...), append(procAnchored[p], anchored...))
+		c.byProcessIx[p] = newLiteralIndex(a, procAnchored[p])
 	}
 	c.global = newLiteralIndex(globalAnchors, globalAnchored)
 	n := len(rules)
@@ -128,23 +128,21 @@ func (c *Catalog) noteScanScope(r *Rule) {
 	}
 }
 
-// scanIndex returns the automaton to run over ev's message: the one of its process when
-// a literal rule names the process, the one of the rules naming no process when one of
-// them names ev's source, the global one when only unscoped rules could match, nil when
-// no literal rule can; lowerProcess is its process normalised (appendProcess). Every
-// rule an automaton finds is still checked whole (Rule.matches): an automaton only has
-// to hold every rule that could match, which the process's does.
-func (c *Catalog) scanIndex(ev *event.Event, lowerProcess []byte) *literalIndex {
-	if ix := c.byProcessIx[string(lowerProcess)]; ix != nil {
-		return ix
-	}
+// scanIndexes returns the automata to run over ev's message: the one of its process
+// when a literal rule names the process, and the one of the rules naming no process when
+// one of them names ev's source, else the global one when unscoped rules exist;
+// lowerProcess is its process normalised (appendProcess). Every rule an automaton finds
+// is still checked whole (Rule.matches): the automata only have to hold, between them,
+// every rule that could match.
+func (c *Catalog) scanIndexes(ev *event.Event, lowerProcess []byte) (proc, rest *literalIndex) {
+	proc = c.byProcessIx[string(lowerProcess)]
 	switch {
 	case c.scanSources[ev.Source]:
-		return c.unscoped
+		rest = c.unscoped
 	case c.scanAll:
-		return c.global
+		rest = c.global
 	}
-	return nil
+	return proc, rest
 }
 
 // maxAnchor bounds the part of a literal that goes into the automaton. Its table grows
@@ -262,17 +260,22 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		}
 	}
 	s.buf = appendProcess(s.buf[:0], ev.Process)
-	if ix := c.scanIndex(ev, s.buf); ix != nil {
-		// Rules of negative priority (safety nets) are considered after the others: once a
-		// specific rule matched, better() rejects them without running their regex.
-		s.deferred = s.deferred[:0]
-		ix.scan(ev.Message, func(i int32) {
-			if c.rules[i].Priority < 0 {
-				s.deferred = append(s.deferred, i)
-				return
-			}
-			consider(i)
-		})
+	proc, rest := c.scanIndexes(ev, s.buf)
+	// Rules of negative priority (safety nets) are considered after the others: once a
+	// specific rule matched, better() rejects them without running their regex.
+	s.deferred = s.deferred[:0]
+	found := func(i int32) {
+		if c.rules[i].Priority < 0 {
+			s.deferred = append(s.deferred, i)
+			return
+		}
+		consider(i)
+	}
+	if proc != nil {
+		proc.scan(ev.Message, found)
+	}
+	if rest != nil {
+		rest.scan(ev.Message, found)
 	}
 	for key, values := range c.byField {
 		if f, ok := ev.Fields.Get(key); ok {

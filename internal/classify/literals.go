@@ -47,6 +47,7 @@ func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
 		}
 		ix.step[i] = v
 	}
+	ix.next = nil // only step is walked: the table is not kept twice
 	return ix
 }
 
