@@ -51,11 +51,11 @@ const (
 	// one whose lines all name a single relay, and keeps one runaway origin to a tenth
 	// of what the daemon takes in losslessly (50,000/s over UDP); a burst of 50,000 lets
 	// a rebooting rack or a storm of ten seconds through whole.
-	DefaultRate          = 5000
-	DefaultBurst         = 50_000
-	DefaultLimitReport   = 10 * time.Second
-	DefaultMaxSenders    = 10_000
-	DefaultUDPBuffer     = 8 << 20
+	DefaultRate        = 5000
+	DefaultBurst       = 50_000
+	DefaultLimitReport = 10 * time.Second
+	DefaultMaxSenders  = 10_000
+	DefaultUDPBuffer   = 8 << 20
 	// handshakeTimeout bounds a TLS handshake, so a client that connects and says
 	// nothing does not hold a connection slot for the whole idle timeout.
 	handshakeTimeout = 10 * time.Second
