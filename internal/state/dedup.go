@@ -47,6 +47,13 @@ type dedupSlot struct {
 
 const maxRetired = 1000
 
+// maxLive bounds the messages of one window that the table tracks, so that a burst of
+// distinct messages (a flood of a million lines in five minutes) cannot grow memory
+// without bound: beyond it, messages not already tracked are passed on as new (never
+// as repeats, so nothing is held back) and not remembered until the window's sweep
+// frees room.
+const maxLive = 200_000
+
 func newDedupTable(window time.Duration) *dedupTable {
 	return &dedupTable{window: window, seed: maphash.MakeSeed(), index: map[uint64]int32{}}
 }
@@ -102,6 +109,9 @@ func (d *dedupTable) seen(ev *event.Event, when time.Time) bool {
 		}
 		d.retire(*r)
 		*r = Repeat{Host: ev.Host, Rule: ev.Rule, Message: ev.Message, First: when, Last: when, Count: 1}
+		return false
+	}
+	if d.live >= maxLive {
 		return false
 	}
 	var n int32
