@@ -23,13 +23,13 @@ type Catalog struct {
 	// global holds only the anchors of literal rules without a process or source scope
 	// (the safety nets): events that no scoped rule can match, most of a syslog server's
 	// noise, walk this small automaton instead of the whole one.
-	global    *literalIndex
-	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
+	global  *literalIndex
+	byField map[string]map[string][]int32 // rules with fields but no literal: field -> value
 	// fieldKeys are byField's entries in a slice: Match walks them for every event, and
 	// walking a slice costs a fraction of iterating a map.
 	fieldKeys []fieldIndex
-	byProcess map[string][]int32            // the rest, by lower-case process
-	anyEvent  []int32                       // the rest without a process: checked for every event
+	byProcess map[string][]int32 // the rest, by lower-case process
+	anyEvent  []int32            // the rest without a process: checked for every event
 
 	// Which events can match a literal rule at all: those of a source in scanSources
 	// (rules without a process constraint) or of a process in byProcessIx. Other events
