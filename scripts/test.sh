@@ -25,8 +25,11 @@ go version
 # for the test PKCS#11 module, PostgreSQL (the store's tests start their own server from
 # its binaries), Chromium for the dashboard's browser test, Prometheus for promtool (the
 # daemon's /metrics test lints the exposition with it). Tests that need one of them fail,
-# never skip, under CI=true.
-packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus)
+# never skip, under CI=true. rsyslog and syslog-ng's libraries (libivykis0, libnet1,
+# libpcre3) are the peers of the ingest harness (go run ./bench/ingest), which runs a
+# private instance of each; syslog-ng-core itself conflicts with rsyslog, so the harness
+# unpacks it ("apt-get download", "dpkg -x") rather than installing it.
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus rsyslog libivykis0 libnet1 libpcre3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

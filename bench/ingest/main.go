@@ -15,9 +15,11 @@
 //
 //	go run ./bench/ingest [-lines 400000] [-rates 10000,25000,50000,100000] [-seconds 3] [-readme]
 //
-// Needs rsyslog and syslog-ng (Debian rsyslog and syslog-ng-core; the two packages
-// conflict, so -syslog-ng-root takes the folder where syslog-ng-core's package was
-// unpacked with "apt-get download syslog-ng-core && dpkg -x syslog-ng-core_*.deb DIR").
+// Needs rsyslog and syslog-ng (Debian rsyslog and syslog-ng-core). The two packages
+// conflict: when syslog-ng is not installed, the harness unpacks syslog-ng-core
+// ("apt-get download", "dpkg -x") into the user's cache folder and runs it from there
+// (its libraries libivykis0, libnet1 and libpcre3 installed), or -syslog-ng-root names
+// such a folder.
 package main
 
 import (
@@ -151,6 +153,13 @@ func prepare(ctx context.Context, o options) (*setup, error) {
 	if s.rsyslogd, err = lookPath("rsyslogd"); err != nil {
 		return nil, fmt.Errorf("%w (Debian package rsyslog)", err)
 	}
+	if o.sngRoot == "" {
+		if _, err := lookPath("syslog-ng"); err != nil {
+			if o.sngRoot, err = unpackSyslogNG(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if o.sngRoot != "" {
 		s.syslogng = filepath.Join(o.sngRoot, "usr/sbin/syslog-ng")
 		s.sngLibs = filepath.Join(o.sngRoot, "usr/lib/syslog-ng")
@@ -173,6 +182,42 @@ func prepare(ctx context.Context, o options) (*setup, error) {
 	s.lines = benchcorpus.Mixed(o.lines, hsm)
 	s.corpus = filepath.Join(dir, "corpus.log")
 	return s, os.WriteFile(s.corpus, []byte(strings.Join(s.lines, "\n")+"\n"), 0o644)
+}
+
+// unpackSyslogNG unpacks Debian's syslog-ng-core into the user's cache folder (once) and
+// returns where: the package conflicts with rsyslog, so the two cannot both be
+// installed, and the harness runs syslog-ng from the unpacked files (its libraries
+// libivykis0, libnet1 and libpcre3 installed; scripts/test.sh installs them).
+func unpackSyslogNG(ctx context.Context) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	root := filepath.Join(cache, "hsmwatch-bench", "syslog-ng-core")
+	if isFile(filepath.Join(root, "usr/sbin/syslog-ng")) {
+		return root, nil
+	}
+	tmp, err := os.MkdirTemp("", "syslog-ng-core-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	dl := exec.CommandContext(ctx, "apt-get", "download", "syslog-ng-core")
+	dl.Dir, dl.Stderr = tmp, os.Stderr
+	if err := dl.Run(); err != nil {
+		return "", fmt.Errorf("syslog-ng is not installed and apt-get download syslog-ng-core failed: %w", err)
+	}
+	debs, _ := filepath.Glob(filepath.Join(tmp, "syslog-ng-core_*.deb"))
+	if len(debs) == 0 {
+		return "", errors.New("apt-get download syslog-ng-core left no package")
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	if out, err := exec.CommandContext(ctx, "dpkg", "-x", debs[0], root).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("dpkg -x %s: %w: %s", debs[0], err, out)
+	}
+	return root, nil
 }
 
 func repoRoot() (string, error) {
