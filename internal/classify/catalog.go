@@ -14,25 +14,37 @@ type Catalog struct {
 	rules []*Rule
 	byID  map[string]*Rule
 
-	literals *literalIndex // rules with contains: by their longest literal
+	// Literal rules (contains) by their longest literal: one small automaton per process
+	// that a literal rule names, holding only that process's rules, so that its table
+	// stays in cache; unscoped holds the rules naming no process (by source or none),
+	// walked as well for events of a source such a rule names.
+	byProcessIx map[string]*literalIndex
+	unscoped    *literalIndex
 	// global holds only the anchors of literal rules without a process or source scope
 	// (the safety nets): events that no scoped rule can match, most of a syslog server's
 	// noise, walk this small automaton instead of the whole one.
-	global    *literalIndex
-	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
-	byProcess map[string][]int32            // the rest, by lower-case process
-	anyEvent  []int32                       // the rest without a process: checked for every event
+	global  *literalIndex
+	byField map[string]map[string][]int32 // rules with fields but no literal: field -> value
+	// fieldKeys are byField's entries in a slice: Match walks them for every event, and
+	// walking a slice costs a fraction of iterating a map.
+	fieldKeys []fieldIndex
+	byProcess map[string][]int32 // the rest, by lower-case process
+	anyEvent  []int32            // the rest without a process: checked for every event
 
 	// Which events can match a literal rule at all: those of a source in scanSources
-	// (rules without a process constraint) or of a process in scanProcesses. Other events
+	// (rules without a process constraint) or of a process in byProcessIx. Other events
 	// (most of a syslog server's noise) skip the automaton.
-	scanAll       bool
-	scanSources   map[string]bool
-	scanProcesses map[string]bool
+	scanAll     bool
+	scanSources map[string]bool
 
 	floor *floorTable // for events no rule matches, and to raise catch-alls (Rule.Floor)
 
 	scratch sync.Pool
+}
+
+type fieldIndex struct {
+	key    string
+	values map[string][]int32
 }
 
 // scratch is per-call state: which rules were already considered for this event.
@@ -47,7 +59,7 @@ type scratch struct {
 // none for a catalog without a floor.
 func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
-		byProcess: map[string][]int32{}, scanSources: map[string]bool{}, scanProcesses: map[string]bool{}}
+		byProcess: map[string][]int32{}, scanSources: map[string]bool{}}
 	if len(floor) > 0 {
 		c.floor = newFloorTable(floor)
 		for _, r := range floor {
@@ -56,6 +68,8 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	}
 	var anchors, globalAnchors []string
 	var anchored, globalAnchored []int32
+	procAnchors := map[string][]string{}
+	procAnchored := map[string][]int32{}
 	for i, r := range rules {
 		c.byID[r.ID] = r
 		idx := int32(i)
@@ -69,9 +83,16 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 				}
 			}
 			for _, l := range lits {
+				for _, p := range r.process {
+					procAnchors[p] = append(procAnchors[p], anchor(l))
+					procAnchored[p] = append(procAnchored[p], idx)
+				}
+				if len(r.process) > 0 {
+					continue
+				}
 				anchors = append(anchors, anchor(l))
 				anchored = append(anchored, idx)
-				if len(r.process) == 0 && len(r.Match.Source) == 0 {
+				if len(r.Match.Source) == 0 {
 					globalAnchors = append(globalAnchors, anchor(l))
 					globalAnchored = append(globalAnchored, idx)
 				}
@@ -91,7 +112,14 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 			c.anyEvent = append(c.anyEvent, idx)
 		}
 	}
-	c.literals = newLiteralIndex(anchors, anchored)
+	for k, v := range c.byField {
+		c.fieldKeys = append(c.fieldKeys, fieldIndex{k, v})
+	}
+	c.unscoped = newLiteralIndex(anchors, anchored)
+	c.byProcessIx = make(map[string]*literalIndex, len(procAnchors))
+	for p, a := range procAnchors {
+		c.byProcessIx[p] = newLiteralIndex(a, procAnchored[p])
+	}
 	c.global = newLiteralIndex(globalAnchors, globalAnchored)
 	n := len(rules)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
@@ -101,10 +129,7 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 // noteScanScope records which events a literal rule can match, by process or by source.
 func (c *Catalog) noteScanScope(r *Rule) {
 	switch {
-	case len(r.process) > 0:
-		for _, p := range r.process {
-			c.scanProcesses[p] = true
-		}
+	case len(r.process) > 0: // found through the automaton of its processes
 	case len(r.Match.Source) > 0:
 		for _, s := range r.Match.Source {
 			c.scanSources[s] = true
@@ -114,18 +139,21 @@ func (c *Catalog) noteScanScope(r *Rule) {
 	}
 }
 
-// scanIndex returns the automaton to run over ev's message: the whole one when a scoped
-// literal rule could match ev (by its source or process), the global one when only
-// unscoped rules could, nil when no literal rule can; lowerProcess is its process
-// normalised (appendProcess).
-func (c *Catalog) scanIndex(ev *event.Event, lowerProcess []byte) *literalIndex {
+// scanIndexes returns the automata to run over ev's message: the one of its process
+// when a literal rule names the process, and the one of the rules naming no process when
+// one of them names ev's source, else the global one when unscoped rules exist;
+// lowerProcess is its process normalised (appendProcess). Every rule an automaton finds
+// is still checked whole (Rule.matches): the automata only have to hold, between them,
+// every rule that could match.
+func (c *Catalog) scanIndexes(ev *event.Event, lowerProcess []byte) (proc, rest *literalIndex) {
+	proc = c.byProcessIx[string(lowerProcess)]
 	switch {
-	case c.scanSources[ev.Source] || c.scanProcesses[string(lowerProcess)]:
-		return c.literals
+	case c.scanSources[ev.Source]:
+		rest = c.unscoped
 	case c.scanAll:
-		return c.global
+		rest = c.global
 	}
-	return nil
+	return proc, rest
 }
 
 // maxAnchor bounds the part of a literal that goes into the automaton. Its table grows
@@ -243,21 +271,26 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		}
 	}
 	s.buf = appendProcess(s.buf[:0], ev.Process)
-	if ix := c.scanIndex(ev, s.buf); ix != nil {
-		// Rules of negative priority (safety nets) are considered after the others: once a
-		// specific rule matched, better() rejects them without running their regex.
-		s.deferred = s.deferred[:0]
-		ix.scan(ev.Message, func(i int32) {
-			if c.rules[i].Priority < 0 {
-				s.deferred = append(s.deferred, i)
-				return
-			}
-			consider(i)
-		})
+	proc, rest := c.scanIndexes(ev, s.buf)
+	// Rules of negative priority (safety nets) are considered after the others: once a
+	// specific rule matched, better() rejects them without running their regex.
+	s.deferred = s.deferred[:0]
+	found := func(i int32) {
+		if c.rules[i].Priority < 0 {
+			s.deferred = append(s.deferred, i)
+			return
+		}
+		consider(i)
 	}
-	for key, values := range c.byField {
-		if f, ok := ev.Fields.Get(key); ok {
-			for _, i := range values[f.String()] {
+	if proc != nil {
+		proc.scan(ev.Message, found)
+	}
+	if rest != nil {
+		rest.scan(ev.Message, found)
+	}
+	for _, fi := range c.fieldKeys {
+		if f, ok := ev.Fields.Get(fi.key); ok {
+			for _, i := range fi.values[f.String()] {
 				consider(i)
 			}
 		}

@@ -13,6 +13,12 @@ type literalIndex struct {
 	// negated when the target has outputs, so that each byte costs two loads and a sign
 	// test, with no multiplication and no look at out.
 	step []int32
+	// pairs holds the first two bytes of every anchor (bit a<<8|b), nil when an anchor
+	// is a single byte. While the automaton is in its start state, the scan skips every
+	// position whose two bytes begin no anchor: a test per byte that does not depend on
+	// the previous one, where a step waits for the load of the step before it. Most of a
+	// message's bytes begin no anchor, so most of the walk becomes the skip.
+	pairs *[1 << 16 / 64]uint64
 }
 
 func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
@@ -26,6 +32,15 @@ func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
 		}
 	}
 	ix.nclass++ // class 0
+	ix.pairs = new([1 << 16 / 64]uint64)
+	for _, a := range anchors {
+		if len(a) < 2 {
+			ix.pairs = nil
+			break
+		}
+		p := uint16(a[0])<<8 | uint16(a[1])
+		ix.pairs[p>>6] |= 1 << (p & 63)
+	}
 	ix.addState()
 	for k, a := range anchors {
 		s := int32(0)
@@ -47,6 +62,7 @@ func newLiteralIndex(anchors []string, rules []int32) *literalIndex {
 		}
 		ix.step[i] = v
 	}
+	ix.next = nil // only step is walked: the table is not kept twice
 	return ix
 }
 
@@ -90,11 +106,29 @@ func (ix *literalIndex) link() {
 }
 
 // scan calls fn for each rule whose anchor occurs in s (a rule may be reported twice).
+//
+// In the start state (off 0) no anchor is under way, so an anchor occurrence can only
+// begin at a position whose two bytes are some anchor's first two (pairs): the scan
+// skips to the next such position and steps from there. When a step leads back to the
+// start state, no anchor's beginning ends at that byte, so none starts there either and
+// the skip resumes at the next one. The rules reported are those of the plain walk.
 func (ix *literalIndex) scan(s string, fn func(rule int32)) {
 	n := int32(ix.nclass)
-	step, class := ix.step, &ix.class
+	step, class, pairs := ix.step, &ix.class, ix.pairs
 	off := int32(0)
 	for i := 0; i < len(s); i++ {
+		if off == 0 && pairs != nil {
+			for {
+				if i+1 >= len(s) {
+					return // one byte left: no anchor of two bytes or more starts there
+				}
+				p := uint16(s[i])<<8 | uint16(s[i+1])
+				if pairs[p>>6]&(1<<(p&63)) != 0 {
+					break
+				}
+				i++
+			}
+		}
 		v := step[off+int32(class[s[i]])]
 		if v < 0 {
 			v = ^v

@@ -126,6 +126,11 @@ type Figure struct {
 	Counter    bool
 	Labels     map[string]string
 	Read       func() float64
+	// Each, when set instead of Read, gives one series per value of the label EachLabel
+	// (added to Labels), such as the messages limited per syslog origin. The source
+	// bounds how many values it returns: each is a series on /metrics.
+	Each      func() map[string]float64
+	EachLabel string
 }
 
 // ParseFailuresHelp is the help of hsmwatch_parse_failures_total, which several kinds

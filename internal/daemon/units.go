@@ -123,6 +123,10 @@ func (u *unit) start(ctx context.Context, emit component.Emit, reg *metrics.Regi
 		figures = append(figures, u.queue.Figures()...)
 	}
 	for _, f := range figures {
+		if f.Each != nil {
+			reg.SeriesOf(u.owner, f.Name, f.Help, f.Counter, f.Labels, f.EachLabel, f.Each)
+			continue
+		}
 		reg.FuncOf(u.owner, f.Name, f.Help, f.Counter, f.Labels, f.Read)
 	}
 	ctx, u.cancel = context.WithCancel(ctx)

@@ -71,6 +71,9 @@ func FuzzQuote(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := appendQuoted(nil, s)
+		if ref := referenceQuoted(nil, s); string(out) != string(ref) {
+			t.Fatalf("%q encoded as %s, the reference encoder writes %s", s, out, ref)
+		}
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil {
 			t.Fatalf("%q encoded as %s: %v", s, out, err)

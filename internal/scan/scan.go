@@ -106,10 +106,26 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		return err
 	}
 	var ev event.Event
-	prefix := s.Name + ":"
+	// The input reference is built in one buffer and copied once; the counts by input
+	// and by source are kept here and added to the summary at the end (a stream has one
+	// input, and most of its lines one source), so that no map is hashed per line.
+	input := []byte(s.Name + ":")
+	prefix := len(input)
+	var lines int64
+	bySource := map[string]*int64{}
+	var lastSource string
+	var lastCount *int64
+	defer func() {
+		sum.Lines += lines
+		sum.ByInput[s.Name] += lines
+		for src, n := range bySource {
+			sum.BySource[src] += *n
+		}
+	}()
 	err = source.ReadLines(ctx, s.R, func(l source.Line) error {
 		parse.Into(p, string(l.Text), &ev)
-		ev.Input = prefix + strconv.FormatInt(l.N, 10)
+		input = strconv.AppendInt(input[:prefix], l.N, 10)
+		ev.Input = string(input)
 		if l.Truncated > 0 {
 			ev.Fields.SetInt("truncated_bytes", l.Truncated)
 		}
@@ -119,9 +135,14 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		if o.Catalog != nil {
 			o.Catalog.Classify(&ev)
 		}
-		sum.Lines++
-		sum.ByInput[s.Name]++
-		sum.BySource[ev.Source]++
+		lines++
+		if lastCount == nil || ev.Source != lastSource {
+			if bySource[ev.Source] == nil {
+				bySource[ev.Source] = new(int64)
+			}
+			lastSource, lastCount = ev.Source, bySource[ev.Source]
+		}
+		*lastCount++
 		if !o.inScope(&ev) {
 			return nil
 		}

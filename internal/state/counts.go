@@ -21,17 +21,22 @@ type Count struct {
 	Example     string    `json:"example"` // the first message
 }
 
-type countKey struct{ host, rule string }
+// countKey is the host and rule of a count; source stands for the rule of unclassified
+// events (grouped by their format), so that no "(source)" string is built per event.
+type countKey struct{ host, rule, source string }
 
 // count tallies ev by host and rule: bounded by hosts times rules, whatever the volume.
 func (t *Tracker) count(ev *event.Event, when time.Time) {
-	rule := ev.Rule
-	if rule == "" {
-		rule = "(" + ev.Source + ")" // unclassified events, grouped by their format
+	k := countKey{host: ev.Host, rule: ev.Rule}
+	if ev.Rule == "" {
+		k.source = ev.Source
 	}
-	k := countKey{ev.Host, rule}
 	c := t.counts[k]
 	if c == nil {
+		rule := ev.Rule
+		if rule == "" {
+			rule = "(" + ev.Source + ")" // unclassified events, grouped by their format
+		}
 		c = &Count{Host: ev.Host, Rule: rule, Title: ev.Title, Component: ev.Component,
 			Level: ev.Level, First: when, Example: ev.Message}
 		if c.Example == "" {

@@ -37,3 +37,23 @@ func threadCPU(tb testing.TB) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// ProcessCPU measures the CPU time of the whole process (every thread: garbage collection
+// and helpers included), for end-to-end figures such as lines per CPU-second of a scan.
+type ProcessCPU struct {
+	start time.Duration
+}
+
+// Start notes the process's CPU time.
+func (c *ProcessCPU) Start(tb testing.TB) { c.start = processCPU(tb) }
+
+// Stop returns the CPU time used since Start.
+func (c *ProcessCPU) Stop(tb testing.TB) time.Duration { return processCPU(tb) - c.start }
+
+func processCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -81,6 +81,7 @@ type registered struct {
 	desc    *prometheus.Desc
 	vals    []string
 	read    func() float64
+	each    func() map[string]float64 // SeriesOf: one series per value of the last label
 }
 
 // New returns a registry with the event counters, the build information and the Go
@@ -211,6 +212,21 @@ func (r *Registry) FuncOf(owner, name, help string, counter bool, labels map[str
 	r.mu.Unlock()
 }
 
+// SeriesOf is FuncOf for a figure of several series: read returns a value per value of
+// the label each (added after labels), such as the messages limited per syslog origin.
+func (r *Registry) SeriesOf(owner, name, help string, counter bool, labels map[string]string, each string, read func() map[string]float64) {
+	keys := sortedKeys(labels)
+	vals := make([]string, len(keys))
+	for i, k := range keys {
+		vals[i] = labels[k]
+	}
+	f := registered{owner: owner, name: "hsmwatch_" + name, help: help, counter: counter,
+		desc: prometheus.NewDesc("hsmwatch_"+name, help, append(keys, each), nil), vals: vals, each: read}
+	r.mu.Lock()
+	r.funcs = append(r.funcs, f)
+	r.mu.Unlock()
+}
+
 // Forget removes the figures FuncOf registered for owner.
 func (r *Registry) Forget(owner string) {
 	r.mu.Lock()
@@ -298,6 +314,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	funcs := slices.Clone(r.funcs)
 	r.mu.Unlock()
 	for _, f := range funcs { // read outside the lock: a source's figures take their own locks
+		if f.each != nil {
+			series := f.each()
+			for _, v := range sortedKeys(series) {
+				s.emit(f.name, f.help, f.counter, f.desc, series[v], append(slices.Clone(f.vals), v)...)
+			}
+			continue
+		}
 		s.emit(f.name, f.help, f.counter, f.desc, f.read(), f.vals...)
 	}
 	if len(s.errs) > 0 {

@@ -100,3 +100,30 @@ func TestForget(t *testing.T) {
 		t.Fatal("samples of a forgotten host still exported")
 	}
 }
+
+// A figure of several series (SeriesOf) exports one series per value of its label, read
+// at each scrape, and goes with its owner.
+func TestSeriesOf(t *testing.T) {
+	r := New()
+	values := map[string]float64{"hsm1": 4, "(other)": 9}
+	r.SeriesOf("syslog:udp://:514", "syslog_limited_origin_total", "Limited by origin.", true,
+		map[string]string{"source": "syslog:udp://:514"}, "origin", func() map[string]float64 { return values })
+	out := scrape(t, r)
+	for _, want := range []string{
+		`hsmwatch_syslog_limited_origin_total{origin="(other)",source="syslog:udp://:514"} 9`,
+		`hsmwatch_syslog_limited_origin_total{origin="hsm1",source="syslog:udp://:514"} 4`,
+		"# TYPE hsmwatch_syslog_limited_origin_total counter",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %s:\n%s", want, out)
+		}
+	}
+	values = map[string]float64{"hsm2": 1}
+	if out := scrape(t, r); strings.Contains(out, `origin="hsm1"`) || !strings.Contains(out, `origin="hsm2",source="syslog:udp://:514"} 1`) {
+		t.Errorf("the series are not read at each scrape:\n%s", out)
+	}
+	r.Forget("syslog:udp://:514")
+	if strings.Contains(scrape(t, r), "syslog_limited_origin_total") {
+		t.Error("a forgotten owner's series are still exported")
+	}
+}

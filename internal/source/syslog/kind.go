@@ -14,7 +14,7 @@ type Spec struct {
 	Cert     string  `yaml:"cert"`
 	Key      string  `yaml:"key"`
 	ClientCA string  `yaml:"client_ca"`
-	Rate     float64 `yaml:"rate"` // messages per second per sender before limiting
+	Rate     float64 `yaml:"rate"` // messages per second per origin (the host a message names) before limiting
 }
 
 // ID is the address: a changed rate or certificate is applied on the open socket.
@@ -49,13 +49,20 @@ func (s *Spec) config(log *slog.Logger) Config {
 }
 
 const sampleConfig = `# Syslog listeners: UDP, TCP (octet counting or newline framing) and TLS. Point a Luna
-# appliance here with "syslog remotehost add". rate is per sender address, per second.
+# appliance here with "syslog remotehost add".
+# rate limits each origin, the host a message names (the sender's address when it names
+# none), so that a relay forwarding a whole fleet is not limited as one sender: default
+# 5000 messages/s per origin with a burst of 50000, well above a fleet's normal rate;
+# -1 turns it off. What it drops is counted per origin (hsmwatch_syslog_limited_origin_total)
+# and reported by a warning event every 10 s. UDP: the socket asks for an 8 MiB receive
+# buffer; datagrams the kernel drops when it is full are counted
+# (hsmwatch_syslog_kernel_drops_total).
 - listen: udp://0.0.0.0:514
+  rate: 5000
 - listen: tls://0.0.0.0:6514
   cert: /etc/hsmwatch/tls.crt
   key: /etc/hsmwatch/tls.key
   client_ca: /etc/hsmwatch/clients.pem   # optional: require client certificates
-  rate: 1000
 `
 
 func init() {
@@ -100,7 +107,9 @@ func (l listener) Figures() []component.Figure {
 	return []component.Figure{
 		{Name: "packets_read_total", Help: "Datagrams or messages read by a network source.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().Messages) }},
 		{Name: "parse_failures_total", Help: component.ParseFailuresHelp, Counter: true, Labels: lb, Read: func() float64 { return float64(st().ParseFailures) }},
-		{Name: "syslog_limited_total", Help: "Syslog messages dropped by the per-sender rate limit.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().Limited) }},
+		{Name: "syslog_limited_total", Help: "Syslog messages dropped by the per-origin rate limit.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().Limited) }},
+		{Name: "syslog_limited_origin_total", Help: "Syslog messages dropped by the rate limit, by origin (the host the message names; at most 100 origins, the rest under \"(other)\").",
+			Counter: true, Labels: lb, EachLabel: "origin", Each: l.limit.limitedTotals},
 		{Name: "syslog_connections_rejected_total", Help: "TCP and TLS syslog connections refused (too many from one address).", Counter: true, Labels: lb, Read: func() float64 { return float64(st().ConnsRejected) }},
 		{Name: "syslog_connections_evicted_total", Help: "TCP and TLS syslog connections closed, idle longest, to make room in a full connection table.", Counter: true, Labels: lb, Read: func() float64 { return float64(st().ConnsEvicted) }},
 		{Name: "syslog_kernel_drops_total", Help: "UDP datagrams the kernel dropped (buffer full).", Counter: true, Labels: lb, Read: func() float64 { return float64(st().KernelDrops) }},

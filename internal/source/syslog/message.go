@@ -16,29 +16,40 @@ type origin struct {
 	peer   netip.AddrPort
 	input  string // "tcp://192.0.2.1:40000", made once per connection
 	peerCN string // the TLS client certificate's subject CN, if any
+	host   string // peer's address as text, made once per peer
 }
 
-// handle turns one received message into an event and emits it, unless its sender is
-// over its rate (then it is only counted). cut is the number of bytes the message lost
-// to MaxMessage; cfg is the settings the caller read the message with (p is its parser).
+// addr is the peer's address as text ("192.0.2.1").
+func (o *origin) addr() string {
+	if o.host == "" {
+		o.host = o.peer.Addr().String()
+	}
+	return o.host
+}
+
+// handle turns one received message into an event and emits it, unless its origin (the
+// host the message names, else the sender's address) is over its rate: then it is only
+// counted. cut is the number of bytes the message lost to MaxMessage; cfg is the
+// settings the caller read the message with (p is its parser).
 func (s *Server) handle(ctx context.Context, emit component.Emit, cfg *Config, p *liveparse.Parser, o *origin, msg []byte, cut int64) error {
 	s.count.messages.Add(1)
 	s.count.bytes.Add(uint64(len(msg)))
-	if cfg.Rate >= 0 && !s.limit.allow(o.peer.Addr()) {
-		s.count.limited.Add(1)
-		return nil
-	}
 	// A datagram or an octet-counted frame may end with the line break the sender
 	// wrote to its file, and C senders may include the string's NUL.
 	msg = bytes.TrimRight(msg, "\r\n\x00")
 	ev := &event.Event{}
-	if !p.Into(string(msg), ev) {
-		s.count.parseFailures.Add(1)
-	}
+	parsed := p.Into(string(msg), ev)
 	if ev.Host == "" {
 		// The message names no host (unparsed, or a header without one): the sender's
 		// address is the best name there is.
-		ev.Host = o.peer.Addr().String()
+		ev.Host = o.addr()
+	}
+	if cfg.Rate >= 0 && !s.limit.allow(ev.Host) {
+		s.count.limited.Add(1)
+		return nil
+	}
+	if !parsed {
+		s.count.parseFailures.Add(1)
 	}
 	ev.Input = o.input
 	ev.Fields.SetString("peer", o.peer.String())

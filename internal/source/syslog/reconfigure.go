@@ -32,7 +32,7 @@ var ErrNotReconfigurable = errors.New("cannot change on a running server")
 //     a lowered limit stay open (each new connection evicts one over MaxConns);
 //   - IdleTimeout, FrameTimeout: from each connection's next read (a read already
 //     waiting keeps its deadline);
-//   - Rate, Burst, MaxSenders: the per-sender buckets are kept (a sender in the middle of
+//   - Rate, Burst, MaxSenders: the per-origin buckets are kept (an origin in the middle of
 //     a flood does not get a fresh burst from a reload), each capped at the new burst and
 //     refilling at the new rate; a negative Rate turns the limit off, a Rate set again
 //     turns it back on with the buckets it had;

@@ -55,14 +55,14 @@ func (s *Server) reportLimits(ctx context.Context, emit component.Emit, fail fun
 }
 
 // limitEvent is the summary of one interval's drops, described with the settings cfg.
-func (s *Server) limitEvent(host string, cfg *Config, senders []limitedSender) *event.Event {
+func (s *Server) limitEvent(host string, cfg *Config, origins []limitedOrigin) *event.Event {
 	var total uint64
-	for _, l := range senders {
+	for _, l := range origins {
 		total += l.Limited
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "syslog rate limit: %d messages dropped from %d sender", total, len(senders))
-	if len(senders) > 1 {
+	fmt.Fprintf(&b, "syslog rate limit: %d messages dropped from %d origin", total, len(origins))
+	if len(origins) > 1 {
 		b.WriteByte('s')
 	}
 	if cfg.Rate >= 0 {
@@ -70,17 +70,17 @@ func (s *Server) limitEvent(host string, cfg *Config, senders []limitedSender) *
 	} else { // drops counted before a Reconfigure turned the limit off
 		fmt.Fprintf(&b, " in the last %s (the limit is off now):", cfg.LimitReport)
 	}
-	for i, l := range senders {
+	for i, l := range origins {
 		if i == reportTop {
-			fmt.Fprintf(&b, " and %d more", len(senders)-reportTop)
+			fmt.Fprintf(&b, " and %d more", len(origins)-reportTop)
 			break
 		}
-		name := "others beyond the sender table"
-		if l.Addr.IsValid() {
-			name = l.Addr.Unmap().String()
+		name := "others beyond the origin table"
+		if l.Origin != "" {
+			name = l.Origin
 		}
 		fmt.Fprintf(&b, " %s %d", name, l.Limited)
-		if i < len(senders)-1 && i < reportTop-1 {
+		if i < len(origins)-1 && i < reportTop-1 {
 			b.WriteByte(',')
 		}
 	}
@@ -88,10 +88,10 @@ func (s *Server) limitEvent(host string, cfg *Config, senders []limitedSender) *
 		Severity: "warning", Level: "warning", Message: b.String(), Input: s.name}
 	ev.Raw = ev.Message
 	ev.Fields.SetInt("limited", int64(total))
-	ev.Fields.SetInt("limited_senders", int64(len(senders)))
-	if a := senders[0].Addr; a.IsValid() {
-		ev.Fields.SetString("peer", a.Unmap().String())
-		ev.Fields.SetInt("peer_limited", int64(senders[0].Limited))
+	ev.Fields.SetInt("limited_origins", int64(len(origins)))
+	if o := origins[0].Origin; o != "" {
+		ev.Fields.SetString("origin", o)
+		ev.Fields.SetInt("origin_limited", int64(origins[0].Limited))
 	}
 	ev.Fields.SetFloat("interval_s", cfg.LimitReport.Seconds())
 	return ev

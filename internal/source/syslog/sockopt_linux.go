@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"syscall"
+	"unsafe"
 )
 
 // tuneUDP asks for a receive buffer of size bytes (SO_RCVBUFFORCE goes past
@@ -48,4 +49,26 @@ func kernelDrops(oob []byte) (uint32, bool) {
 		}
 	}
 	return 0, false
+}
+
+// socketDrops reads the socket's drop counter now (SO_MEMINFO, SK_MEMINFO_DROPS): the
+// datagrams the kernel dropped for a full buffer, including those dropped after the last
+// datagram that was read, which SO_RXQ_OVFL only tells with the next one.
+func socketDrops(c *net.UDPConn) (uint32, bool) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, false
+	}
+	const soMeminfo, skMeminfoDrops = 55, 8 // linux/sock_diag.h
+	var info [9]uint32
+	size := uint32(unsafe.Sizeof(info))
+	var errno syscall.Errno
+	cerr := raw.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.SOL_SOCKET, soMeminfo,
+			uintptr(unsafe.Pointer(&info[0])), uintptr(unsafe.Pointer(&size)), 0)
+	})
+	if cerr != nil || errno != 0 || size < uint32(unsafe.Sizeof(info)) {
+		return 0, false
+	}
+	return info[skMeminfoDrops], true
 }

@@ -14,10 +14,11 @@ type Stats struct {
 	Events        uint64 // events emitted (limit summaries included)
 	ParseFailures uint64 // messages that became unparsed events
 	Truncated     uint64 // messages cut at MaxMessage (fields.truncated_bytes)
-	Limited       uint64 // messages dropped by the per-sender rate limit
+	Limited       uint64 // messages dropped by the per-origin rate limit
 	LimitReports  uint64 // summary events about them
 	// KernelDrops is the UDP socket's count of datagrams the kernel dropped because
-	// its buffer was full (Linux SO_RXQ_OVFL; it shows with the next datagram read).
+	// its buffer was full: read from the socket when Stats is called (Linux
+	// SO_MEMINFO), and from SO_RXQ_OVFL with each datagram read.
 	KernelDrops   uint64
 	UDPBuffer     int // receive buffer granted by the kernel, bytes
 	ConnsAccepted uint64
@@ -43,10 +44,26 @@ type counters struct {
 // Stats returns the counters so far; safe to call while Run runs.
 func (s *Server) Stats() Stats {
 	c := &s.count
+	if s.udp != nil {
+		if drops, ok := socketDrops(s.udp); ok {
+			c.noteKernelDrops(drops)
+		}
+	}
 	return Stats{Packets: c.packets.Load(), Frames: c.frames.Load(), Messages: c.messages.Load(),
 		Bytes: c.bytes.Load(), Events: c.events.Load(), ParseFailures: c.parseFailures.Load(),
 		Truncated: c.truncated.Load(), Limited: c.limited.Load(), LimitReports: c.limitReports.Load(),
 		KernelDrops: c.kernelDrops.Load(), UDPBuffer: int(s.udpBuf.Load()), ConnsAccepted: c.connsAccepted.Load(),
 		ConnsRejected: c.connsRejected.Load(), ConnsEvicted: c.connsEvicted.Load(), ConnsOpen: c.connsOpen.Load(), TLSFailures: c.tlsFailures.Load(),
 		IdleTimeouts: c.idleTimeouts.Load(), FrameTimeouts: c.frameTimeouts.Load(), ReadErrors: c.readErrors.Load(), AcceptErrors: c.acceptErrors.Load()}
+}
+
+// noteKernelDrops records the socket's drop counter, which only grows: the largest value
+// seen is kept whichever reader (Stats or the UDP loop) saw it last.
+func (c *counters) noteKernelDrops(drops uint32) {
+	for {
+		old := c.kernelDrops.Load()
+		if uint64(drops) <= old || c.kernelDrops.CompareAndSwap(old, uint64(drops)) {
+			return
+		}
+	}
 }

@@ -4,7 +4,8 @@
 // parsed by internal/parse ("auto" by default); every message becomes an event, parsed
 // or not, with fields.peer naming the sender.
 //
-// What protects the daemon: a token bucket per sender address (limit.go: beyond the rate
+// What protects the daemon: a token bucket per origin, the host the message names
+// (limit.go: beyond the rate
 // messages are dropped, counted, and reported by one summary event per interval; the
 // only place messages are dropped on purpose), a maximum message size (longer ones are
 // cut and say so in fields.truncated_bytes), limits on connections in all and per
@@ -43,11 +44,18 @@ const (
 	DefaultMaxConnsPerIP = 32
 	DefaultIdleTimeout   = time.Hour
 	DefaultFrameTimeout  = 30 * time.Second
-	DefaultRate          = 1000
-	DefaultBurst         = 5000
-	DefaultLimitReport   = 10 * time.Second
-	DefaultMaxSenders    = 10_000
-	DefaultUDPBuffer     = 8 << 20
+	// DefaultRate and DefaultBurst are per origin (the host a message names). A Luna
+	// appliance logs a few lines a second when busy and about a thousand in an NTLS
+	// connection storm; a fleet of a few hundred HSMs and their client hosts logs a few
+	// thousand a second in all. 5,000/s per origin never limits a normal fleet, even
+	// one whose lines all name a single relay, and keeps one runaway origin to a tenth
+	// of what the daemon takes in losslessly (50,000/s over UDP); a burst of 50,000 lets
+	// a rebooting rack or a storm of ten seconds through whole.
+	DefaultRate        = 5000
+	DefaultBurst       = 50_000
+	DefaultLimitReport = 10 * time.Second
+	DefaultMaxSenders  = 10_000
+	DefaultUDPBuffer   = 8 << 20
 	// handshakeTimeout bounds a TLS handshake, so a client that connects and says
 	// nothing does not hold a connection slot for the whole idle timeout.
 	handshakeTimeout = 10 * time.Second
@@ -85,13 +93,14 @@ type Config struct {
 	// FrameTimeout closes a connection that started a message (its first byte came)
 	// and did not finish it within that time. Negative: never.
 	FrameTimeout time.Duration
-	// Rate (messages per second) and Burst are each sender address's token bucket.
-	// A negative Rate turns the limit off.
+	// Rate (messages per second) and Burst are each origin's token bucket: the host the
+	// message names, or the sender's address when it names none (limit.go). A negative
+	// Rate turns the limit off.
 	Rate  float64
 	Burst int
 	// LimitReport is how often a summary event reports the messages that were limited.
 	LimitReport time.Duration
-	// MaxSenders bounds the senders with a bucket of their own; others share one.
+	// MaxSenders bounds the origins with a bucket of their own; others share one.
 	MaxSenders int
 	// UDPBuffer is the UDP socket receive buffer asked for, in bytes.
 	UDPBuffer int

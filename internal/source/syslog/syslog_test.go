@@ -17,11 +17,12 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,32 +194,35 @@ func TestMaxMessage(t *testing.T) {
 	}
 }
 
-// TestFloodLimit: one sender over its rate is limited and reported; another sender at
-// the same time is not.
+// sendUDP sends n messages naming host from the local address from.
+func sendUDP(t *testing.T, to net.Addr, from, host string, n int) {
+	t.Helper()
+	la, err := net.ResolveUDPAddr("udp", from+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialUDP("udp", la, to.(*net.UDPAddr))
+	if err != nil {
+		t.Fatalf("sending from %s: %v", from, err)
+	}
+	defer c.Close()
+	for i := range n {
+		if _, err := fmt.Fprintf(c, "<13>Nov 22 05:31:30 %s app: message %d", host, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestFloodLimit: one origin over its rate is limited and reported, per origin (the host
+// the message names), not per sender address: another origin sent from the same address
+// (a relay's) at a calm rate loses nothing.
 func TestFloodLimit(t *testing.T) {
 	cfg := local()
 	cfg.Rate, cfg.Burst, cfg.LimitReport = 1, 5, 50*time.Millisecond
 	h := start(t, cfg)
-	send := func(from string, n int) {
-		t.Helper()
-		la, err := net.ResolveUDPAddr("udp", from+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := net.DialUDP("udp", la, h.s.UDPAddr().(*net.UDPAddr))
-		if err != nil {
-			t.Fatalf("sending from %s: %v", from, err)
-		}
-		defer c.Close()
-		for i := range n {
-			if _, err := fmt.Fprintf(c, "<13>Nov 22 05:31:30 %s app: message %d", strings.ReplaceAll(from, ".", "-"), i); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	const flood, calm = 100, 3
-	send("127.0.0.1", flood)
-	send("127.0.0.2", calm)
+	sendUDP(t, h.s.UDPAddr(), "127.0.0.1", "flooder", flood)
+	sendUDP(t, h.s.UDPAddr(), "127.0.0.1", "calm", calm)
 
 	var fromFlood, fromCalm, limited int
 	var summaries []*event.Event
@@ -230,14 +234,14 @@ func TestFloodLimit(t *testing.T) {
 			switch {
 			case ev.Source == SourceSelf:
 				summaries = append(summaries, ev)
-				if ev.Fields.Text("peer") != "127.0.0.1" || ev.Host == "" {
+				if ev.Fields.Text("origin") != "flooder" || ev.Host == "" {
 					t.Errorf("summary: %+v", ev)
 				}
 				f, _ := ev.Fields.Get("limited")
 				limited += int(f.Int)
-			case ev.Host == "127-0-0-1":
+			case ev.Host == "flooder":
 				fromFlood++
-			case ev.Host == "127-0-0-2":
+			case ev.Host == "calm":
 				fromCalm++
 			default:
 				t.Fatalf("unexpected event %+v", ev)
@@ -252,39 +256,162 @@ func TestFloodLimit(t *testing.T) {
 		t.Errorf("%d of the flood passed with burst 5 and rate 1/s", fromFlood)
 	}
 	if fromCalm != calm {
-		t.Errorf("the calm sender lost messages: %d of %d", fromCalm, calm)
+		t.Errorf("the calm origin lost messages: %d of %d", fromCalm, calm)
 	}
+	totals := h.s.limit.limitedTotals()
 	h.Stop()
 	st := h.s.Stats()
 	if int(st.Limited) != limited || st.LimitReports != uint64(len(summaries)) || st.KernelDrops != 0 {
 		t.Errorf("stats %+v, summaries report %d limited in %d events", st, limited, len(summaries))
 	}
-	if !strings.Contains(summaries[0].Message, "127.0.0.1") {
+	if len(totals) != 1 || int(totals["flooder"]) != limited {
+		t.Errorf("limited by origin %v, want flooder %d", totals, limited)
+	}
+	if !strings.Contains(summaries[0].Message, "flooder") {
 		t.Errorf("summary message %q", summaries[0].Message)
 	}
 }
 
+// TestRelayNotLimitedAsOneSender: a relay forwards a fleet from one address, each origin
+// at its burst: per origin, every message passes, where a bucket per sender address
+// would have let one burst through for the whole fleet.
+func TestRelayNotLimitedAsOneSender(t *testing.T) {
+	cfg := local()
+	cfg.Rate, cfg.Burst, cfg.LimitReport = 1, 20, time.Hour
+	h := start(t, cfg)
+	const origins, each = 40, 20
+	for i := range origins {
+		sendUDP(t, h.s.UDPAddr(), "127.0.0.1", fmt.Sprintf("hsm%02d", i), each)
+	}
+	got := map[string]int{}
+	for _, ev := range h.take(origins * each) {
+		got[ev.Host]++
+	}
+	for i := range origins {
+		if host := fmt.Sprintf("hsm%02d", i); got[host] != each {
+			t.Errorf("%s: %d of %d messages", host, got[host], each)
+		}
+	}
+	if st := h.s.Stats(); st.Limited != 0 || st.Messages != origins*each {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestLimiterBounded: beyond maxSenders origins share one bucket, and at most
+// maxOriginSeries origins have a series of their own on /metrics.
 func TestLimiterBounded(t *testing.T) {
 	now := time.Unix(0, 0)
 	l := newLimiter(1, 1, 2, func() time.Time { return now })
-	addr := func(i int) netip.Addr { return netip.MustParseAddr(fmt.Sprintf("10.0.0.%d", i)) }
+	origin := func(i int) string { return fmt.Sprintf("hsm%d", i) }
 	for i := 1; i <= 4; i++ {
-		if !l.allow(addr(i)) && i <= 3 {
-			t.Errorf("sender %d refused its first message", i)
+		if !l.allow(origin(i)) && i <= 3 {
+			t.Errorf("origin %d refused its first message", i)
 		}
 	}
 	if len(l.buckets) != 2 {
 		t.Fatalf("%d buckets with a maximum of 2", len(l.buckets))
 	}
-	// Senders 3 and 4 share the overflow bucket: 4 was limited.
+	// Origins 3 and 4 share the overflow bucket: 4 was limited.
 	rep := l.report()
-	if len(rep) != 1 || rep[0].Addr.IsValid() || rep[0].Limited != 1 {
+	if len(rep) != 1 || rep[0].Origin != "" || rep[0].Limited != 1 {
 		t.Fatalf("report %+v", rep)
 	}
 	now = now.Add(time.Hour)
 	if l.report(); len(l.buckets) != 0 {
-		t.Errorf("quiet senders' buckets kept: %d", len(l.buckets))
+		t.Errorf("quiet origins' buckets kept: %d", len(l.buckets))
 	}
+
+	l = newLimiter(1, 1, 10*maxOriginSeries, func() time.Time { return now })
+	for i := range 2 * maxOriginSeries {
+		l.allow(origin(i))
+		l.allow(origin(i)) // over the burst of 1: limited
+	}
+	totals := l.limitedTotals()
+	if len(totals) != maxOriginSeries+1 || totals[otherOrigins] != maxOriginSeries || totals[origin(0)] != 1 {
+		t.Errorf("%d series, %v under %s, want %d and %d", len(totals), totals[otherOrigins], otherOrigins,
+			maxOriginSeries+1, maxOriginSeries)
+	}
+}
+
+// TestKernelDropsCounted: while the pipeline does not take events, the reader stops and
+// the socket's buffer fills; the datagrams the kernel drops are counted exactly: sent
+// minus read.
+func TestKernelDropsCounted(t *testing.T) {
+	s, err := New(Config{UDP: "127.0.0.1:0", Rate: -1, UDPBuffer: 64 << 10,
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("kernel drop counts are read on Linux")
+	}
+	gate := make(chan struct{})
+	var received atomic.Int64
+	markers := make(chan struct{}, 1024)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(ctx, func(ctx context.Context, r component.Record) error {
+			<-gate // the pipeline pushes back until the test opens the gate
+			received.Add(1)
+			if strings.Contains(r.Event.Message, "marker") {
+				markers <- struct{}{}
+			}
+			return nil
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		s.Close()
+		<-done
+	})
+	waitFor(t, "the UDP socket", func() bool { return s.UDPAddr() != nil })
+	c, err := net.DialUDP("udp", nil, s.UDPAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	line := "<13>Nov 22 05:31:30 hsm app: " + strings.Repeat("x", 200)
+	sent := 0
+	for range 5000 {
+		if _, err := c.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+	// The reader holds one message in the closed gate; the rest of the 5000 fill the
+	// 64 KiB buffer and overflow it.
+	waitFor(t, "kernel drops", func() bool { return s.Stats().KernelDrops > 0 })
+	close(gate)
+	// A marker after the flood: once it arrives, every datagram queued before it was
+	// read (a socket's queue is in order). It may be dropped too, while the queue drains:
+	// it is sent again until one arrives, and every copy counts as sent.
+	deadline := time.Now().Add(wait)
+	for arrived := false; !arrived; {
+		if time.Now().After(deadline) {
+			t.Fatal("no marker arrived")
+		}
+		if _, err := c.Write([]byte("<13>Nov 22 05:31:30 hsm app: marker")); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+		select {
+		case <-markers:
+			arrived = true
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	// Markers sent just before the one that arrived may still be on their way.
+	waitFor(t, "the last markers", func() bool {
+		st := s.Stats()
+		return int(st.Messages)+int(st.KernelDrops) >= sent
+	})
+	st := s.Stats()
+	if st.KernelDrops == 0 || int(st.KernelDrops) != sent-int(received.Load()) || st.Messages != uint64(received.Load()) {
+		t.Errorf("sent %d, received %d, kernel drops %d (messages %d): drops are not sent - received",
+			sent, received.Load(), st.KernelDrops, st.Messages)
+	}
+	t.Logf("sent %d, received %d, kernel drops %d, buffer %d bytes", sent, received.Load(), st.KernelDrops, st.UDPBuffer)
 }
 
 func TestConnLimits(t *testing.T) {

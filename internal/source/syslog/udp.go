@@ -39,10 +39,10 @@ func (s *Server) serveUDP(ctx context.Context, emit component.Emit, fail func(er
 		}
 		s.count.packets.Add(1)
 		if drops, ok := kernelDrops(oob[:oobn]); ok {
-			s.count.kernelDrops.Store(uint64(drops))
+			s.count.noteKernelDrops(drops)
 		}
 		if peer = unmap(peer); o.peer != peer {
-			o.peer, o.input = peer, peerInput("udp", peer.String())
+			o.peer, o.input, o.host = peer, peerInput("udp", peer.String()), ""
 		}
 		if now := s.config(); now != cfg { // a Reconfigure: its settings apply from this datagram
 			cfg = now
