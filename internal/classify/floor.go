@@ -229,14 +229,14 @@ func (t *floorTable) word(msg string) *Rule {
 	return higherRule(best, t.keyed(msg))
 }
 
-// tag looks up the text of a bracketed tag, trimmed, and its part after the last "/"
-// ("main/ERROR", log4j's thread/level form).
+// tag looks up the text of a bracketed tag, trimmed, and its part after the last "/" or
+// ":" ("main/ERROR", a thread/level form; "core:error", Apache's module:level).
 func (t *floorTable) tag(s string) *Rule {
 	s = strings.TrimSpace(s)
 	if r := t.tags[s]; r != nil {
 		return r
 	}
-	if k := strings.LastIndexByte(s, '/'); k >= 0 {
+	if k := strings.LastIndexAny(s, "/:"); k >= 0 {
 		return t.tags[s[k+1:]]
 	}
 	return nil
@@ -339,6 +339,17 @@ func levelKey(s string, sep int) bool {
 	return false
 }
 
+// keyEnd is levelKey's first test, the one most separators fail: the key before sep
+// (behind a closing quote) ends in l or y, as level, lvl, severity and loglevel do.
+func keyEnd(s string, sep int) bool {
+	c := s[sep-1]
+	if c == '"' && sep > 1 {
+		c = s[sep-2]
+	}
+	c |= 0x20
+	return c == 'l' || c == 'y'
+}
+
 // keyed reads the value of every level key in msg ("level=error", "severity: high",
 // "\"level\":\"warn\"") and returns the highest row they name.
 func (t *floorTable) keyed(msg string) *Rule {
@@ -351,7 +362,7 @@ func (t *floorTable) keyed(msg string) *Rule {
 			}
 			p := off + j
 			off = p + 1
-			if p == 0 || !levelKey(msg, p) {
+			if p == 0 || !keyEnd(msg, p) || !levelKey(msg, p) {
 				continue
 			}
 			v := off
