@@ -266,7 +266,8 @@ func (t *floorTable) startWord(rest string) *Rule {
 
 // stampEnd returns the end of a separator ("|", "-") or of a time stamp token at i (digits
 // with at least one of - : / . , T Z +, such as "2024-03-01", "12:00:00,123",
-// "2024-03-01T12:00:00.5Z"), or i when there is none. A bare number is no stamp.
+// "2024-03-01T12:00:00.5Z", or with a month's name, "01-Mar-2024"), or i when there is
+// none. A bare number is no stamp.
 func stampEnd(s string, i int) int {
 	if c := s[i]; (c == '|' || c == '-') && (i+1 == len(s) || s[i+1] == ' ') {
 		return i + 1
@@ -274,18 +275,21 @@ func stampEnd(s string, i int) int {
 	if !isDigit(s[i]) {
 		return i
 	}
-	j, punct := i, false
+	j, punct, digits, letters := i, false, 0, 0
 	for ; j < len(s) && s[j] != ' ' && s[j] != '\t'; j++ {
 		switch c := s[j]; {
 		case isDigit(c):
+			digits++
 		case c == '-' || c == ':' || c == '/' || c == '.' || c == ',':
 			punct = true
 		case c == 'T' || c == 'Z' || c == '+':
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters++ // a month's name: "01-Mar-2024"
 		default:
 			return i
 		}
 	}
-	if !punct {
+	if !punct || (letters > 0 && (letters > 3 || digits < 4)) {
 		return i
 	}
 	return j

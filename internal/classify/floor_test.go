@@ -39,6 +39,9 @@ func TestFloorUnknownProcess(t *testing.T) {
 		{"<14>Nov 22 05:31:30 web01 foo[1]: 2024-03-01 12:00:00,123 ERROR [main] x", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: 12:00:00.123 | WARN | x", "floor.word.warning", "warning"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: SEVERE: x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 01-Mar-2024 12:00:00.123 SEVERE [main] x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 3-way ERROR x", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [Fri Mar 01 12:00:00.1 2024] [core:error] [pid 1] x", "floor.word.error", "major"},
 		// glog/klog heads: the letter
 		{"<14>Nov 22 05:31:30 web01 foo[1]: E0612 12:34:56.789012    1234 x.go:1] boom", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: W0612 12:34:56.789012    1234 x.go:1] slow", "floor.word.warning", "warning"},
