@@ -77,6 +77,11 @@ var routineLines = []string{
 	"Nov 22 05:31:30 client01 lunacm[77]:         HSM Status -> OK",
 	"Nov 22 05:31:30 hsmhost someapp[1]: Tamper detection enabled",
 	"Nov 22 05:31:30 hsmhost someapp[1]: tamper status: OK",
+	// routine SEL rows (ipmitool's texts, include/ipmitool/ipmi_sel.h)
+	"   2 | 02/18/2025 | 10:00:05 | Power Supply PS1 | Presence detected | Asserted",
+	"   3 | 02/18/2025 | 10:00:09 | System Event #0x83 | OEM System boot event | Asserted",
+	"   4 | 02/18/2025 | 10:00:11 | Drive Slot / Bay HDD0 | Drive Present | Asserted",
+	"   5 | 02/18/2025 | 10:01:00 | Fan Redundancy #0xb1 | Fully Redundant | Asserted",
 	// level words where they are no level: keys, counts, values of other keys
 	"Nov 22 05:31:30 web01 backup[700]: error=0 warnings=0 files=1234",
 	"Nov 22 05:31:30 web01 backup[700]: run finished, 0 errors, no errors found",
