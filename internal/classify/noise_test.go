@@ -77,6 +77,11 @@ var routineLines = []string{
 	"Nov 22 05:31:30 client01 lunacm[77]:         HSM Status -> OK",
 	"Nov 22 05:31:30 hsmhost someapp[1]: Tamper detection enabled",
 	"Nov 22 05:31:30 hsmhost someapp[1]: tamper status: OK",
+	// the kernel's missing optional firmware (drivers/base/firmware_loader: "Direct firmware
+	// load for %s failed with error %d") and snmpd's duplicate-address complaint
+	// (linux-routine.yaml)
+	"[    8.100000] bluetooth hci0: Direct firmware load for brcm/BCM20702A1-0a5c-21e8.hcd failed with error -2",
+	"May 25 00:40:33 mail01 snmpd[3616]: error on subcontainer 'ia_addr' insert (-1)",
 	// routine SEL rows (ipmitool's texts, include/ipmitool/ipmi_sel.h)
 	"   2 | 02/18/2025 | 10:00:05 | Power Supply PS1 | Presence detected | Asserted",
 	"   3 | 02/18/2025 | 10:00:09 | System Event #0x83 | OEM System boot event | Asserted",
