@@ -82,6 +82,9 @@ var routineLines = []string{
 	// (linux-routine.yaml)
 	"[    8.100000] bluetooth hci0: Direct firmware load for brcm/BCM20702A1-0a5c-21e8.hcd failed with error -2",
 	"May 25 00:40:33 mail01 snmpd[3616]: error on subcontainer 'ia_addr' insert (-1)",
+	// sshd's keep-alive timeout and supervisord's start-up CRIT (linux-routine.yaml)
+	"Mar  1 12:00:00 web01 sshd[1234]: Timeout, client not responding from user root 198.51.100.9 port 50022",
+	"2024-03-01 12:00:00,123 CRIT Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.",
 	// routine SEL rows (ipmitool's texts, include/ipmitool/ipmi_sel.h)
 	"   2 | 02/18/2025 | 10:00:05 | Power Supply PS1 | Presence detected | Asserted",
 	"   3 | 02/18/2025 | 10:00:09 | System Event #0x83 | OEM System boot event | Asserted",
