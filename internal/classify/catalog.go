@@ -18,10 +18,13 @@ type Catalog struct {
 	// global holds only the anchors of literal rules without a process or source scope
 	// (the safety nets): events that no scoped rule can match, most of a syslog server's
 	// noise, walk this small automaton instead of the whole one.
-	global    *literalIndex
-	byField   map[string]map[string][]int32 // rules with fields but no literal: field -> value
-	byProcess map[string][]int32            // the rest, by lower-case process
-	anyEvent  []int32                       // the rest without a process: checked for every event
+	global  *literalIndex
+	byField map[string]map[string][]int32 // rules with fields but no literal: field -> value
+	// fieldKeys lists byField's keys: every event looks its fields up, and a slice is
+	// walked without the cost of starting a map iteration.
+	fieldKeys []fieldIndex
+	byProcess map[string][]int32 // the rest, by lower-case process
+	anyEvent  []int32            // the rest without a process: checked for every event
 
 	// Which events can match a literal rule at all: those of a source in scanSources
 	// (rules without a process constraint) or of a process in scanProcesses. Other events
@@ -33,6 +36,12 @@ type Catalog struct {
 	floor *floorTable // for events no rule matches, and to raise catch-alls (Rule.Floor)
 
 	scratch sync.Pool
+}
+
+// fieldIndex is one key of byField with its values.
+type fieldIndex struct {
+	key    string
+	values map[string][]int32
 }
 
 // scratch is per-call state: which rules were already considered for this event.
@@ -91,6 +100,10 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 			c.anyEvent = append(c.anyEvent, idx)
 		}
 	}
+	for k, v := range c.byField {
+		c.fieldKeys = append(c.fieldKeys, fieldIndex{key: k, values: v})
+	}
+	sort.Slice(c.fieldKeys, func(i, j int) bool { return c.fieldKeys[i].key < c.fieldKeys[j].key })
 	c.literals = newLiteralIndex(anchors, anchored)
 	c.global = newLiteralIndex(globalAnchors, globalAnchored)
 	n := len(rules)
@@ -255,9 +268,12 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 			consider(i)
 		})
 	}
-	for key, values := range c.byField {
-		if f, ok := ev.Fields.Get(key); ok {
-			for _, i := range values[f.String()] {
+	for _, fk := range c.fieldKeys {
+		if len(ev.Fields) == 0 {
+			break // most syslog noise has no fields
+		}
+		if f, ok := ev.Fields.Get(fk.key); ok {
+			for _, i := range fk.values[f.String()] {
 				consider(i)
 			}
 		}
