@@ -162,6 +162,7 @@ func TestPackWordsNeedTheirContext(t *testing.T) {
 		"<14>Nov 22 05:31:30 hsm01 monitor[77]: alarm thresholds loaded",
 		"<14>Nov 22 05:31:30 hsm01 monitor[77]: mode switch requested by admin",
 		"<14>Nov 22 05:31:30 hsm01 monitor[77]: HSM Status -> OK",
+		"<14>Nov 22 05:31:30 hsm01 monitor[77]: loading the dummy module failed, using the default",
 	} {
 		ev := parsed(t, line)
 		c.Classify(ev)
