@@ -133,6 +133,9 @@ func TestUnknownIsSafe(t *testing.T) {
 		{"<14>Nov 22 05:31:30 hsm01 monitor[77]: Module #2: hardware status 2-3-1 Temperature out of range", "major"},
 		{"<14>Nov 22 05:31:30 app01 signserver[77]: CryptoTokenOfflineException: Crypto token is offline: 1", "major"},
 		{"<14>Nov 22 05:31:30 app01 named[77]: zone example.com/IN: dst_lib_init: PKCS#11 initialization failed", "major"},
+		// Luna audit records of the HSM's own events: the safety nets read them too
+		{"91,12/03/02 09:20:01,S/N 150822 session 1 Access 2147483651:2346 SO -- operation LUNA_ZEROIZE returned RC_OK(0x00000000)", "critical"},
+		{"92,12/03/02 09:21:07,S/N 150822 session 1 Access 2147483651:2346 SO -- operation LUNA_FIRMWARE_UPDATE returned RC_GENERAL_ERROR(0x00000005)", "major"},
 	} {
 		ev := parsed(t, tc.line)
 		c.Classify(ev)
