@@ -236,3 +236,29 @@ func TestFloorFollowsTheGuide(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFloorWord: the floor's reading of a message never panics and, when it finds a
+// level, finds one of the table's rows.
+func FuzzFloorWord(f *testing.F) {
+	c, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	rows := map[*Rule]bool{}
+	for _, r := range c.Floor() {
+		rows[r] = true
+	}
+	for _, s := range []string{
+		"", "[", "<", "=", ":", "\"", "[ERROR] x", "<E> x", "E0612 12:34:56.789012 1 a.go:1] x",
+		"2024-03-01 12:00:00,123 | WARN | x", "01-Mar-2024 12:00:00.123 SEVERE [main] x",
+		"ts=1 level=error msg=x", "{\"level\":\"warn\"}", "severity: high", "error=0", "[core:error] x",
+		"level=", "\"level\":", "lvl=eror", "[main/WARN]", "- - | ERROR",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, msg string) {
+		if r := c.floor.word(msg); r != nil && !rows[r] {
+			t.Fatalf("%q: rule %s is no floor row", msg, r.ID)
+		}
+	})
+}
