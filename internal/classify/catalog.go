@@ -289,6 +289,9 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		rest.scan(ev.Message, found)
 	}
 	for _, fi := range c.fieldKeys {
+		if len(ev.Fields) == 0 {
+			break // most syslog noise has no fields
+		}
 		if f, ok := ev.Fields.Get(fi.key); ok {
 			for _, i := range fi.values[f.String()] {
 				consider(i)

@@ -11,9 +11,17 @@ import (
 // gets when no specific rule knows it, from the severity its sender wrote or from a level
 // word at the start of its message. See catalog/README.md.
 type FloorEntry struct {
-	ID       string    `yaml:"id"`
-	Severity string    `yaml:"severity"` // a normalised syslog severity, or "none" for an event without one
-	Words    []string  `yaml:"words"`    // spellings, case-sensitive, at the start of the message or after [tags]
+	ID       string   `yaml:"id"`
+	Severity string   `yaml:"severity"` // a normalised syslog severity, or "none" for an event without one
+	Words    []string `yaml:"words"`    // spellings, case-sensitive, at the start of the message or after [tags]
+	// Tags are spellings that count only as a whole bracketed tag ("[E]", "<E>") or as
+	// the letter of a glog/klog head ("E0612 12:34:56.789012 ..."): too short to be read
+	// as a word at the start of a message. Words count as tags too.
+	Tags []string `yaml:"tags"`
+	// Values are spellings, compared without case, that count only as the value of a
+	// level key in the message ("level=error", "severity: high", "\"level\":\"warn\""). Words
+	// count as values too.
+	Values   []string  `yaml:"values"`
 	Level    string    `yaml:"level"`
 	Title    string    `yaml:"title"`
 	Meaning  string    `yaml:"meaning"`
@@ -34,17 +42,20 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 	switch {
 	case !strings.HasPrefix(f.ID, "floor.") || strings.ContainsAny(f.ID, " \t"):
 		return nil, fmt.Errorf("floor entry %q: id must start with \"floor.\" and hold no spaces", f.ID)
-	case (f.Severity == "") == (len(f.Words) == 0):
-		return nil, fmt.Errorf("floor entry %s: give either severity or words", f.ID)
+	case (f.Severity == "") == (len(f.Words)+len(f.Tags)+len(f.Values) == 0):
+		return nil, fmt.Errorf("floor entry %s: give either severity or words (tags, values)", f.ID)
 	case f.Severity != "" && !validSeverity(f.Severity):
 		return nil, fmt.Errorf("floor entry %s: severity %q is not one of emerg alert crit err warning notice info debug none", f.ID, f.Severity)
 	case !validLevel(f.Level):
 		return nil, fmt.Errorf("floor entry %s: level %q is not one of critical, major, minor, warning, info, debug", f.ID, f.Level)
 	}
-	for _, w := range f.Words {
+	for _, w := range append(append(f.Words[:len(f.Words):len(f.Words)], f.Tags...), f.Values...) {
 		if strings.TrimSpace(w) == "" {
-			return nil, fmt.Errorf("floor entry %s: empty word", f.ID)
+			return nil, fmt.Errorf("floor entry %s: empty word, tag or value", f.ID)
 		}
+	}
+	if f.Severity != "" && len(f.Tags)+len(f.Values) > 0 {
+		return nil, fmt.Errorf("floor entry %s: tags and values belong to a row of words, not of a severity", f.ID)
 	}
 	title := f.Title
 	if title == "" {
@@ -69,6 +80,8 @@ type floorTable struct {
 	rules      []*Rule
 	bySeverity [numSeverities]*Rule // index: severityIndex; "none" for an event without one
 	byFirst    [256][]floorWord
+	tags       map[string]*Rule // a whole bracketed tag, or a glog head's letter: words and tags
+	values     map[string]*Rule // the lower-case value of a level key: words and values
 }
 
 // numSeverities counts the keys of the severity rows: the eight syslog severities and
@@ -101,7 +114,13 @@ func severityIndex(s string) int {
 }
 
 func newFloorTable(rules []*Rule) *floorTable {
-	t := &floorTable{rules: rules}
+	t := &floorTable{rules: rules, tags: map[string]*Rule{}, values: map[string]*Rule{}}
+	// higher keeps, for a spelling two rows share, the row of the higher level.
+	higher := func(m map[string]*Rule, k string, r *Rule) {
+		if o := m[k]; o == nil || event.LevelRank(r.Level) > event.LevelRank(o.Level) {
+			m[k] = r
+		}
+	}
 	for _, r := range rules {
 		f := r.floorEntry
 		if i := severityIndex(f.Severity); f.Severity != "" && i >= 0 {
@@ -110,10 +129,25 @@ func newFloorTable(rules []*Rule) *floorTable {
 		for _, w := range f.Words {
 			last := w[len(w)-1]
 			t.byFirst[w[0]] = append(t.byFirst[w[0]], floorWord{word: w, boundary: isWordByte(last), rule: r})
+			higher(t.tags, w, r)
+			if len(w) <= maxValue {
+				higher(t.values, strings.ToLower(w), r)
+			}
+		}
+		for _, w := range f.Tags {
+			higher(t.tags, w, r)
+		}
+		for _, w := range f.Values {
+			if len(w) <= maxValue {
+				higher(t.values, strings.ToLower(w), r)
+			}
 		}
 	}
 	return t
 }
+
+// maxValue bounds the value of a level key that is looked up: level words are short.
+const maxValue = 16
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
@@ -140,27 +174,76 @@ func (t *floorTable) pick(ev *event.Event) *Rule {
 	return sev
 }
 
-// word finds a level word at the start of msg, after blanks and bracketed tags
-// ("[1234.5] [HSM] ERROR ...").
+// higherRule returns the rule of the higher level, a on a tie; either may be nil.
+func higherRule(a, b *Rule) *Rule {
+	if a == nil || (b != nil && event.LevelRank(b.Level) > event.LevelRank(a.Level)) {
+		return b
+	}
+	return a
+}
+
+// word reads the level the message itself states, the highest of:
+//   - a whole tag at its head: "[ERROR]", "<E>", "[main/WARN]";
+//   - a level word at the start, after blanks, bracketed tags, a time stamp the program
+//     wrote itself and "|" or "-" separators ("2024-03-01 12:00:00,123 | ERROR | ...");
+//     a word followed by "=" is a key ("error=0"), not a level;
+//   - the letter of a glog/klog head ("E0612 12:34:56.789012 1234 file.go:12] ...");
+//   - the value of a level key anywhere in it ("level=error", "\"severity\":\"high\"").
 func (t *floorTable) word(msg string) *Rule {
+	var best *Rule
 	i := 0
-	for {
+	for n := 0; n < 8; n++ {
 		for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
 			i++
 		}
-		if i >= len(msg) || msg[i] != '[' {
+		if i >= len(msg) {
 			break
 		}
-		j := strings.IndexByte(msg[i:], ']')
-		if j < 0 {
-			break
+		if c := msg[i]; c == '[' || c == '<' {
+			end := byte(']')
+			if c == '<' {
+				end = '>'
+			}
+			j := strings.IndexByte(msg[i+1:], end)
+			if j < 0 || j > 40 {
+				break
+			}
+			best = higherRule(best, t.tag(msg[i+1:i+1+j]))
+			i += j + 2
+			continue
 		}
-		i += j + 1
+		if j := stampEnd(msg, i); j > i {
+			i = j
+			continue
+		}
+		break
 	}
-	if i >= len(msg) {
-		return nil
+	if i < len(msg) {
+		rest := msg[i:]
+		if glogHead(rest) {
+			best = higherRule(best, t.tags[rest[:1]])
+		} else {
+			best = higherRule(best, t.startWord(rest))
+		}
 	}
-	rest := msg[i:]
+	return higherRule(best, t.keyed(msg))
+}
+
+// tag looks up the text of a bracketed tag, trimmed, and its part after the last "/" or
+// ":" ("main/ERROR", a thread/level form; "core:error", Apache's module:level).
+func (t *floorTable) tag(s string) *Rule {
+	s = strings.TrimSpace(s)
+	if r := t.tags[s]; r != nil {
+		return r
+	}
+	if k := strings.LastIndexAny(s, "/:"); k >= 0 {
+		return t.tags[s[k+1:]]
+	}
+	return nil
+}
+
+// startWord finds a level word at the start of rest.
+func (t *floorTable) startWord(rest string) *Rule {
 	var best *Rule
 	words := t.byFirst[rest[0]]
 	for k := range words {
@@ -168,11 +251,144 @@ func (t *floorTable) word(msg string) *Rule {
 		if !strings.HasPrefix(rest, w.word) {
 			continue
 		}
-		if w.boundary && len(rest) > len(w.word) && isWordByte(rest[len(w.word)]) {
-			continue
+		if len(rest) > len(w.word) {
+			next := rest[len(w.word)]
+			if (w.boundary && isWordByte(next)) || next == '=' {
+				continue
+			}
 		}
 		if best == nil || event.LevelRank(w.rule.Level) > event.LevelRank(best.Level) {
 			best = w.rule
+		}
+	}
+	return best
+}
+
+// stampEnd returns the end of a separator ("|", "-") or of a time stamp token at i (digits
+// with at least one of - : / . , T Z +, such as "2024-03-01", "12:00:00,123",
+// "2024-03-01T12:00:00.5Z", or with a month's name, "01-Mar-2024"), or i when there is
+// none. A bare number is no stamp.
+func stampEnd(s string, i int) int {
+	if c := s[i]; (c == '|' || c == '-') && (i+1 == len(s) || s[i+1] == ' ') {
+		return i + 1
+	}
+	if !isDigit(s[i]) {
+		return i
+	}
+	j, punct, digits, letters := i, false, 0, 0
+	for ; j < len(s) && s[j] != ' ' && s[j] != '\t'; j++ {
+		switch c := s[j]; {
+		case isDigit(c):
+			digits++
+		case c == '-' || c == ':' || c == '/' || c == '.' || c == ',':
+			punct = true
+		case c == 'T' || c == 'Z' || c == '+':
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters++ // a month's name: "01-Mar-2024"
+		default:
+			return i
+		}
+	}
+	if !punct || (letters > 0 && (letters > 3 || digits < 4)) {
+		return i
+	}
+	return j
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// glogHead reports whether s starts like a glog/klog line: a level letter, MMDD and a
+// time ("E0612 12:34:56.789012").
+func glogHead(s string) bool {
+	return len(s) >= 9 && isWordByte(s[0]) && !isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) &&
+		isDigit(s[3]) && isDigit(s[4]) && s[5] == ' ' && isDigit(s[6]) && isDigit(s[7]) && s[8] == ':'
+}
+
+// levelKey reports whether the text before a "=" or ":" at end of s is one of the keys
+// that carry a level in key=value and JSON lines (the keys the logfmt reader of
+// internal/parse knows: level, lvl, severity, loglevel, and dotted or underscored forms
+// such as log.level).
+func levelKey(s string, sep int) bool {
+	k := sep
+	if k > 0 && s[k-1] == '"' {
+		k--
+	}
+	j := k
+	for j > 0 && isWordByte(s[j-1]) {
+		j--
+	}
+	if j > 0 {
+		switch s[j-1] {
+		case ' ', '\t', '"', '{', ',', '.', '_', '(', '[':
+		default:
+			return false
+		}
+	}
+	key := s[j:k]
+	if len(key) < 3 || len(key) > 8 {
+		return false
+	}
+	var buf [8]byte
+	for x := 0; x < len(key); x++ {
+		c := key[x]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[x] = c
+	}
+	switch string(buf[:len(key)]) {
+	case "level", "lvl", "severity", "loglevel":
+		return true
+	}
+	return false
+}
+
+// keyEnd is levelKey's first test, the one most separators fail: the key before sep
+// (behind a closing quote) ends in l or y, as level, lvl, severity and loglevel do.
+func keyEnd(s string, sep int) bool {
+	c := s[sep-1]
+	if c == '"' && sep > 1 {
+		c = s[sep-2]
+	}
+	c |= 0x20
+	return c == 'l' || c == 'y'
+}
+
+// keyed reads the value of every level key in msg ("level=error", "severity: high",
+// "\"level\":\"warn\"") and returns the highest row they name.
+func (t *floorTable) keyed(msg string) *Rule {
+	var best *Rule
+	for _, sep := range [2]byte{'=', ':'} {
+		for off := 0; off < len(msg); {
+			j := strings.IndexByte(msg[off:], sep)
+			if j < 0 {
+				break
+			}
+			p := off + j
+			off = p + 1
+			if p == 0 || !keyEnd(msg, p) || !levelKey(msg, p) {
+				continue
+			}
+			v := off
+			for v < len(msg) && (msg[v] == ' ' || msg[v] == '"') {
+				v++
+			}
+			e := v
+			for e < len(msg) && isWordByte(msg[e]) && e-v <= maxValue {
+				e++
+			}
+			if e == v || e-v > maxValue {
+				continue
+			}
+			var buf [maxValue]byte
+			for x := v; x < e; x++ {
+				c := msg[x]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf[x-v] = c
+			}
+			best = higherRule(best, t.values[string(buf[:e-v])])
 		}
 	}
 	return best

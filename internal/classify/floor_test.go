@@ -31,6 +31,33 @@ func TestFloorUnknownProcess(t *testing.T) {
 		{"<14>Nov 22 05:31:30 web01 foo[1]: no ERROR here", "floor.severity.info", "info"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: ERRORS=0 WARNINGS=0", "floor.severity.info", "info"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: Errata applied", "floor.severity.info", "info"},
+		// a level word as a whole tag, after the program's own time stamp and separators
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [ERROR] x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: <E> x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [main/WARN] x", "floor.word.warning", "warning"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [ FATAL ] x", "floor.word.fatal", "critical"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 2024-03-01 12:00:00,123 ERROR [main] x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 12:00:00.123 | WARN | x", "floor.word.warning", "warning"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: SEVERE: x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 01-Mar-2024 12:00:00.123 SEVERE [main] x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 3-way ERROR x", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: [Fri Mar 01 12:00:00.1 2024] [core:error] [pid 1] x", "floor.word.error", "major"},
+		// glog/klog heads: the letter
+		{"<14>Nov 22 05:31:30 web01 foo[1]: E0612 12:34:56.789012    1234 x.go:1] boom", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: W0612 12:34:56.789012    1234 x.go:1] slow", "floor.word.warning", "warning"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: I0612 12:34:56.789012    1234 x.go:1] Error budget", "floor.severity.info", "info"},
+		// level keys anywhere, any case, quoted or not
+		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 level=error msg=x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 lvl=eror msg=x", "floor.word.error", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: {\"time\":1,\"level\":\"WARN\",\"msg\":\"x\"}", "floor.word.warning", "warning"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: finding severity: High host=a", "floor.value.major", "major"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: log.level=fatal x", "floor.word.fatal", "critical"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 level=info msg=\"error seen\"", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: sublevel=error x", "floor.severity.info", "info"},
+		// a level word followed by = is a key
+		{"<14>Nov 22 05:31:30 web01 foo[1]: error=0 warning=0", "floor.severity.info", "info"},
+		// unhandled exceptions
+		{"<14>Nov 22 05:31:30 web01 foo[1]: Traceback (most recent call last):", "floor.word.exception", "major"},
 	} {
 		ev := parsed(t, tc.line)
 		r := c.Classify(ev)
@@ -208,4 +235,30 @@ func TestFloorFollowsTheGuide(t *testing.T) {
 			t.Errorf("severity %s: the floor gives %s, the guide's lines of that severity are mostly %s (%v)", sev, ev.Level, mode, byLevel[sev])
 		}
 	}
+}
+
+// FuzzFloorWord: the floor's reading of a message never panics and, when it finds a
+// level, finds one of the table's rows.
+func FuzzFloorWord(f *testing.F) {
+	c, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	rows := map[*Rule]bool{}
+	for _, r := range c.Floor() {
+		rows[r] = true
+	}
+	for _, s := range []string{
+		"", "[", "<", "=", ":", "\"", "[ERROR] x", "<E> x", "E0612 12:34:56.789012 1 a.go:1] x",
+		"2024-03-01 12:00:00,123 | WARN | x", "01-Mar-2024 12:00:00.123 SEVERE [main] x",
+		"ts=1 level=error msg=x", "{\"level\":\"warn\"}", "severity: high", "error=0", "[core:error] x",
+		"level=", "\"level\":", "lvl=eror", "[main/WARN]", "- - | ERROR",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, msg string) {
+		if r := c.floor.word(msg); r != nil && !rows[r] {
+			t.Fatalf("%q: rule %s is no floor row", msg, r.ID)
+		}
+	})
 }

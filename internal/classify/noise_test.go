@@ -53,6 +53,49 @@ var routineLines = []string{
 	"[    3.000000] XFS (sdb1): Mounting V5 Filesystem",
 	"[    3.100000] XFS (sdb1): Ending clean mount",
 	"2024 Mar 1 12:00:00 myLuna kern info kernel: ata2: SATA link down (SStatus 0 SControl 300)",
+	// routine lines with tempting words (error, self-test, tamper, OK states). smartd's
+	// lines are copied from a public mailing-list thread and a blog post quoting smartd
+	// (smartmontools' smartd.cpp prints them); the kernel's crypto self-test line from an
+	// LKML boot log (crypto/testmgr.c); fsck's summary is e2fsprogs' "%s: clean, %u/%u
+	// files, %llu/%llu blocks"; slapd's RESULT line is OpenLDAP's stats log format; the
+	// rsyslog start line is rsyslog's own.
+	// (smartd's "previous self-test completed without error" and "Self-Test Log error count
+	// decreased" are left out: the Luna guide's smartd rules grade them warning, as the
+	// appliance's own disk reports them.)
+	"Nov 22 01:05:51 morfikownia smartd[3463]: Device: /dev/sda [SAT], Self-Test Log does no longer report errors, warning condition reset after 1 email",
+	"Mar 15 02:20:25 mill smartd[1595]: Device: /dev/sda, starting scheduled Short Self-Test.",
+	"[    5.501835] alg: self-tests for CTR-KDF (hmac(sha256)) passed",
+	"Mar  1 12:00:00 db01 systemd-fsck[400]: /dev/sda1: clean, 11/65536 files, 12955/262144 blocks",
+	"Mar  1 12:00:00 ldap01 slapd[900]: conn=1000 op=1 RESULT tag=97 err=0 text=",
+	"Mar  1 12:00:00 web01 rsyslogd: [origin software=\"rsyslogd\" swVersion=\"8.2102.0\" x-pid=\"600\" x-info=\"https://www.rsyslog.com\"] start",
+	// the routine states of the HSM packs (nshield.yaml, utimaco.yaml, luna-legacy.yaml) and
+	// the safety net's routine tamper states (safety-net.yaml), as their reports read
+	"Nov 22 05:31:30 hsm01 enquiry[77]:  mode                 operational",
+	"Nov 22 05:31:30 hsm01 enquiry[77]:  hardware status      OK",
+	"Nov 22 05:31:30 cs01 csadm[77]: alarm     = OFF",
+	"Nov 22 05:31:30 cs01 csadm[77]: mode      = Operational Mode",
+	"Nov 22 05:31:30 client01 lunacm[77]:         HSM Status -> OK",
+	"Nov 22 05:31:30 hsmhost someapp[1]: Tamper detection enabled",
+	"Nov 22 05:31:30 hsmhost someapp[1]: tamper status: OK",
+	// the kernel's missing optional firmware (drivers/base/firmware_loader: "Direct firmware
+	// load for %s failed with error %d") and snmpd's duplicate-address complaint
+	// (linux-routine.yaml)
+	"[    8.100000] bluetooth hci0: Direct firmware load for brcm/BCM20702A1-0a5c-21e8.hcd failed with error -2",
+	"May 25 00:40:33 mail01 snmpd[3616]: error on subcontainer 'ia_addr' insert (-1)",
+	// sshd's keep-alive timeout and supervisord's start-up CRIT (linux-routine.yaml)
+	"Mar  1 12:00:00 web01 sshd[1234]: Timeout, client not responding from user root 198.51.100.9 port 50022",
+	"2024-03-01 12:00:00,123 CRIT Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.",
+	// routine SEL rows (ipmitool's texts, include/ipmitool/ipmi_sel.h)
+	"   2 | 02/18/2025 | 10:00:05 | Power Supply PS1 | Presence detected | Asserted",
+	"   3 | 02/18/2025 | 10:00:09 | System Event #0x83 | OEM System boot event | Asserted",
+	"   4 | 02/18/2025 | 10:00:11 | Drive Slot / Bay HDD0 | Drive Present | Asserted",
+	"   5 | 02/18/2025 | 10:01:00 | Fan Redundancy #0xb1 | Fully Redundant | Asserted",
+	// level words where they are no level: keys, counts, values of other keys
+	"Nov 22 05:31:30 web01 backup[700]: error=0 warnings=0 files=1234",
+	"Nov 22 05:31:30 web01 backup[700]: run finished, 0 errors, no errors found",
+	"Nov 22 05:31:30 web01 app[700]: ts=2024-03-01T12:00:00Z level=info msg=\"error budget fine\"",
+	"Nov 22 05:31:30 web01 app[700]: I0612 12:34:56.789012    1234 server.go:42] Error budget fine",
+	"Nov 22 05:31:30 web01 app[700]: [INFO] errors=0",
 }
 
 // TestRoutineLinesStayQuiet: routine generic Linux lines, the benchmark's noise included,
@@ -80,6 +123,19 @@ func TestUnknownIsSafe(t *testing.T) {
 		{"<14>Nov 22 05:31:30 app01 java[4242]: sun.security.pkcs11.wrapper.PKCS11Exception: CKR_DEVICE_ERROR", "major"},
 		{"<14>Nov 22 05:31:30 app01 signer[77]: C_Login returned rv=0x000000A4", "major"},
 		{"<14>Nov 22 05:31:30 app01 signer[77]: C_Login returned rv=0xa0", "warning"},
+		// issue 13's second round: general mechanisms on lines no rule names
+		{"[   12.951212] alg: self-tests for sha256 using sha256-dthev2 failed (rc=62)", "major"},
+		{"<14>Nov 22 05:31:30 app01 java[4242]: Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space", "major"},
+		{"<14>Nov 22 05:31:30 app01 signer[77]: 2024-03-01 12:00:00,123 ERROR [SignerWorker] signing failed", "major"},
+		{"<14>Nov 22 05:31:30 app01 kubelet[77]: E0612 12:34:56.789012 1234 kubelet.go:1] HSM plugin not responding", "major"},
+		{"<14>Nov 22 05:31:30 app01 agent[77]: time=2024-03-01T12:00:00Z level=error msg=\"poll failed\"", "major"},
+		{"<14>Nov 22 05:31:30 app01 agent[77]: HSM 2 failed to answer the health check", "major"},
+		{"<14>Nov 22 05:31:30 hsm01 monitor[77]: Module #2: hardware status 2-3-1 Temperature out of range", "major"},
+		{"<14>Nov 22 05:31:30 app01 signserver[77]: CryptoTokenOfflineException: Crypto token is offline: 1", "major"},
+		{"<14>Nov 22 05:31:30 app01 named[77]: zone example.com/IN: dst_lib_init: PKCS#11 initialization failed", "major"},
+		// Luna audit records of the HSM's own events: the safety nets read them too
+		{"91,12/03/02 09:20:01,S/N 150822 session 1 Access 2147483651:2346 SO -- operation LUNA_ZEROIZE returned RC_OK(0x00000000)", "critical"},
+		{"92,12/03/02 09:21:07,S/N 150822 session 1 Access 2147483651:2346 SO -- operation LUNA_FIRMWARE_UPDATE returned RC_GENERAL_ERROR(0x00000005)", "major"},
 	} {
 		ev := parsed(t, tc.line)
 		c.Classify(ev)
@@ -97,6 +153,24 @@ func TestUnknownIsSafe(t *testing.T) {
 		c.Classify(ev)
 		if ev.Component == "pkcs11-client" {
 			t.Errorf("%s: taken for a PKCS#11 error (rule %s)", line, ev.Rule)
+		}
+	}
+}
+
+// TestPackWordsNeedTheirContext: the packs' report rules read a state, not a mention.
+func TestPackWordsNeedTheirContext(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, line := range []string{
+		"<14>Nov 22 05:31:30 hsm01 monitor[77]: checking hardware status every 60 s",
+		"<14>Nov 22 05:31:30 hsm01 monitor[77]: alarm thresholds loaded",
+		"<14>Nov 22 05:31:30 hsm01 monitor[77]: mode switch requested by admin",
+		"<14>Nov 22 05:31:30 hsm01 monitor[77]: HSM Status -> OK",
+		"<14>Nov 22 05:31:30 hsm01 monitor[77]: loading the dummy module failed, using the default",
+	} {
+		ev := parsed(t, line)
+		c.Classify(ev)
+		if event.LevelRank(ev.Level) > event.LevelRank("info") {
+			t.Errorf("%s: level %s (rule %s)", line, ev.Level, ev.Rule)
 		}
 	}
 }
