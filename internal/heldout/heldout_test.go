@@ -28,12 +28,15 @@ type set struct {
 // figures.
 func sets() []set {
 	return []set{
-		// lines.tsv: the reached shares (per 1000) as ratcheted with the kernel pack.
-		{"../../" + Files()[0], Figures{Serious: 1000, SeriousWarn: 733, SeriousMajor: 638, Routine: 1000, RoutineRaised: 50}},
-		// lines2.tsv, the second set, gathered apart from the rule writers: what the catalog
-		// of its first measure reached (45/97 serious to warning+, 41/97 to major+, 5/156
-		// routine raised).
-		{"../../" + Files()[1], Figures{Serious: 97, SeriousWarn: 45, SeriousMajor: 41, Routine: 156, RoutineRaised: 5}},
+		// The routine bound of both sets is the target itself (5 %): the rule packs may
+		// trade a routine line for serious ones as long as the target holds.
+		// lines.tsv: ratcheted after the second round of packs and floor readings (80/105
+		// serious to warning+, 71/105 to major+, 4/189 routine raised).
+		{"../../" + Files()[0], Figures{Serious: 105, SeriousWarn: 80, SeriousMajor: 71, Routine: 1000, RoutineRaised: 50}},
+		// lines2.tsv, the second set, gathered apart from the rule writers: its first measure
+		// was 45/97, 41/97, 5/156; after the second round of packs, written without seeing it,
+		// 53/97 serious to warning+, 48/97 to major+, 6/156 routine raised.
+		{"../../" + Files()[1], Figures{Serious: 97, SeriousWarn: 53, SeriousMajor: 48, Routine: 1000, RoutineRaised: 50}},
 	}
 }
 
