@@ -30,13 +30,15 @@ func sets() []set {
 	return []set{
 		// The routine bound of both sets is the target itself (5 %): the rule packs may
 		// trade a routine line for serious ones as long as the target holds.
-		// lines.tsv: ratcheted after the second round of packs and floor readings (80/105
-		// serious to warning+, 71/105 to major+, 4/189 routine raised).
-		{"../../" + Files()[0], Figures{Serious: 105, SeriousWarn: 80, SeriousMajor: 71, Routine: 1000, RoutineRaised: 50}},
+		// lines.tsv: ratcheted after the second round of packs and floor readings (79/104
+		// serious to warning+, 70/104 to major+, 4/189 routine raised).
+		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 79, SeriousMajor: 70, Routine: 1000, RoutineRaised: 50}},
 		// lines2.tsv, the second set, gathered apart from the rule writers: its first measure
 		// was 45/97, 41/97, 5/156; after the second round of packs, written without seeing it,
-		// 53/97 serious to warning+, 48/97 to major+, 6/156 routine raised.
-		{"../../" + Files()[1], Figures{Serious: 97, SeriousWarn: 53, SeriousMajor: 48, Routine: 1000, RoutineRaised: 50}},
+		// 50/94 serious to warning+, 45/94 to major+, 6/156 routine raised (three serious
+		// lines and one warning line left the set: the pack writer found them in the same
+		// public threads and made them rule examples, see testdata/heldout/README.md).
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 50, SeriousMajor: 45, Routine: 1000, RoutineRaised: 50}},
 	}
 }
 
