@@ -27,7 +27,10 @@ SIGHUP or POST /-/reload reads the file again and applies it without losing an e
 rules and state settings between two records, sources and sinks entry by entry (listeners
 keep their sockets, a replaced file follower hands on its committed offsets, a replaced
 webhook its spool). An invalid file is refused (logged) and the running configuration
-stays; store.dsn, site, state_dir and http take effect at the next restart. SIGTERM or
+stays; http.hosts, http.roles, the HTTP limits and the web configuration file's users
+apply at once, while a change of http.listen, of the web configuration file's name or of
+its TLS, rate_limit or http_server_config refuses the reload (naming the key) until a
+restart; store.dsn, site and state_dir take effect at the next restart. SIGTERM or
 SIGINT stops the sources, drains the pipeline into the store and the sinks, and exits 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd.Context(), file, storeDSN) },

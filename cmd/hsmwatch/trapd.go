@@ -47,9 +47,10 @@ use trapd's own engine ID, printed at start (--local-engine-id to fix it). --min
 (default authNoPriv) is enforced for every user; a replay window refuses traps whose
 boots/time go back.
 
---users FILE (mode 600) lists several users, each entry as under sources.traps.users in
+--users FILE lists several users, each entry as under sources.traps.users in
 the hsmwatch serve configuration; passphrases are not written in it but read from a file
-of their own (its first line) or an environment variable:
+of their own (its first line) or an environment variable. The users file and the
+passphrase files are refused when the group or others may read them (chmod 600):
 
   users:
     - name: pete

@@ -333,22 +333,29 @@ func TestTrapdUsersFileErrors(t *testing.T) {
 		}
 		noSecrets(t, "trapd "+tc.name, out, errOut)
 	}
-	// Others may read the users file or a passphrase file: a warning, as for the other files.
+	// Others may read the users file or a passphrase file: refused, naming the file and its
+	// mode, as the other secret files are.
 	shared := writeSecret(t, trapAuth)
 	if err := os.Chmod(shared, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	users := writeUsers(t, "users:\n  - name: pete\n    auth_pass_file: "+shared+"\n")
+	code, out, errOut := runCLI(t, "", "trapd", "--listen", "127.0.0.1:0", "--users", users)
+	if want := "--users " + users + ": user pete: auth_pass_file " + shared + " is readable by others (mode -rw-r--r--): chmod 600 it"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("open passphrase file: exit %d, stderr %q; want 2 mentioning %q", code, errOut, want)
+	}
+	noSecrets(t, "trapd open passphrase file", out, errOut)
+	if err := os.Chmod(shared, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Chmod(users, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	r := startTrapdCLI(t, "--users", users)
-	for _, want := range []string{"warning: --users " + users + " is readable by others (mode -rw-r-----); chmod 600 it",
-		"warning: --users " + users + ": user pete: " + shared + " is readable by others (mode -rw-r--r--); chmod 600 it"} {
-		if !strings.Contains(r.stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
-		}
+	code, out, errOut = runCLI(t, "", "trapd", "--listen", "127.0.0.1:0", "--users", users)
+	if want := "--users " + users + " is readable by others (mode -rw-r-----): chmod 600 it"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("open users file: exit %d, stderr %q; want 2 mentioning %q", code, errOut, want)
 	}
+	noSecrets(t, "trapd open users file", out, errOut)
 }
 
 // lsta writes the guide's trap test lines for the six categories to a log file.

@@ -10,11 +10,15 @@ import (
 	"strings"
 
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/hsmwatch/hsmwatch/internal/secretfile"
 )
 
 // CheckFiles checks, before anything is opened or migrated, that every file a source or
 // sink names for a secret or a certificate (the *_file settings, a listener's cert, key
-// and client_ca) exists and can be read by this process. Every problem is returned at
+// and client_ca) exists and can be read by this process, and that a file of secrets (a
+// passphrase, communities) is not open to the group or others, which the source or sink
+// would refuse at start (internal/secretfile). Every problem is returned at
 // once, each as FILE:LINE: KEY: problem. It is separate from Parse, which reads the
 // configuration alone (a configuration can be parsed on another machine than its own).
 func (c *Config) CheckFiles() error {
@@ -22,7 +26,11 @@ func (c *Config) CheckFiles() error {
 	for _, es := range []Entries{c.Sources, c.Sinks} {
 		for _, e := range es.List {
 			walkFiles(reflect.ValueOf(e.Spec), e.Key, func(key, path string) {
-				if msg := unreadable(path); msg != "" {
+				msg := unreadable(path)
+				if msg == "" && secretKey(key) {
+					msg = openToOthers(path)
+				}
+				if msg != "" {
 					line := 0
 					if c.root != nil {
 						line = lineOf(c.root, key)
@@ -95,6 +103,25 @@ func walkFiles(v reflect.Value, path string, fn func(key, file string)) {
 			walkFiles(fv, join(path, name), fn)
 		}
 	}
+}
+
+// secretKey reports whether the setting at key names a file of secrets: a passphrase
+// (auth_pass_file, priv_pass_file) or communities (community_file, communities_file).
+func secretKey(key string) bool {
+	name := key[strings.LastIndexByte(key, '.')+1:]
+	return strings.HasSuffix(name, "_pass_file") || (strings.HasPrefix(name, "communit") && strings.HasSuffix(name, "_file"))
+}
+
+// openToOthers says why the secret file path would be refused, or "" when it is not.
+func openToOthers(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Sprintf("%s: %v", path, err)
+	}
+	if perm, open := secretfile.OpenToOthers(st); open {
+		return fmt.Sprintf("%s is %v (mode %v): chmod 600 it", path, secretfile.ErrOpenToOthers, perm)
+	}
+	return ""
 }
 
 // unreadable says why path cannot be read as a file, or "" when it can.

@@ -46,3 +46,51 @@ func TestHTTPSection(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckFilesSecrets: the trap receiver's communities_file (and every passphrase or
+// community file) must exist and be closed to the group and others at "config check"
+// time, not only when the daemon opens it.
+func TestCheckFilesSecrets(t *testing.T) {
+	dir := t.TempDir()
+	comm := filepath.Join(dir, "trap.communities")
+	if err := os.WriteFile(comm, []byte("s3cret-community\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := "sources:\n  traps:\n    listen: 127.0.0.1:0\n    communities_file: " + comm + "\n    communities_env: HSMWATCH_TEST_UNUSED\n"
+	c, err := Parse("t.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckFiles(); err != nil {
+		t.Errorf("mode 600: %v", err)
+	}
+	if err := os.Chmod(comm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckFiles()
+	want := "t.yaml:4: sources.traps.communities_file: " + comm + " is readable by others (mode -rw-r--r--): chmod 600 it"
+	if err == nil || err.Error() != want {
+		t.Errorf("mode 644: %v\nwant %s", err, want)
+	}
+	if err != nil && strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error shows the community: %v", err)
+	}
+	if err := os.Remove(comm); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckFiles(); err == nil || !strings.Contains(err.Error(), "t.yaml:4: sources.traps.communities_file: "+comm+" does not exist") {
+		t.Errorf("missing: %v", err)
+	}
+	// A file that holds no secret (a web configuration, a certificate) may be readable.
+	web := filepath.Join(dir, "web.yml")
+	if err := os.WriteFile(web, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse("w.yaml", []byte("http:\n  web_config_file: "+web+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckFiles(); err != nil {
+		t.Errorf("a readable web configuration: %v", err)
+	}
+}

@@ -104,16 +104,12 @@ func trapUsersProblems(key string, users []SNMPUser) []problem {
 // not given is not used; auth_proto defaults to SHA and priv_proto to AES. Errors name the
 // user and the file or the variable, never a passphrase.
 func (u SNMPUser) Resolve(getenv func(string) string) (usm.User, error) {
-	return u.resolve(getenv, false)
-}
-
-func (u SNMPUser) resolve(getenv func(string) string, allowOpen bool) (usm.User, error) {
 	out := usm.User{Name: u.Name, AuthProto: gosnmp.NoAuth, PrivProto: gosnmp.NoPriv}
-	auth, err := secret("auth_pass", u.AuthPassFile, u.AuthPassEnv, getenv, allowOpen)
+	auth, err := secret("auth_pass", u.AuthPassFile, u.AuthPassEnv, getenv)
 	if err != nil {
 		return out, fmt.Errorf("user %s: %w", u.Name, err)
 	}
-	priv, err := secret("priv_pass", u.PrivPassFile, u.PrivPassEnv, getenv, allowOpen)
+	priv, err := secret("priv_pass", u.PrivPassFile, u.PrivPassEnv, getenv)
 	if err != nil {
 		return out, fmt.Errorf("user %s: %w", u.Name, err)
 	}
@@ -140,17 +136,7 @@ func (u SNMPUser) resolve(getenv func(string) string, allowOpen bool) (usm.User,
 // TrapUser is Resolve for the trap receiver: the user with its engine IDs, its
 // min_security and no_timeliness.
 func (u SNMPUser) TrapUser(getenv func(string) string) (receiver.User, error) {
-	return u.trapUser(getenv, false)
-}
-
-// TrapUserAllowOpen is TrapUser that reads passphrase files others may read: for trapd
-// --users, which warns about them instead (existing setups keep working meanwhile).
-func (u SNMPUser) TrapUserAllowOpen(getenv func(string) string) (receiver.User, error) {
-	return u.trapUser(getenv, true)
-}
-
-func (u SNMPUser) trapUser(getenv func(string) string, allowOpen bool) (receiver.User, error) {
-	uu, err := u.resolve(getenv, allowOpen)
+	uu, err := u.Resolve(getenv)
 	if err != nil {
 		return receiver.User{}, err
 	}
@@ -179,10 +165,10 @@ func (u SNMPUser) trapUser(getenv func(string) string, allowOpen bool) (receiver
 // A file the group or others may read is refused, with an error naming it
 // (secretfile.ErrOpenToOthers).
 func Secret(what, file, env string, getenv func(string) string) (string, error) {
-	return secret(what, file, env, getenv, false)
+	return secret(what, file, env, getenv)
 }
 
-func secret(what, file, env string, getenv func(string) string, allowOpen bool) (string, error) {
+func secret(what, file, env string, getenv func(string) string) (string, error) {
 	switch {
 	case file != "":
 		fh, err := os.Open(file)
@@ -194,7 +180,7 @@ func secret(what, file, env string, getenv func(string) string, allowOpen bool) 
 		if err != nil {
 			return "", fmt.Errorf("%s_file: %w", what, err)
 		}
-		if perm, open := secretfile.OpenToOthers(st); open && !allowOpen {
+		if perm, open := secretfile.OpenToOthers(st); open {
 			return "", fmt.Errorf("%s_file %s is %w (mode %v): chmod 600 it", what, file, secretfile.ErrOpenToOthers, perm)
 		}
 		b, err := io.ReadAll(fh)

@@ -35,6 +35,7 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/state"
 	"github.com/hsmwatch/hsmwatch/internal/store"
+	"github.com/hsmwatch/hsmwatch/internal/web/guard"
 	"github.com/hsmwatch/hsmwatch/internal/web/live"
 )
 
@@ -86,7 +87,9 @@ type Daemon struct {
 	gen         generations
 	ln          net.Listener
 	srv         *http.Server
-	webConfig   string // http.web_config_file at start
+	webConfig   string    // http.web_config_file at start
+	webStart    webConfig // what of it exporter-toolkit read once, at start
+	guard       *guard.Guard
 
 	// The configured sources and sinks. A reload replaces the lists (under unitsMu, read
 	// by the address getters) and the units in them.

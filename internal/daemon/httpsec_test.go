@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,6 +269,150 @@ func TestHTTPWarnsWithoutAuthBeyondLoopback(t *testing.T) {
 		runDaemon(t, Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 		if got := strings.Contains(logs.String(), "without authentication"); got != c.warn {
 			t.Errorf("%s: warned %v, want %v:\n%s", c.listen, got, c.warn, logs.String())
+		}
+	}
+}
+
+// TestReloadHTTP: a reload (the SIGHUP handler's Reload, and POST /-/reload) applies
+// http.roles, http.hosts and the web configuration file's users to the running server; a
+// change the listener cannot take (http.listen, another web configuration file, TLS
+// turned on) refuses the reload, naming the key, and changes nothing.
+func TestReloadHTTP(t *testing.T) {
+	dir := t.TempDir()
+	hash := func(pw string) string {
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	webFile := filepath.Join(dir, "web.yml")
+	writeWeb := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(webFile, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	olgaHash, veraHash := hash("olga's secret"), hash("vera's secret")
+	writeWeb("basic_auth_users:\n  olga: " + olgaHash + "\n")
+	var mu sync.Mutex
+	cur := &config.Config{File: "test", StateDir: filepath.Join(dir, "state"),
+		HTTP: config.HTTP{Listen: "127.0.0.1:0", WebConfigFile: webFile, Roles: map[string]string{"olga": "viewer"}}}
+	load := func() (*config.Config, error) { mu.Lock(); defer mu.Unlock(); return cur, nil }
+	set := func(h config.HTTP) {
+		mu.Lock()
+		defer mu.Unlock()
+		c := *cur
+		c.HTTP = h
+		cur = &c
+	}
+	d, _ := runDaemon(t, Options{Config: cur, Load: load})
+	base := "http://" + d.Addr().String()
+	testutil.WaitFor(t, "the daemon to serve", 20*time.Second, func() bool {
+		req, _ := http.NewRequest("GET", base+"/-/healthy", nil)
+		req.SetBasicAuth("olga", "olga's secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	olga := webClient{t: t, c: http.DefaultClient, base: base, user: "olga", pass: "olga's secret"}
+	vera := webClient{t: t, c: http.DefaultClient, base: base, user: "vera", pass: "vera's secret"}
+	reloads := func() float64 {
+		_, body := olga.do("GET", "/metrics", "", nil)
+		return metricValue(t, body, "hsmwatch_reloads_total")
+	}
+	post := func(w webClient, hdr map[string]string) (int, string) {
+		t.Helper()
+		if hdr == nil {
+			hdr = map[string]string{}
+		}
+		hdr["X-CSRF-Token"] = w.csrf()
+		return w.do("POST", "/-/reload", "", hdr)
+	}
+
+	// olga is a viewer: refused; hsm-monitor.example is not one of our names: refused.
+	if code, body := post(olga, nil); code != http.StatusForbidden {
+		t.Fatalf("a viewer reloads: %d %s", code, body)
+	}
+	if code, body := olga.do("GET", "/api/alarms", "", map[string]string{"Host": "hsm-monitor.example"}); code != http.StatusForbidden {
+		t.Fatalf("a name not in http.hosts: %d %s", code, body)
+	}
+	// The operator's change, applied by Reload (what SIGHUP calls): olga an operator,
+	// hsm-monitor.example one of our names, vera a user of the web configuration file.
+	writeWeb("basic_auth_users:\n  olga: " + olgaHash + "\n  vera: " + veraHash + "\n")
+	set(config.HTTP{Listen: "127.0.0.1:0", WebConfigFile: webFile, Hosts: []string{"hsm-monitor.example"},
+		Roles: map[string]string{"olga": "operator"}})
+	before := reloads()
+	if err := d.Reload(); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if got := reloads(); got != before+1 {
+		t.Errorf("reloads %v, want %v", got, before+1)
+	}
+	if code, body := olga.do("GET", "/api/alarms", "", map[string]string{"Host": "hsm-monitor.example"}); code != 200 {
+		t.Errorf("http.hosts reloaded: %d %s", code, body)
+	}
+	if code, body := post(olga, nil); code != 200 {
+		t.Errorf("olga an operator after the reload: %d %s", code, body)
+	}
+	if code, body := vera.do("GET", "/api/csrf", "", nil); code != 200 || !strings.Contains(body, `"role":"viewer"`) {
+		t.Errorf("vera after the reload: %d %s", code, body)
+	}
+	if code, body := post(vera, nil); code != http.StatusForbidden {
+		t.Errorf("vera, a viewer, reloads: %d %s", code, body)
+	}
+	// Through POST /-/reload: olga back to a viewer, vera an operator.
+	set(config.HTTP{Listen: "127.0.0.1:0", WebConfigFile: webFile, Roles: map[string]string{"vera": "operator"}})
+	if code, body := post(olga, nil); code != 200 {
+		t.Fatalf("olga's reload: %d %s", code, body)
+	}
+	if code, body := post(olga, nil); code != http.StatusForbidden {
+		t.Errorf("olga a viewer after her reload: %d %s", code, body)
+	}
+	if code, body := olga.do("GET", "/api/alarms", "", map[string]string{"Host": "hsm-monitor.example"}); code != http.StatusForbidden {
+		t.Errorf("hsm-monitor.example dropped from http.hosts: %d %s", code, body)
+	}
+	if code, body := post(vera, nil); code != 200 {
+		t.Errorf("vera an operator: %d %s", code, body)
+	}
+
+	// What the running listener cannot take: refused, naming the key, nothing changed.
+	other := filepath.Join(dir, "other.yml")
+	if err := os.WriteFile(other, []byte("basic_auth_users:\n  olga: "+olgaHash+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile, _ := testCert(t, dir)
+	for _, tc := range []struct {
+		name string
+		h    config.HTTP
+		web  string
+		want string
+	}{
+		{"listen", config.HTTP{Listen: "127.0.0.1:9", WebConfigFile: webFile, Roles: map[string]string{"olga": "operator"}}, "",
+			`http.listen changed from "127.0.0.1:0" to "127.0.0.1:9"`},
+		{"web config file", config.HTTP{Listen: "127.0.0.1:0", WebConfigFile: other, Roles: map[string]string{"olga": "operator"}}, "",
+			"http.web_config_file changed from"},
+		{"no web config file", config.HTTP{Listen: "127.0.0.1:0", Roles: map[string]string{"olga": "operator"}}, "",
+			"http.web_config_file changed from"},
+		{"TLS on", config.HTTP{Listen: "127.0.0.1:0", WebConfigFile: webFile, Roles: map[string]string{"olga": "operator"}},
+			"tls_server_config:\n  cert_file: " + certFile + "\n  key_file: " + keyFile + "\nbasic_auth_users:\n  olga: " + olgaHash + "\n  vera: " + veraHash + "\n",
+			"http.web_config_file " + webFile + ": tls_server_config turns TLS on"},
+	} {
+		if tc.web != "" {
+			writeWeb(tc.web)
+		}
+		set(tc.h)
+		code, body := post(vera, nil)
+		var answer struct{ Error string }
+		_ = json.Unmarshal([]byte(body), &answer)
+		if code != http.StatusBadRequest || !strings.HasPrefix(answer.Error, "reload refused, nothing changed: ") || !strings.Contains(answer.Error, tc.want) {
+			t.Errorf("%s: %d %s; want 400 naming %q", tc.name, code, body, tc.want)
+		}
+		if code, body := post(olga, nil); code != http.StatusForbidden {
+			t.Errorf("%s: olga made an operator by a refused reload: %d %s", tc.name, code, body)
 		}
 	}
 }

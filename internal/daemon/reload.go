@@ -25,7 +25,10 @@ import (
 //     pipeline stored its last lines and its offsets were committed), new ones start
 //     and dropped ones stop the same way.
 //
-// The store's DSN, site, state_dir and HTTP address are what a reload cannot move: a
+// The http section applies to the running server (hosts, roles, who authenticates, the
+// limits; reloadHTTP); a change a running listener cannot take (http.listen, the web
+// configuration file's name or TLS) refuses the whole reload before anything changed.
+// The store's DSN, site and state_dir are what a reload cannot move: a
 // change there is logged as needing a restart (retention limits apply at the next round). A file that does not load, rules or state
 // settings that are not valid leave everything as it runs; an entry whose new settings
 // cannot be applied keeps its running unit, and the reload reports it (and counts a
@@ -55,6 +58,11 @@ func (d *Daemon) reload() error {
 	if err != nil {
 		return fmt.Errorf("reload: %w", err)
 	}
+	prev := d.cfg.Load()
+	applyHTTP, err := d.reloadHTTP(prev, next)
+	if err != nil {
+		return fmt.Errorf("reload refused, nothing changed: %w", err)
+	}
 	catalog, err := classify.Load(next.Rules...)
 	if err != nil {
 		return fmt.Errorf("reload: rules: %w", err)
@@ -62,7 +70,6 @@ func (d *Daemon) reload() error {
 	if err := next.State.Validate(); err != nil {
 		return fmt.Errorf("reload: state: %w", err)
 	}
-	prev := d.cfg.Load()
 	if restart := needsRestart(prev, next); len(restart) > 0 {
 		d.log.Warn("reload: these settings take effect at the next restart", "keys", restart)
 	}
@@ -74,6 +81,7 @@ func (d *Daemon) reload() error {
 		return fmt.Errorf("reload: state: %w", err)
 	}
 	d.cfg.Store(next)
+	applyHTTP()
 	env := d.env(next)
 	sinks, sinkErr := d.applySinks(ctx, plans(next.Sinks.List, next.MIBs, env, d.queueOptions()))
 	sources, srcErr := d.applySources(ctx, d.sourcePlans(next, env))
@@ -92,7 +100,7 @@ func needsRestart(prev, next *config.Config) []string {
 		old, next any
 	}{
 		{"site", prev.Site, next.Site}, {"state_dir", prev.StateDir, next.StateDir},
-		{"store.dsn", prev.Store.DSN, next.Store.DSN}, {"http", prev.HTTP, next.HTTP},
+		{"store.dsn", prev.Store.DSN, next.Store.DSN},
 	} {
 		if !reflect.DeepEqual(c.old, c.next) {
 			keys = append(keys, c.key)

@@ -1,7 +1,7 @@
 // Package secretfile reads the files that hold secrets (communities, passphrases, SNMPv3
 // user lists): a file the group or others may read is refused (ErrOpenToOthers) with an
-// error naming it, except a trapd --users file, used with a warning (ReadWarn). Errors
-// and warnings name the option and the file, never what the file holds.
+// error naming it and its mode. Errors name the option and the file, never what the file
+// holds.
 package secretfile
 
 import (
@@ -34,19 +34,6 @@ func Check(path, flag string) error {
 func Read(path, flag string, warn io.Writer) (string, error) {
 	if err := Check(path, flag); err != nil {
 		return "", err
-	}
-	return read(path, flag)
-}
-
-// ReadWarn is Read that uses a file others may read all the same, with a warning on
-// warn: for trapd --users, whose existing setups keep working while they are fixed.
-func ReadWarn(path, flag string, warn io.Writer) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	if perm, open := OpenToOthers(st); open {
-		fmt.Fprintf(warn, "hsmwatch: warning: %s %s is readable by others (mode %v); chmod 600 it\n", flag, path, perm)
 	}
 	return read(path, flag)
 }

@@ -48,6 +48,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"Idempotent", c.testIdempotent},
 		{"Filters", c.testFilters},
 		{"Pagination", c.testPagination},
+		{"EachEventStops", c.testEachEventStops},
 		{"Alarms", c.testAlarms},
 		{"OperatorActions", c.testOperatorActions},
 		{"SamplesAndHSMs", c.testSamplesAndHSMs},
@@ -1097,5 +1098,57 @@ func (c conformance) testRetentionByIngestTime(t *testing.T) {
 		if e.Event.Raw == "open evidence" {
 			t.Fatal("the evidence of a closed alarm outlived retention")
 		}
+	}
+}
+
+// testEachEventStops: EachEvent hands the events of a page one at a time; a refused event
+// stops the page, and next continues from that very event (also when nothing was taken),
+// so a caller that stops at a byte cap and follows next reads every event once.
+func (c conformance) testEachEventStops(t *testing.T) {
+	st := openStore(t, c.newDSN(t), "paris")
+	var evs []*event.Event
+	for i := range 10 {
+		// Two events share each timestamp: the cursor must tell them apart by id.
+		evs = append(evs, &event.Event{Time: base.Add(time.Duration(i/2) * time.Second), Host: "h", Message: fmt.Sprint("m", i)})
+	}
+	write(t, st, evs...)
+	ctx := context.Background()
+	var got []string
+	cursor := ""
+	for round := 0; ; round++ {
+		if round > 30 {
+			t.Fatalf("no end after %d rounds: %v", round, got)
+		}
+		taken := 0
+		next, err := st.EachEvent(ctx, EventFilter{Limit: 4, Cursor: cursor}, func(se StoredEvent) (bool, error) {
+			// Refuse the first event of every third round (nothing taken), else the
+			// third event of a round.
+			if (round%3 == 2 && taken == 0) || taken == 2 {
+				return false, nil
+			}
+			taken++
+			got = append(got, se.Event.Message)
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	want := []string{"m9", "m8", "m7", "m6", "m5", "m4", "m3", "m2", "m1", "m0"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("read %v, want %v", got, want)
+	}
+	// A page taken whole ends with the cursor of its last event, as Events gives it.
+	page, err := st.Events(ctx, EventFilter{Limit: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := st.EachEvent(ctx, EventFilter{Limit: 4}, func(StoredEvent) (bool, error) { return true, nil })
+	if err != nil || next != page.Next || next == "" {
+		t.Errorf("next %q, %v; Events' next %q", next, err, page.Next)
 	}
 }

@@ -31,9 +31,27 @@ func (a *args) add(v any) string {
 // than the cursor, or they are not yet visible).
 func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error) {
 	var page EventPage
+	next, err := s.EachEvent(ctx, f, func(se StoredEvent) (bool, error) {
+		page.Events = append(page.Events, se)
+		return true, nil
+	})
+	if err != nil {
+		return EventPage{}, err
+	}
+	page.Next = next
+	return page, nil
+}
+
+// EachEvent reads the page Events would return one event at a time, calling fn with each
+// as its row is read, so that a caller that encodes and drops each event holds one
+// event's text at a time, not a page's (1,000 events of 65 KB are 130 MB). fn returns
+// false to refuse the event it was given and stop: the event is not part of the page,
+// and next continues from it (a caller's byte cap). next is "" when the page ended with
+// the filter's last event.
+func (s *sqlStore) EachEvent(ctx context.Context, f EventFilter, fn func(StoredEvent) (bool, error)) (next string, err error) {
 	limit, err := pageLimit(f.Limit)
 	if err != nil {
-		return page, err
+		return "", err
 	}
 	c := s.d.cleanText
 	var a args
@@ -47,7 +65,7 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 	if f.MinLevel != "" {
 		r := levelRank(f.MinLevel)
 		if r == 0 {
-			return page, fmt.Errorf("%w: unknown level %q", ErrBadFilter, f.MinLevel)
+			return "", fmt.Errorf("%w: unknown level %q", ErrBadFilter, f.MinLevel)
 		}
 		where = append(where, "level_rank >= "+a.add(int64(r)))
 	}
@@ -64,7 +82,7 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 	if f.Cursor != "" {
 		ts, id, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return page, err
+			return "", err
 		}
 		t, i := a.add(ts), a.add(id)
 		where = append(where, fmt.Sprintf("(ts < %[1]s OR (ts = %[1]s AND id < %[2]s))", t, i))
@@ -76,31 +94,50 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 	// One more than the page: whether it exists says if there is a next page.
 	q += " ORDER BY ts DESC, id DESC LIMIT " + a.add(int64(limit+1))
 
-	var lastTS int64
 	err = s.db.read(ctx, func(qr querier) error {
+		next = ""
 		r, err := qr.query(ctx, q, a...)
 		if err != nil {
 			return err
 		}
 		defer r.Close()
+		var lastTS, lastID int64
+		taken := 0
 		for r.Next() {
 			se, ts, err := scanEvent(r)
 			if err != nil {
 				return err
 			}
-			if len(page.Events) == limit {
-				page.Next = encodeCursor(lastTS, page.Events[limit-1].ID)
+			if taken == limit {
+				next = encodeCursor(lastTS, lastID)
 				break
 			}
-			page.Events = append(page.Events, se)
-			lastTS = ts
+			ok, err := fn(se)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				switch {
+				case taken > 0:
+					next = encodeCursor(lastTS, lastID)
+				case se.ID < math.MaxInt64:
+					// Nothing taken: continue from this event itself ("below" the
+					// same ts and the id after it).
+					next = encodeCursor(ts, se.ID+1)
+				default:
+					next = f.Cursor
+				}
+				break
+			}
+			taken++
+			lastTS, lastID = ts, se.ID
 		}
 		return r.Err()
 	})
 	if err != nil {
-		return EventPage{}, fmt.Errorf("store: events: %w", err)
+		return "", fmt.Errorf("store: events: %w", err)
 	}
-	return page, nil
+	return next, nil
 }
 
 // The cursor is opaque to clients: "e1:<ts>:<id>" in URL-safe base64.

@@ -47,6 +47,9 @@ type Store interface {
 
 	// Events returns one page of events, newest first.
 	Events(ctx context.Context, f EventFilter) (EventPage, error)
+	// EachEvent reads the same page one event at a time (query.go): fn refuses an
+	// event to stop there; next continues from the first event not taken.
+	EachEvent(ctx context.Context, f EventFilter, fn func(StoredEvent) (bool, error)) (next string, err error)
 	// Alarms lists open alarms, or recent ones including cleared.
 	Alarms(ctx context.Context, f AlarmFilter) ([]Alarm, error)
 	// HSMs returns one row per host seen in events, alarms or samples.

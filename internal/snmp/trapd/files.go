@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strings"
 
 	"github.com/hsmwatch/hsmwatch/internal/config"
@@ -53,10 +52,12 @@ func parseNetwork(s string) (netip.Prefix, error) {
 }
 
 // ReadUsersFile reads --users: the configuration's SNMPv3 user entries (config.SNMPUser)
-// under users:, their passphrases from their files or the environment (getenv). A
-// passphrase file others may read is warned about on warn.
+// under users:, their passphrases from their files or the environment (getenv). The
+// users file, and each passphrase file it names, is refused when the group or others may
+// read it, as every other secret file is (internal/secretfile): the users file says which
+// users exist and where their passphrases are, and a passphrase file holds the key.
 func ReadUsersFile(path string, warn io.Writer, getenv func(string) string) ([]receiver.User, error) {
-	text, err := secretfile.ReadWarn(path, "--users", warn)
+	text, err := secretfile.Read(path, "--users", warn)
 	if err != nil {
 		return nil, err
 	}
@@ -66,26 +67,11 @@ func ReadUsersFile(path string, warn io.Writer, getenv func(string) string) ([]r
 	}
 	var out []receiver.User
 	for _, u := range users {
-		warnOpen(warn, path, u)
-		tu, err := u.TrapUserAllowOpen(getenv)
+		tu, err := u.TrapUser(getenv)
 		if err != nil {
 			return nil, fmt.Errorf("--users %s: %w", path, err)
 		}
 		out = append(out, tu)
 	}
 	return out, nil
-}
-
-// warnOpen warns about the passphrase files of u that others may read.
-func warnOpen(warn io.Writer, path string, u config.SNMPUser) {
-	for _, f := range []string{u.AuthPassFile, u.PrivPassFile} {
-		if f == "" {
-			continue
-		}
-		if st, err := os.Stat(f); err == nil {
-			if perm, open := secretfile.OpenToOthers(st); open {
-				fmt.Fprintf(warn, "hsmwatch: warning: --users %s: user %s: %s is readable by others (mode %v); chmod 600 it\n", path, u.Name, f, perm)
-			}
-		}
-	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/hsmwatch/hsmwatch/internal/secretfile"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/receiver"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/trapd"
 )
@@ -60,7 +61,7 @@ func TestReadCommunityFile(t *testing.T) {
 
 func TestReadUsersFile(t *testing.T) {
 	var warn strings.Builder
-	auth := write(t, "auth", "authpass1\n", 0o640)
+	auth := write(t, "auth", "authpass1\n", 0o600)
 	p := write(t, "users.yaml", "users:\n  - name: pete\n    auth_pass_file: "+auth+"\n    priv_pass_env: PRIV\n    engine_ids: [\"80001f8804646c756e6131\"]\n", 0o600)
 	getenv := func(k string) string { return map[string]string{"PRIV": "privpass1"}[k] }
 	users, err := trapd.ReadUsersFile(p, &warn, getenv)
@@ -71,12 +72,31 @@ func TestReadUsersFile(t *testing.T) {
 	if u.Name != "pete" || u.AuthPass != "authpass1" || u.AuthProto != gosnmp.SHA || u.PrivPass != "privpass1" || u.PrivProto != gosnmp.AES || len(u.EngineIDs) != 1 {
 		t.Errorf("user %+v", u)
 	}
-	if want := "hsmwatch: warning: --users " + p + ": user pete: " + auth + " is readable by others (mode -rw-r-----); chmod 600 it\n"; warn.String() != want {
-		t.Errorf("warning %q\nwant %q", warn.String(), want)
-	}
 	_, err = trapd.ReadUsersFile(p, &warn, func(string) string { return "" })
 	if err == nil || !strings.HasPrefix(err.Error(), "--users "+p+": user pete: priv_pass_env") {
 		t.Errorf("missing variable: %v", err)
+	}
+	// The users file or a passphrase file it names that others may read is refused, with
+	// the file and its mode, as every other secret file.
+	if err := os.Chmod(auth, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	_, err = trapd.ReadUsersFile(p, &warn, getenv)
+	if want := "--users " + p + ": user pete: auth_pass_file " + auth + " is readable by others (mode -rw-r-----): chmod 600 it"; err == nil || err.Error() != want || !errors.Is(err, secretfile.ErrOpenToOthers) {
+		t.Errorf("open passphrase file: %v\nwant %q", err, want)
+	}
+	if err := os.Chmod(auth, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = trapd.ReadUsersFile(p, &warn, getenv)
+	if want := "--users " + p + " is readable by others (mode -rw-r--r--): chmod 600 it"; err == nil || err.Error() != want || !errors.Is(err, secretfile.ErrOpenToOthers) {
+		t.Errorf("open users file: %v\nwant %q", err, want)
+	}
+	if warn.Len() != 0 {
+		t.Errorf("warnings %q: a refused file is an error, not a warning", warn.String())
 	}
 }
 

@@ -21,7 +21,11 @@
 //     file that starts with its fingerprint, and contents copied and truncated away
 //     before a line of them was read are read whole from their copies, oldest first,
 //     all before the truncated file; with the keys the original would have given them.
-//     Not for globs, which may match the copies themselves.
+//     A glob may match the copies themselves ("*", "app.log*"): a copy found before the
+//     truncation is held as a copy of the followed content (not read on its own), one
+//     read as a copy before the scan opened it starts where that read stopped, and
+//     either is followed from its end on, so that its lines are read once, as the
+//     original's (scan.go copyParent and checkCopy, harvester.go release).
 package follow
 
 import (

@@ -49,6 +49,12 @@ type harvester struct {
 	// copies holds the identities of the copies readMissed must not read: those there
 	// when h opened its file (history) and those read already.
 	copies map[fileID]bool
+	// copyOf is set while h's file is a copytruncate copy of copyOf's content, which a
+	// glob matched too ("app.log*" matches "app.log.1"): h is not read, its lines are
+	// copyOf's; copyOf reads what it had not read from it (readCopy, readMissed) and
+	// lets h go on from there (release). waitFP is the content h is a copy of.
+	copyOf *harvester
+	waitFP fingerprint
 }
 
 func newHarvester(f *os.File, path string, id fileID, start position, st os.FileInfo) *harvester {
@@ -287,7 +293,8 @@ func (r *run) readCopy(h *harvester) error {
 // readMissed reads, whole and oldest first, the copies of contents h never read a line
 // of: copies that were not there when h opened its file, not read already, with a first
 // line unlike the file's current one (that is a copy of what is still to be read
-// here). Copy and truncate may run several times between two polls; each content's lines
+// here), and, with a glob, not matched by it (unless held as h's copy): those are
+// followed with their own keys. Copy and truncate may run several times between two polls; each content's lines
 // are keyed as they would have been in the original. h is at offset 0 with no
 // fingerprint, and is left so.
 func (r *run) readMissed(h *harvester) (cur *fingerprint, err error) {
@@ -297,6 +304,11 @@ func (r *run) readMissed(h *harvester) (cur *fingerprint, err error) {
 	}
 	for _, c := range r.copies(h, false) {
 		if c.fp == nil || h.copies[c.id] || (cur != nil && *c.fp == *cur) {
+			continue
+		}
+		if r.f.glob && !r.isCopyOf(c.id, h) && r.f.matches(c.path) {
+			// The glob follows it as a file of its own, with its own keys: also when it
+			// is not a copy but a file renamed by a rotation the follower has not seen.
 			continue
 		}
 		h.copies[c.id] = true
@@ -323,12 +335,11 @@ type copyFile struct {
 // copies lists the regular files beside h's followed name whose names start with it,
 // other than the files being followed (h's, and those a glob matched or a rename
 // rotated; all keeps those too), oldest first.
+//
+// With a glob, a copy may be matched too ("app.log*"): one the scan has not opened yet
+// is listed (its harvester then starts where h stopped reading it, r.consumed), one
+// followed as a copy of h (copyOf) too; one followed as a file of its own is not.
 func (r *run) copies(h *harvester, all bool) []copyFile {
-	if r.f.glob {
-		// A glob may match the copies themselves ("app.log*"): they are followed as
-		// files of their own, and their rename-rotated siblings too.
-		return nil
-	}
 	dir, base := filepath.Dir(h.was), filepath.Base(h.was)
 	list, err := os.ReadDir(dir)
 	if err != nil {
@@ -354,7 +365,7 @@ func (r *run) copies(h *harvester, all bool) []copyFile {
 			continue
 		}
 		id, _ := identityOf(st)
-		if id == h.id || (!all && r.following(id)) {
+		if id == h.id || (!all && r.following(id) && !r.isCopyOf(id, h)) {
 			continue // a file renamed by a rotation is followed by its own harvester
 		}
 		out = append(out, copyFile{path: p, id: id, size: st.Size(), mod: st.ModTime(), fp: fp})
@@ -378,7 +389,7 @@ func (r *run) readFrom(h *harvester, c copyFile, from int64) error {
 	if _, err := cp.Seek(from, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", c.path, err)
 	}
-	lines := h.line
+	lines, start := h.line, h.readPos
 	for {
 		n, rerr := cp.Read(h.buf)
 		if n > 0 {
@@ -399,5 +410,56 @@ func (r *run) readFrom(h *harvester, c copyFile, from int64) error {
 	r.f.count.copiesRead.Add(1)
 	r.f.log.Info("file truncated: read lines of its content from the copy", "file", h.path, "copy", c.path,
 		"from_offset", from, "to_offset", h.readPos, "lines", h.line-lines)
+	// Every byte of the copy is h's now (a last line without a newline is flushed as
+	// h's by the caller): a glob that matches the copy follows it from its end on.
+	fp := c.fp
+	r.release(c.id, c.path, position{end: from + (h.readPos - start), line: h.line, fp: fp})
 	return nil
+}
+
+// matches reports whether the followed glob matches path.
+func (f *Follower) matches(path string) bool {
+	ok, _ := filepath.Match(f.cfg.Path, path)
+	return ok
+}
+
+// isCopyOf reports whether the file id is followed as a copy of h's content.
+func (r *run) isCopyOf(id fileID, h *harvester) bool {
+	for _, c := range r.hs {
+		if c.id == id {
+			return c.copyOf == h
+		}
+	}
+	return false
+}
+
+// release lets the copy id (at path) go on as a file of its own from pos, its content
+// before pos read as another file's: a harvester waiting as a copy starts reading there;
+// a copy the glob matches and the scan has not opened yet will start there (consumed).
+func (r *run) release(id fileID, path string, pos position) {
+	for _, c := range r.hs {
+		if c.id != id {
+			continue
+		}
+		if c.copyOf == nil {
+			return
+		}
+		if _, err := c.f.Seek(pos.end, io.SeekStart); err != nil {
+			r.f.log.Warn("cannot seek a copy past what was read from it", "file", c.path, "error", err)
+		}
+		c.copyOf = nil
+		c.fp, c.offset, c.readPos, c.line = pos.fp, pos.end, pos.end, pos.line
+		c.lastGrowth = time.Now()
+		r.startTracking(c, pos)
+		r.f.log.Info("following a copy from where its content was read as the other file's", "file", c.path, "offset", pos.end, "line", pos.line)
+		return
+	}
+	if r.f.glob {
+		if r.f.matches(path) {
+			if r.consumed == nil {
+				r.consumed = map[fileID]position{}
+			}
+			r.consumed[id] = pos
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,9 @@ type run struct {
 	hs       []*harvester // oldest first: a rotated file is read before its successor
 	lastScan time.Time
 	warned   map[string]bool // paths whose open failed, logged once
+	// consumed holds where to start copies a glob matches that were read as another
+	// file's copytruncate copy before the scan opened them (release).
+	consumed map[fileID]position
 }
 
 // loop reads every file to its end, scans for rotation and new files, and sleeps for
@@ -132,6 +136,11 @@ func (r *run) scan() error {
 			return err
 		}
 	}
+	for id := range r.consumed {
+		if _, ok := found[id]; !ok {
+			delete(r.consumed, id) // gone before it was opened
+		}
+	}
 	if !r.scanned {
 		r.scanned = true
 		for _, e := range r.saved {
@@ -170,6 +179,9 @@ func (r *run) check(h *harvester, found map[fileID]string, now time.Time) (bool,
 	} else {
 		h.matched = false
 	}
+	if h.copyOf != nil {
+		return r.checkCopy(h)
+	}
 	size, err := r.refresh(h)
 	if err != nil {
 		return false, err
@@ -188,6 +200,51 @@ func (r *run) check(h *harvester, found map[fileID]string, now time.Time) (bool,
 	if r.f.cfg.PartialTimeout > 0 && h.hasPartial() && idle >= r.f.cfg.PartialTimeout {
 		return false, r.flushPartial(h)
 	}
+	return false, nil
+}
+
+// checkCopy looks at h, a copy waiting for the harvester of the content it copied: a copy
+// that left the glob is closed (its lines are the other file's); once the other file
+// has moved on without reading it (its content changed with less read than the copy
+// holds: all of it was read there already; or it was finished), h is released at its
+// end, as a file of its own from there.
+func (r *run) checkCopy(h *harvester) (bool, error) {
+	if !h.matched {
+		h.f.Close()
+		r.f.count.open.Add(-1)
+		r.f.log.Info("a copy of a followed file's content left the followed names", "file", h.path)
+		return true, nil
+	}
+	p := h.copyOf
+	if slices.Contains(r.hs, p) {
+		switch {
+		case p.fp != nil && *p.fp == h.waitFP:
+			return false, nil // the other file still holds that content: wait
+		case p.fp == nil && p.readPos > 0:
+			return false, nil // it is reading the first line of a content: wait
+		case p.fp == nil:
+			// It has read nothing of its current content, if any: the copy may hold a
+			// content it never read a line of, which it takes now (a copy of what its
+			// file still holds waits).
+			if _, err := r.readMissed(p); err != nil {
+				return false, err
+			}
+			if h.copyOf != nil {
+				return false, nil
+			}
+			return false, nil // released by readMissed
+		}
+	}
+	st, err := h.f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", h.path, err)
+	}
+	pos, err := endPosition(r.ctx, h.f, h.path, st.Size())
+	if err != nil {
+		return false, err
+	}
+	r.f.log.Info("a copy of a followed file's content was read there: following it from its end", "file", h.path, "offset", pos.end)
+	r.release(h.id, h.path, pos)
 	return false, nil
 }
 
@@ -231,6 +288,9 @@ func (r *run) refresh(h *harvester) (int64, error) {
 // path before (renamed away by a rotation) is still being finished, and lines are read
 // in the order they were written.
 func (r *run) waiting(h *harvester) bool {
+	if h.copyOf != nil {
+		return true // its lines are another file's (checkCopy)
+	}
 	for _, old := range r.hs {
 		if old == h {
 			return false // only older harvesters come first
@@ -283,37 +343,109 @@ func (r *run) open(path string, want fileID) error {
 		fh.Close()
 		return err
 	}
-	r.add(fh, path, path, id, start, st, true)
+	var parent *harvester
+	var fp *fingerprint
+	if r.f.glob && start.end == 0 {
+		var later bool
+		if parent, fp, later, err = r.copyParent(fh, path, id); err != nil || later {
+			fh.Close()
+			return err
+		}
+	}
+	r.add(fh, path, path, id, start, st, true, parent, fp)
 	return nil
 }
 
+// copyParent finds the harvester whose current content the new file fh (at path, a
+// glob matched it) is a copy of: beside that file's followed name, named after it
+// ("app.log.1"), and starting with the same first line. A copytruncate that copied and
+// has not truncated yet, or whose truncation the follower has not seen yet, leaves such
+// a copy; its lines are that harvester's.
+func (r *run) copyParent(fh *os.File, path string, id fileID) (parent *harvester, fp *fingerprint, later bool, err error) {
+	fp, err = fileFingerprint(fh)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for _, p := range r.hs {
+		if p.copyOf != nil || p.id == id || filepath.Dir(p.was) != filepath.Dir(path) {
+			continue
+		}
+		base := filepath.Base(p.was)
+		if name := filepath.Base(path); name == base || !strings.HasPrefix(name, base) {
+			continue
+		}
+		if fp == nil {
+			// Named as a copy and without a first line yet: a copy being written, maybe.
+			// It is opened once it has one (reading it from its start loses nothing).
+			return nil, nil, true, nil
+		}
+		cur := p.fp
+		if cur == nil {
+			if cur, err = fileFingerprint(p.f); err != nil {
+				return nil, nil, false, fmt.Errorf("%s: %w", p.path, err)
+			}
+		}
+		if cur != nil && *cur == *fp {
+			return p, fp, false, nil
+		}
+	}
+	return nil, nil, false, nil
+}
+
 // add makes fh a harvester reading from start; was is the followed path it belongs to.
-func (r *run) add(fh *os.File, path, was string, id fileID, start position, st os.FileInfo, matched bool) {
+// A copy of another harvester's content (copyOf, with its first line's fingerprint fp)
+// waits for it and is not checkpointed until released.
+func (r *run) add(fh *os.File, path, was string, id fileID, start position, st os.FileInfo, matched bool,
+	copyOf *harvester, fp *fingerprint) {
 	h := newHarvester(fh, path, id, start, st)
 	h.was, h.matched = was, matched
 	for _, c := range r.copies(h, true) {
 		h.copies[c.id] = true // copies made before: history, not contents h missed
 	}
-	if r.f.ckptPath != "" {
-		h.track = newTracker(path, id, start)
-		r.f.track(h.track)
-		if r.scanned {
-			// Known to the checkpoint before its first line goes out: if the process
-			// dies and the file is rotated away meanwhile, the next run finds it by its
-			// identity. Files are opened rarely (at rotation), so the fsync is cheap.
-			r.f.commit()
-		}
-	}
 	r.hs = append(r.hs, h)
 	r.f.count.filesOpened.Add(1)
 	r.f.count.open.Add(1)
+	if copyOf != nil {
+		h.copyOf, h.waitFP = copyOf, *fp
+		r.f.log.Info("a new file is a copy of a followed file's content: its lines are read there", "file", path, "copy_of", copyOf.path)
+		return
+	}
+	r.startTracking(h, start)
 	r.f.log.Info("following file", "file", path, "offset", start.end, "line", start.line)
+}
+
+// startTracking gives h its checkpoint tracker from start.
+func (r *run) startTracking(h *harvester, start position) {
+	if r.f.ckptPath == "" {
+		return
+	}
+	h.track = newTracker(h.path, h.id, start)
+	r.f.track(h.track)
+	if r.scanned {
+		// Known to the checkpoint before its first line goes out: if the process
+		// dies and the file is rotated away meanwhile, the next run finds it by its
+		// identity. Files are opened rarely (at rotation), so the fsync is cheap.
+		r.f.commit()
+	}
 }
 
 // startPosition says where to read a newly opened file from: its checkpoint when the
 // file still starts with the checkpointed content, its end on the first run of a
 // "start: end" source, its beginning otherwise. The file's offset is set there.
 func (r *run) startPosition(fh *os.File, path string, id fileID, size int64) (position, error) {
+	if pos, ok := r.consumed[id]; ok {
+		delete(r.consumed, id)
+		if pos.end <= size && (pos.fp == nil || pos.end == 0) {
+			_, err := fh.Seek(pos.end, io.SeekStart)
+			return pos, err
+		}
+		if same, err := pos.fp.matches(fh); err != nil {
+			return position{}, fmt.Errorf("%s: %w", path, err)
+		} else if same && pos.end <= size {
+			_, err := fh.Seek(pos.end, io.SeekStart)
+			return pos, err
+		}
+	}
 	for i, e := range r.saved {
 		if e.id() != id {
 			continue
@@ -440,7 +572,7 @@ func (r *run) reopenSibling(e entry, dirs map[string][]os.DirEntry) bool {
 			return false
 		}
 		r.f.log.Info("finishing a file rotated while hsmwatch was down", "file", p, "was", e.Path)
-		r.add(fh, p, e.Path, e.id(), pos, st, false)
+		r.add(fh, p, e.Path, e.id(), pos, st, false, nil, nil)
 		return true
 	}
 	return false

@@ -119,7 +119,9 @@ const sampleConfig = `# The SNMP trap receiver: v1/v2c by community, v3 by user 
 # the environment). A Luna's traps name their host in ssLogReference; a Dinamo's are
 # attributed to the HSM a poller found at the sender's address.
 listen: 0.0.0.0:162
-communities: [hsm-traps]
+communities: [hsm-traps]            # written here they show to whoever reads this file:
+# communities_file: /etc/hsmwatch/trap.communities   # one a line, # comments; mode 600
+# communities_env: HSMWATCH_TRAP_COMMUNITIES         # an environment variable, comma-separated
 min_security: authPriv
 users:
   - name: ops

@@ -1,7 +1,9 @@
 // Package api serves the event store as JSON over HTTP, for the dashboard and for
 // scripts:
 //
-//	GET /api/events  events, newest first, one page at a time; message and raw clipped
+//	GET /api/events  events, newest first, one page at a time, streamed as the rows are
+//	                 read; message and raw clipped; "next" continues a page the limit or
+//	                 the byte cap cut
 //	GET /api/events/{id}  one event, whole
 //	GET /api/alarms  open alarms, or recent ones including cleared
 //	GET /api/hsms    one row per HSM: last event, counts by level, open alarms, latest samples,
@@ -34,6 +36,8 @@ import (
 // Querier is what the API reads; a store.Store is one.
 type Querier interface {
 	Events(ctx context.Context, f store.EventFilter) (store.EventPage, error)
+	// EachEvent reads a page of events one at a time (a listing streams them).
+	EachEvent(ctx context.Context, f store.EventFilter, fn func(store.StoredEvent) (bool, error)) (next string, err error)
 	Alarms(ctx context.Context, f store.AlarmFilter) ([]store.Alarm, error)
 	HSMs(ctx context.Context, f store.HSMFilter) ([]store.HSM, error)
 	Samples(ctx context.Context, f store.SampleFilter) (store.SamplePage, error)
@@ -55,8 +59,13 @@ type Options struct {
 	// default 24h).
 	StaleAfter time.Duration
 	// MaxResponseBytes caps the body of a listing of events: the events past it are
-	// left out and the answer says "truncated". Default 4 MiB.
+	// left out, the answer says "truncated" and its "next" cursor continues with them.
+	// Default 4 MiB.
 	MaxResponseBytes int
+	// BatchBytes is how much of a listing is read from the store before it is written
+	// to the client: the store is never held while a slow client reads, and a request
+	// holds about this much besides one event's text. Default 256 KiB.
+	BatchBytes int
 	// ClipBytes clips the message and raw line of each event in a listing (the whole
 	// event is at /api/events/{id}). Default 4 KiB.
 	ClipBytes int
@@ -82,9 +91,12 @@ func New(q Querier, opts Options) http.Handler {
 	if opts.ClipBytes <= 0 {
 		opts.ClipBytes = 4 << 10
 	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 256 << 10
+	}
 	h := &handler{q: q, opts: opts}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/events", h.get(h.events,
+	mux.HandleFunc("/api/events", h.stream(h.events,
 		"host", "component", "level", "since", "until", "q", "site", "limit", "cursor"))
 	mux.HandleFunc("/api/events/{id}", func(w http.ResponseWriter, r *http.Request) {
 		h.get(h.event(r.PathValue("id"))).ServeHTTP(w, r)
@@ -116,10 +128,31 @@ type handler struct {
 // endpoint answers one request with a JSON body, or an error.
 type endpoint func(ctx context.Context, p *params) ([]byte, error)
 
+// streamEndpoint writes its answer itself, as it reads it. An error it returns before
+// it wrote anything is answered as an endpoint's; after, the answer is already under way
+// and the endpoint ends it itself.
+type streamEndpoint func(ctx context.Context, p *params, w http.ResponseWriter) error
+
 // get wraps an endpoint: GET and HEAD only, only the named parameters (a typo such as
 // "hots=" is an error, not a silently wider query), errors sorted into the client's (400,
 // with the parameter named) and ours (500, logged).
 func (h *handler) get(fn endpoint, allowed ...string) http.HandlerFunc {
+	return h.stream(func(ctx context.Context, p *params, w http.ResponseWriter) error {
+		ctx, cancel := context.WithTimeout(ctx, h.opts.QueryTimeout)
+		defer cancel()
+		body, err := fn(ctx, p)
+		if err != nil {
+			return err
+		}
+		setJSONHeaders(w)
+		w.Write(body)
+		return nil
+	}, allowed...)
+}
+
+// stream wraps a streamEndpoint as get wraps an endpoint; the endpoint bounds its
+// queries by QueryTimeout itself (a stream's each).
+func (h *handler) stream(fn streamEndpoint, allowed ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -131,96 +164,158 @@ func (h *handler) get(fn endpoint, allowed ...string) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), h.opts.QueryTimeout)
-		defer cancel()
-		body, err := fn(ctx, p)
-		var pe *paramError
-		var nf *notFoundError
-		switch {
-		case err == nil:
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("X-Content-Type-Options", "nosniff")
-			w.Write(body)
-		case errors.As(err, &pe):
-			writeError(w, http.StatusBadRequest, pe.Error())
-		case errors.As(err, &nf):
-			writeError(w, http.StatusNotFound, nf.Error())
-		case errors.Is(err, store.ErrBadCursor):
-			writeError(w, http.StatusBadRequest, "cursor: not a cursor this API gave out")
-		case r.Context().Err() != nil:
-			// The client went away: nobody to answer, nothing wrong on our side.
-		case errors.Is(err, context.DeadlineExceeded):
-			h.opts.Logger.Warn("api: query timed out", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "the query took too long; narrow it (host, level, since)")
-		default:
-			h.opts.Logger.Error("api: query failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
-			writeError(w, http.StatusInternalServerError, "internal error")
+		p.path = r.URL.Path
+		if err := fn(r.Context(), p, w); err != nil {
+			h.fail(w, r, err)
 		}
 	}
+}
+
+// fail answers an endpoint's error: the client's (400, 404) or ours (500, logged).
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *paramError
+	var nf *notFoundError
+	switch {
+	case errors.As(err, &pe):
+		writeError(w, http.StatusBadRequest, pe.Error())
+	case errors.As(err, &nf):
+		writeError(w, http.StatusNotFound, nf.Error())
+	case errors.Is(err, store.ErrBadCursor):
+		writeError(w, http.StatusBadRequest, "cursor: not a cursor this API gave out")
+	case r.Context().Err() != nil:
+		// The client went away: nobody to answer, nothing wrong on our side.
+	case errors.Is(err, context.DeadlineExceeded):
+		h.opts.Logger.Warn("api: query timed out", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the query took too long; narrow it (host, level, since)")
+	default:
+		h.opts.Logger.Error("api: query failed", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func setJSONHeaders(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	b, _ := json.Marshal(struct {
 		Error string `json:"error"`
 	}{msg})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	setJSONHeaders(w)
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 }
 
-// events answers {"events":[...],"next":"cursor"}: each event is its schema v1 object
-// (event.AppendJSON) with two more keys first, "id" and "site"; next is left out on the
-// last page.
-func (h *handler) events(ctx context.Context, p *params) ([]byte, error) {
+// events answers {"events":[...],"next":"cursor","next_link":"/api/events?...",
+// "truncated":true}: each event is its schema v1 object (event.AppendJSON) with two more
+// keys first, "id" and "site". next (and next_link, the same request with cursor=next)
+// is there whenever more events match: after a full page (limit) as after a page the
+// byte cap cut short, which also says "truncated"; a client pages through everything by
+// following next until it is left out.
+//
+// The answer is streamed: events are read from the store in batches of about
+// BatchBytes, each written to the client before the next is read, so a request holds
+// one batch and one event's text however large the page, and the store is not held
+// while a slow client reads.
+func (h *handler) events(ctx context.Context, p *params, w http.ResponseWriter) error {
 	f := store.EventFilter{Site: p.str("site"), Host: p.str("host"), Component: p.str("component"),
 		Text: p.str("q"), Cursor: p.str("cursor")}
 	var err error
 	if f.MinLevel, err = p.level("level"); err != nil {
-		return nil, err
+		return err
 	}
 	if f.Since, err = p.time("since"); err != nil {
-		return nil, err
+		return err
 	}
 	if f.Until, err = p.time("until"); err != nil {
-		return nil, err
+		return err
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return nil, &paramError{"until", "must be after since"}
+		return &paramError{"until", "must be after since"}
 	}
 	if f.Limit, err = p.limit("limit"); err != nil {
-		return nil, err
+		return err
 	}
-	page, err := h.q.Events(ctx, f)
-	if err != nil {
-		return nil, err
+	if f.Limit == 0 {
+		f.Limit = store.DefaultLimit
 	}
-	b := append(make([]byte, 0, min(512*len(page.Events)+64, h.opts.MaxResponseBytes)), `{"events":[`...)
-	truncated := false
-	for i, se := range page.Events {
-		n := len(b)
-		if i > 0 {
-			b = append(b, ',')
+	// tail is room kept under the cap for what closes the answer: the cursor, its link
+	// (the request's own parameters) and the flags.
+	tail := 256 + 3*len(p.v.Encode())
+	remaining := f.Limit
+	sent, events := 0, 0 // bytes written, events written
+	buf := append(make([]byte, 0, h.opts.BatchBytes+h.opts.BatchBytes/4), `{"events":[`...)
+	started, truncated := false, false
+	for {
+		f.Limit = remaining
+		batchFull := false
+		qctx, cancel := context.WithTimeout(ctx, h.opts.QueryTimeout)
+		next, err := h.q.EachEvent(qctx, f, func(se store.StoredEvent) (bool, error) {
+			n := len(buf)
+			if events > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendEvent(buf, se, h.opts.ClipBytes)
+			switch {
+			case events > 0 && sent+len(buf)+tail > h.opts.MaxResponseBytes:
+				// Over the cap: this event and the rest are for the next request.
+				buf, truncated = buf[:n], true
+				return false, nil
+			case events > 0 && len(buf) > h.opts.BatchBytes && n > 0:
+				// The batch is full: written out before more is read.
+				buf, batchFull = buf[:n], true
+				return false, nil
+			}
+			events++
+			remaining--
+			return true, nil
+		})
+		cancel()
+		if err != nil {
+			if !started {
+				return err
+			}
+			// The answer is under way: it ends here, well-formed, and its next cursor
+			// continues where it stopped.
+			if ctx.Err() != nil {
+				return nil // the client went away
+			}
+			h.opts.Logger.Error("api: events: reading a further batch failed", "query", p.v.Encode(), "err", err)
+			truncated, next = true, f.Cursor
 		}
-		b = appendEvent(b, se, h.opts.ClipBytes)
-		if len(b)+64 > h.opts.MaxResponseBytes && i > 0 {
-			// Over the cap: this event and the rest are left out (a smaller limit, or
-			// narrower filters, lists them).
-			b, truncated = b[:n], true
-			break
+		last := err != nil || !batchFull || next == "" || remaining == 0
+		if last {
+			buf = append(buf, ']')
+			if truncated {
+				buf = append(buf, `,"truncated":true`...)
+			}
+			if next != "" {
+				buf = append(buf, `,"next":`...)
+				buf = appendJSONString(buf, next)
+				buf = append(buf, `,"next_link":`...)
+				buf = appendJSONString(buf, p.link("cursor", next))
+			}
+			buf = append(buf, "}\n"...)
 		}
+		if !started {
+			setJSONHeaders(w)
+			started = true
+		}
+		if _, err := w.Write(buf); err != nil {
+			return nil // the client went away or stopped reading past the write timeout
+		}
+		if last {
+			return nil
+		}
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		sent += len(buf)
+		buf = buf[:0]
+		f.Cursor = next
 	}
-	b = append(b, ']')
-	switch {
-	case truncated:
-		b = append(b, `,"truncated":true`...)
-	case page.Next != "":
-		b = append(b, `,"next":`...)
-		b = appendJSONString(b, page.Next)
-	}
-	return append(b, "}\n"...), nil
 }
 
 // appendEvent appends one event as the listings give it: its schema v1 object with "id"

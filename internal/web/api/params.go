@@ -19,8 +19,19 @@ func (e *paramError) Error() string { return e.name + ": " + e.msg }
 
 // params reads the query parameters of one request.
 type params struct {
-	v   url.Values
-	now time.Time
+	v    url.Values
+	now  time.Time
+	path string // the request's path, for links
+}
+
+// link is the request's own path and parameters with k set to v.
+func (p *params) link(k, v string) string {
+	q := url.Values{}
+	for key, vs := range p.v {
+		q[key] = vs
+	}
+	q.Set(k, v)
+	return p.path + "?" + q.Encode()
 }
 
 // newParams refuses parameters the endpoint does not take and parameters given twice

@@ -18,6 +18,9 @@
 //   - puts the authenticated user in the request's context (api.WithActor), so actions
 //     are recorded under that name and not under a stated one;
 //   - bounds the API requests in progress (not the live stream): 503 past the limit.
+//
+// Hosts, roles, whether users authenticate and the API limit change on a running guard
+// (Update, called by a reload); a request is judged by the settings it started under.
 package guard
 
 import (
@@ -32,6 +35,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hsmwatch/hsmwatch/internal/web/api"
 )
@@ -69,10 +73,20 @@ type Options struct {
 
 // Guard is the handler in front; see the package documentation.
 type Guard struct {
-	next  http.Handler
-	opts  Options
+	next   http.Handler
+	key    []byte
+	listen net.Addr
+	log    *slog.Logger
+	pol    atomic.Pointer[policy]
+}
+
+// policy is what Update changes: the settings one request is judged by.
+type policy struct {
 	hosts map[string]bool
+	auth  bool
+	roles map[string]string
 	api   chan struct{} // one token per API request in progress
+	max   int
 }
 
 // New returns the guard in front of next.
@@ -80,35 +94,65 @@ func New(next http.Handler, opts Options) (*Guard, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.MaxAPIRequests <= 0 {
-		opts.MaxAPIRequests = 32
-	}
 	if len(opts.Key) == 0 {
 		opts.Key = make([]byte, 32)
 		if _, err := rand.Read(opts.Key); err != nil {
 			return nil, fmt.Errorf("guard: CSRF key: %w", err)
 		}
 	}
-	for u, r := range opts.Roles {
-		if r != Viewer && r != Operator {
-			return nil, fmt.Errorf("guard: user %q: role %q: want %s or %s", u, r, Viewer, Operator)
-		}
-	}
-	g := &Guard{next: next, opts: opts, hosts: map[string]bool{"localhost": true},
-		api: make(chan struct{}, opts.MaxAPIRequests)}
-	for _, h := range opts.Hosts {
-		g.hosts[strings.ToLower(strings.TrimSuffix(h, "."))] = true
-	}
-	if opts.Listen != nil {
-		if h, _, err := net.SplitHostPort(opts.Listen.String()); err == nil {
-			g.hosts[strings.ToLower(h)] = true
-		}
+	g := &Guard{next: next, key: opts.Key, listen: opts.Listen, log: opts.Logger}
+	if err := g.Update(opts); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
 
+// Update applies the Hosts, Auth, Roles and MaxAPIRequests of opts to the running guard
+// (Listen, Key and Logger stay as New set them); requests that began before keep the
+// settings they began under. Invalid roles change nothing.
+func (g *Guard) Update(opts Options) error {
+	if err := CheckRoles(opts.Roles); err != nil {
+		return err
+	}
+	if opts.MaxAPIRequests <= 0 {
+		opts.MaxAPIRequests = 32
+	}
+	p := &policy{hosts: map[string]bool{"localhost": true}, auth: opts.Auth, max: opts.MaxAPIRequests}
+	for _, h := range opts.Hosts {
+		p.hosts[strings.ToLower(strings.TrimSuffix(h, "."))] = true
+	}
+	if g.listen != nil {
+		if h, _, err := net.SplitHostPort(g.listen.String()); err == nil {
+			p.hosts[strings.ToLower(h)] = true
+		}
+	}
+	p.roles = make(map[string]string, len(opts.Roles))
+	for u, r := range opts.Roles {
+		p.roles[u] = r
+	}
+	// The API's bound: the same semaphore while the limit stays, so requests in progress
+	// still count; a new one at a new limit (those in progress give back to their own).
+	if old := g.pol.Load(); old != nil && old.max == p.max {
+		p.api = old.api
+	} else {
+		p.api = make(chan struct{}, p.max)
+	}
+	g.pol.Store(p)
+	return nil
+}
+
+// CheckRoles refuses a role other than Viewer and Operator.
+func CheckRoles(roles map[string]string) error {
+	for u, r := range roles {
+		if r != Viewer && r != Operator {
+			return fmt.Errorf("guard: user %q: role %q: want %s or %s", u, r, Viewer, Operator)
+		}
+	}
+	return nil
+}
+
 // hostAllowed: an IP address cannot be rebound, a name must be one of ours.
-func (g *Guard) hostAllowed(hostport string) bool {
+func (p *policy) hostAllowed(hostport string) bool {
 	h := hostport
 	if host, _, err := net.SplitHostPort(hostport); err == nil {
 		h = host
@@ -120,12 +164,12 @@ func (g *Guard) hostAllowed(hostport string) bool {
 	if net.ParseIP(h) != nil {
 		return true
 	}
-	return g.hosts[h]
+	return p.hosts[h]
 }
 
 // identify returns the authenticated user ("" without authentication) and its role.
-func (g *Guard) identify(r *http.Request) (user, role string, ok bool) {
-	if !g.opts.Auth {
+func (p *policy) identify(r *http.Request) (user, role string, ok bool) {
+	if !p.auth {
 		return "", Operator, true
 	}
 	if u, _, found := r.BasicAuth(); found {
@@ -136,7 +180,7 @@ func (g *Guard) identify(r *http.Request) (user, role string, ok bool) {
 	if user == "" {
 		return "", "", false
 	}
-	role = g.opts.Roles[user]
+	role = p.roles[user]
 	if role == "" {
 		role = Viewer
 	}
@@ -146,7 +190,7 @@ func (g *Guard) identify(r *http.Request) (user, role string, ok bool) {
 // token is the user's CSRF token: the same for every session of the user while the
 // process runs, unguessable without the key.
 func (g *Guard) token(user string) string {
-	m := hmac.New(sha256.New, g.opts.Key)
+	m := hmac.New(sha256.New, g.key)
 	m.Write([]byte("hsmwatch csrf\x00" + user))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
@@ -171,11 +215,12 @@ func sameOrigin(r *http.Request) bool {
 
 // ServeHTTP implements http.Handler.
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !g.hostAllowed(r.Host) {
+	p := g.pol.Load()
+	if !p.hostAllowed(r.Host) {
 		g.refuse(w, r, http.StatusForbidden, "host not allowed: "+r.Host+" (see http.hosts)")
 		return
 	}
-	user, role, ok := g.identify(r)
+	user, role, ok := p.identify(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="hsmwatch"`)
 		g.refuse(w, r, http.StatusUnauthorized, "authentication required")
@@ -190,22 +235,22 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.refuse(w, r, http.StatusForbidden, "the operator role is needed: "+user+" is a "+role)
 			return
 		}
-		if g.opts.Auth && subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(g.token(user))) != 1 {
+		if p.auth && subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(g.token(user))) != 1 {
 			g.refuse(w, r, http.StatusForbidden, "missing or wrong "+CSRFHeader+" (GET "+CSRFPath+")")
 			return
 		}
 	}
-	if g.opts.Auth {
+	if p.auth {
 		r = r.WithContext(api.WithActor(r.Context(), user))
 	}
 	if r.URL.Path == CSRFPath {
-		g.csrf(w, r, user, role)
+		g.csrf(w, r, user, role, p.auth)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/api/stream" {
 		select {
-		case g.api <- struct{}{}:
-			defer func() { <-g.api }()
+		case p.api <- struct{}{}:
+			defer func() { <-p.api }()
 		default:
 			w.Header().Set("Retry-After", "1")
 			g.refuse(w, r, http.StatusServiceUnavailable, "too many API requests in progress; try again")
@@ -217,7 +262,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // csrf answers {"token","user","role"}; the dashboard sends the token back and shows
 // the user.
-func (g *Guard) csrf(w http.ResponseWriter, r *http.Request, user, role string) {
+func (g *Guard) csrf(w http.ResponseWriter, r *http.Request, user, role string, auth bool) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		g.refuse(w, r, http.StatusMethodNotAllowed, "use GET")
@@ -228,7 +273,7 @@ func (g *Guard) csrf(w http.ResponseWriter, r *http.Request, user, role string) 
 		User  string `json:"user,omitempty"`
 		Role  string `json:"role"`
 		Auth  bool   `json:"authenticated"`
-	}{g.token(user), user, role, g.opts.Auth})
+	}{g.token(user), user, role, auth})
 	setJSON(w)
 	w.Write(append(b, '\n'))
 }
@@ -242,7 +287,7 @@ func setJSON(w http.ResponseWriter) {
 // refuse answers a JSON error, as the API does, and logs it at debug level (never the
 // credentials).
 func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	g.opts.Logger.Debug("http: refused", "status", status, "method", r.Method, "path", r.URL.Path,
+	g.log.Debug("http: refused", "status", status, "method", r.Method, "path", r.URL.Path,
 		"remote", r.RemoteAddr, "why", msg)
 	b, _ := json.Marshal(struct {
 		Error string `json:"error"`

@@ -188,6 +188,18 @@ func (h *Hub) publish(data []byte) {
 	h.published.Add(1)
 }
 
+// SetMaxPerAddress changes the bound on the open streams of one client address (a
+// reload of http.max_streams_per_address; 0: the default). Streams open beyond a lower
+// bound stay; new ones wait for room.
+func (h *Hub) SetMaxPerAddress(n int) {
+	if n <= 0 {
+		n = Options{}.withDefaults().MaxPerAddress
+	}
+	h.mu.Lock()
+	h.opts.MaxPerAddress = n
+	h.mu.Unlock()
+}
+
 // join registers a stream; it fails when the hub is closed or full, or the client's
 // address has its share of streams open.
 func (h *Hub) join(remote string) (*client, bool) {
@@ -197,12 +209,13 @@ func (h *Hub) join(remote string) (*client, bool) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	maxPer := h.opts.MaxPerAddress
 	var why string
 	switch {
 	case h.closed:
 	case len(h.clients) >= h.opts.MaxClients:
 		why = "too many open"
-	case h.perAddr[addr] >= h.opts.MaxPerAddress:
+	case h.perAddr[addr] >= maxPer:
 		why = "too many open from this address"
 	default:
 		c := &client{remote: remote, addr: addr, queue: make(chan []byte, h.opts.ClientBuffer), kicked: make(chan struct{})}
@@ -215,7 +228,7 @@ func (h *Hub) join(remote string) (*client, bool) {
 	if why != "" {
 		h.refusalLog.Do(func() {
 			h.opts.Logger.Warn("live: stream refused: "+why, "remote", remote, "max_clients", h.opts.MaxClients,
-				"max_per_address", h.opts.MaxPerAddress, "refused_total", n)
+				"max_per_address", maxPer, "refused_total", n)
 		})
 	}
 	return nil, false

@@ -76,3 +76,44 @@ func TestStreamsCappedPerAddress(t *testing.T) {
 		t.Fatalf("after one closed: %d", resp.StatusCode)
 	}
 }
+
+// TestSetMaxPerAddress: a reload's new http.max_streams_per_address applies to the
+// streams opened after it; those already open stay.
+func TestSetMaxPerAddress(t *testing.T) {
+	h, srv, _, _ := startHub(t, Options{MaxPerAddress: 1})
+	c := clientFrom("127.0.0.1")
+	status := func() int {
+		t.Helper()
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		if resp.StatusCode == http.StatusOK {
+			if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode
+	}
+	if got := status(); got != http.StatusOK {
+		t.Fatalf("the first stream: %d", got)
+	}
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Fatalf("a second stream at a cap of 1: %d", got)
+	}
+	h.SetMaxPerAddress(2)
+	if got := status(); got != http.StatusOK {
+		t.Errorf("a second stream at a cap of 2: %d", got)
+	}
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Errorf("a third stream at a cap of 2: %d", got)
+	}
+	h.SetMaxPerAddress(1)
+	if st := h.Stats(); st.Clients != 2 {
+		t.Errorf("lowering the cap closed streams: %+v", st)
+	}
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Errorf("a stream past the lowered cap: %d", got)
+	}
+}
