@@ -37,6 +37,7 @@ type Demo struct {
 	fleet  *sim.Fleet
 	clock  *sim.Handover
 	origin time.Time
+	end    time.Time // of the replayed past
 	dir    string
 	log    *slog.Logger
 	opts   DemoOptions
@@ -233,7 +234,7 @@ sources:
 	if err := fleet.Listen(); err != nil {
 		return nil, fmt.Errorf("demo: fleet: %w", err)
 	}
-	m := &Demo{Daemon: d, fleet: fleet, clock: clock, origin: origin, dir: dir, log: o.Logger, opts: o, Token: token,
+	m := &Demo{Daemon: d, fleet: fleet, clock: clock, origin: origin, end: now, dir: dir, log: o.Logger, opts: o, Token: token,
 		op: &demoOperator{d: d, log: o.Logger}}
 	m.hist = &history{d: d, fleet: fleet, secrets: secrets, agents: agents, lunaNames: lunaNames, engines: engines,
 		table: d.mibTable(cfg), log: o.Logger, op: m.op}
@@ -297,7 +298,9 @@ func (m *Demo) prelude(ctx context.Context) error {
 	if m.opts.History <= 0 {
 		return nil
 	}
-	return m.hist.replay(ctx, m.clock, time.Now(), m.opts.HistoryStep)
+	// The past ends where NewDemo was called, demoPhase into a cycle, quiet; what came due
+	// since is played live, through the daemon's sockets.
+	return m.hist.replay(ctx, m.clock, m.end, m.opts.HistoryStep)
 }
 
 // freeUDPPorts returns n loopback UDP addresses that were free a moment ago.
