@@ -55,6 +55,7 @@ type history struct {
 	devices      map[string]sim.Device
 	emitErr      error
 	events       int
+	opPending    bool // a line whose alarm the operator handles was replayed
 }
 
 // demoMaxRepetitions makes each history poll fewer round trips than a live one (the
@@ -107,8 +108,10 @@ func (h *history) replay(ctx context.Context, clock *sim.Handover, end time.Time
 		samples = samples[:0]
 		return err
 	}
-	lastOp := time.Time{}
+	lastOp, opOpen := time.Time{}, 0
+	var inPolls, inOperator time.Duration
 	at := func(ctx context.Context, t time.Time) error {
+		t0 := time.Now()
 		results := make([]*poller.Result, len(pollers))
 		var wg sync.WaitGroup
 		for i, p := range pollers {
@@ -121,6 +124,7 @@ func (h *history) replay(ctx context.Context, clock *sim.Handover, end time.Time
 			})
 		}
 		wg.Wait()
+		inPolls += time.Since(t0)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -147,11 +151,17 @@ func (h *history) replay(ctx context.Context, clock *sim.Handover, end time.Time
 				return fmt.Errorf("demo history: samples: %w", err)
 			}
 		}
-		if t.Sub(lastOp) >= demoOperatorEvery {
-			lastOp = t
-			if err := h.op.tick(ctx, t); err != nil {
+		// The operator looks only while it may have something to do: since a line it
+		// handles was replayed, until none of its alarms is open.
+		if (h.opPending || opOpen > 0) && t.Sub(lastOp) >= demoOperatorEvery {
+			lastOp, h.opPending = t, false
+			t1 := time.Now()
+			// Older than the last hours, the operator only closes (half the writes: the
+			// replay stays short); the recent past shows the whole trail.
+			if opOpen, err = h.op.tick(ctx, t, end.Sub(t) <= demoAckedHistory); err != nil {
 				return err
 			}
+			inOperator += time.Since(t1)
 		}
 		return h.emitErr
 	}
@@ -161,7 +171,7 @@ func (h *history) replay(ctx context.Context, clock *sim.Handover, end time.Time
 	if err := flush(); err != nil {
 		return fmt.Errorf("demo history: samples: %w", err)
 	}
-	if err := h.op.tick(ctx, end); err != nil {
+	if _, err := h.op.tick(ctx, end, true); err != nil {
 		return err
 	}
 	// Everything replayed is stored before a source or the HTTP server starts.
@@ -169,7 +179,8 @@ func (h *history) replay(ctx context.Context, clock *sim.Handover, end time.Time
 		return fmt.Errorf("demo history: %w", err)
 	}
 	h.log.Info("demo: the past replayed", "from", from.Format(time.RFC3339),
-		"events", h.events, "polls", polls, "snmp_requests", requests, "samples", sampled, "took", time.Since(started).Round(time.Millisecond))
+		"events", h.events, "polls", polls, "snmp_requests", requests, "samples", sampled, "took", time.Since(started).Round(time.Millisecond),
+		"polling", inPolls.Round(time.Millisecond), "operator", inOperator.Round(time.Millisecond))
 	return h.emitErr
 }
 
@@ -188,6 +199,7 @@ func (h *history) observe(ctx context.Context, e sim.Emitted) {
 	case e.Log != nil:
 		ev = &event.Event{}
 		h.luna.Into(sim.FormatLine(e.Log, sim.FormatLuna), ev)
+		h.opPending = h.opPending || demoOperated(e.Log.Message)
 		ev.Input = historyInput + " (syslog)"
 	case e.Trap != nil:
 		sent := trapreceiver.Sent{Version: "2c", Peer: h.peers[e.Device]}
@@ -255,20 +267,31 @@ type demoOperator struct {
 
 const (
 	demoOperatorName  = "demo-operator"
-	demoOperatorEvery = 4 * time.Minute // how often the history's operator looks
+	demoOperatorEvery = 5 * time.Minute // how often the history's operator looks, while it has work
 	demoAckAfter      = 2 * time.Minute
 	demoCloseAfter    = 10 * time.Minute
+	demoAckedHistory  = 3 * time.Hour // the replayed past in which the operator also acknowledges
 )
 
-func (o *demoOperator) tick(ctx context.Context, now time.Time) error {
+// demoOperated tells the Luna lines whose alarms the demo operator handles (the rules'
+// texts: an ALM code, an NTLS crash), so that the replay calls it only when needed.
+func demoOperated(msg string) bool {
+	return strings.Contains(msg, "ALM") || strings.Contains(msg, "CRASH AND BURN")
+}
+
+// tick acknowledges and closes what is due at now and returns how many of the alarms it
+// handles are still open.
+func (o *demoOperator) tick(ctx context.Context, now time.Time, acknowledge bool) (int, error) {
 	// Every alarm opened so far is in the store first.
 	if err := o.d.pipe.Do(ctx, func() {}); err != nil {
-		return fmt.Errorf("demo operator: %w", err)
+		return 0, fmt.Errorf("demo operator: %w", err)
 	}
 	open, err := o.d.store.Alarms(ctx, store.AlarmFilter{Site: o.d.store.Site(), Open: true, Limit: store.MaxLimit})
 	if err != nil {
-		return fmt.Errorf("demo operator: %w", err)
+		return 0, fmt.Errorf("demo operator: %w", err)
 	}
+	var acts []alarmAction
+	still := 0
 	for _, a := range open {
 		var ack, done string
 		switch {
@@ -284,15 +307,26 @@ func (o *demoOperator) tick(ctx context.Context, now time.Time) error {
 		age := now.Sub(a.Opened)
 		switch {
 		case age >= demoCloseAfter:
-			_, err = o.d.ops.CloseAlarm(ctx, a.ID, store.Action{By: demoOperatorName, At: now, Comment: done})
-		case age >= demoAckAfter && a.Acknowledged == nil:
-			_, err = o.d.ops.Acknowledge(ctx, a.ID, store.Action{By: demoOperatorName, At: now, Comment: ack})
+			acts = append(acts, alarmAction{id: a.ID, close: true, act: store.Action{By: demoOperatorName, At: now, Comment: done}})
+			continue
+		case acknowledge && age >= demoAckAfter && a.Acknowledged == nil:
+			acts = append(acts, alarmAction{id: a.ID, act: store.Action{By: demoOperatorName, At: now, Comment: ack}})
 		}
-		if err != nil {
-			return fmt.Errorf("demo operator: alarm %d: %w", a.ID, err)
+		still++
+	}
+	if len(acts) == 0 {
+		return still, nil
+	}
+	out, err := o.d.ops.apply(ctx, acts)
+	if err != nil {
+		return 0, fmt.Errorf("demo operator: %w", err)
+	}
+	for _, a := range out {
+		if a.err != nil {
+			return 0, fmt.Errorf("demo operator: alarm %d: %w", a.id, a.err)
 		}
 	}
-	return nil
+	return still, nil
 }
 
 // run looks every 30 s while the demo is live.
@@ -304,7 +338,7 @@ func (o *demoOperator) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := o.tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			if _, err := o.tick(ctx, time.Now(), true); err != nil && ctx.Err() == nil {
 				o.log.Warn("demo operator", "err", err)
 			}
 		}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -133,17 +134,26 @@ func TestDemoHistoryAndCycle(t *testing.T) {
 	}
 	// Live: the next cycle's first step (luna-demo-1's fan) a few seconds after the
 	// history ends, through the daemon's syslog and trap sockets.
+	var recent []store.Alarm
 	waitUntil(t, 90*time.Second, "a live fan alarm", func() bool {
-		recent, err := st.Alarms(ctx, store.AlarmFilter{Host: "luna-demo-1", Limit: 20})
+		var err error
+		recent, err = st.Alarms(ctx, store.AlarmFilter{Host: "luna-demo-1", Limit: 20})
 		if err != nil {
 			return false
 		}
 		for _, a := range recent {
-			if a.Rule == "luna.ipmi.fan-lc-going-low" && a.Opened.After(start) && !strings.HasPrefix(a.Input, historyInput) {
+			// the line's key: its trap, when read first, joins it under that key
+			if a.Key == "Fan1A" && a.Opened.After(start) && !strings.HasPrefix(a.Input, historyInput) {
 				return true
 			}
 		}
 		return false
+	}, func() string {
+		var b strings.Builder
+		for _, a := range recent {
+			fmt.Fprintf(&b, "\n%s %s %s opened %s cleared %s input %q", a.Host, a.Key, a.Rule, a.Opened, a.Cleared, a.Input)
+		}
+		return b.String()
 	})
 	if m.Token == "" {
 		p11test.Missing(t, "no SoftHSM2 token in the demo (apt-get install softhsm2)")
@@ -182,12 +192,16 @@ func TestDemoWithoutSoftHSM(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool) {
+func waitUntil(t *testing.T, d time.Duration, what string, ok func() bool, context ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %s", what, d)
+			var more []string
+			for _, c := range context {
+				more = append(more, c())
+			}
+			t.Fatalf("no %s within %s %s", what, d, strings.Join(more, "\n"))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
