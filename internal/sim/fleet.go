@@ -34,6 +34,10 @@ import (
 //	    scenarios: [dinamo-key-lifecycle]
 //	  - vendor: luna
 //	    addr: 127.0.0.1:10171
+//	    schedule:          # scenarios at offsets, played again every cycle
+//	      - {scenario: luna-fan-failure, at: 0s}
+//	      - {scenario: luna-ntls-crash, at: 9m}
+//	    cycle: 30m
 //	    users: [{name: ops, auth: SHA, auth_pass: "...", priv: AES, priv_pass: "..."}]
 //	    syslog: [{target: "udp://127.0.0.1:5514", format: luna}]
 //	  - vendor: dinamo
