@@ -118,3 +118,29 @@ func section(out, title string) string {
 	}
 	return s
 }
+
+// TestScanReportHTML: --report=html writes one page with the text report's totals, a
+// timeline per host and the alarms' spans, and nothing that loads from elsewhere.
+func TestScanReportHTML(t *testing.T) {
+	p := writeReportLog(t)
+	code, out, errOut := runCLI(t, "", "scan", "--tz", "UTC", "--report=html", "--ignore", "luna.ssh.*", p)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", "Content-Security-Policy", "default-src 'none'",
+		"hsmwatch report: 9 events (0 unparsed, 1 ignored), end of record 2026-11-22T10:00:00Z",
+		"alarms: 3 opened, 1 cleared, 2 still open (1 stale)",
+		`aria-label="events of lunaA over time"`, `<svg class="spans"`, "PSU2_Status", "k7pf0/high-temperature", "EE4E6C03"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"<script", "http://", "https://", "sshd"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the page holds %q", bad)
+		}
+	}
+	if code, _, errOut := runCLI(t, "", "scan", "--report=pdf", p); code == 0 || !strings.Contains(errOut, "use text, json or html") {
+		t.Errorf("--report=pdf: exit %d, %s", code, errOut)
+	}
+}

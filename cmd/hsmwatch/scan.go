@@ -38,7 +38,11 @@ standard error. The exit status is 1 when an input cannot be read, 0 otherwise.
 With --report, scan prints instead what an operator reads first: the alarms still open
 at the end of the record (stale ones apart), the most frequent significant events,
 repeats and storms, and for Dinamo logs the integrity findings (counter gaps, restarts,
-truncations) and the client sessions. --report=json gives the same as one JSON document.
+truncations) and the client sessions. --report=json gives the same as one JSON document;
+--report=html one self-contained HTML page (no script, nothing loaded from elsewhere) for
+an auditor or an incident review: the same facts, each host's events over time by level
+and every alarm's span from opening to clear drawn in SVG, and each frequent event with
+its rule's meaning and action. Redirect it to a file: scan --report=html x.log > x.html.
 
 With --trap-target HOST:PORT, scan also replays the Luna notifications of the events it
 writes into an NMS, as the appliance's trap agent (lsta) sends them: the
@@ -63,7 +67,7 @@ Formats: ` + strings.Join(parse.Formats(), ", ") + `.`,
 	fl.StringVarP(&f.output, "output", "o", "jsonl", "output: jsonl or table")
 	fl.StringVar(&f.tz, "tz", "Local", "time zone of timestamps written without an offset (IANA name, UTC or Local)")
 	fl.StringArrayVar(&f.rules, "rules", nil, "rule file or folder added to the shipped catalog (repeatable)")
-	fl.StringVar(&f.report, "report", "", "print the report instead of the events: text (the default with a bare --report) or json")
+	fl.StringVar(&f.report, "report", "", "print the report instead of the events: text (the default with a bare --report), json or html")
 	fl.Lookup("report").NoOptDefVal = "text"
 	fl.DurationVar(&f.staleAfter, "stale-after", 24*time.Hour, "an alarm open this long at the end of the record is stale")
 	fl.StringArrayVar(&f.ignore, "ignore", nil, "ignore events of the rules matching this glob, such as luna.ssh.* (repeatable)")
@@ -80,8 +84,8 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 	var sink scan.Sink
 	switch {
 	case f.report != "":
-		if f.report != "text" && f.report != "json" {
-			return fmt.Errorf("--report %q: use text or json", f.report)
+		if f.report != "text" && f.report != "json" && f.report != "html" {
+			return fmt.Errorf("--report %q: use text, json or html", f.report)
 		}
 		sink = discard{}
 	case f.output == "jsonl":
@@ -103,6 +107,11 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 		tee = sender.NewTee(cmd.Context(), sink, traps, a.stderr)
 		sink = tee
 	}
+	var tl *report.Timeline
+	if f.report == "html" {
+		tl = report.NewTimeline()
+		o.Observed = tl.Observe
+	}
 	sum, err := scan.Run(cmd.Context(), o, args, a.stdin, sink)
 	if sum != nil {
 		sum.WriteSummary(a.stderr)
@@ -114,7 +123,7 @@ func (a *app) scan(cmd *cobra.Command, f scanFlags, args []string) error {
 		return err
 	}
 	if f.report != "" {
-		if err := a.writeReport(f, o.State); err != nil {
+		if err := a.writeReport(f, o, tl, args); err != nil {
 			return err
 		}
 	}
@@ -163,10 +172,13 @@ func (f scanFlags) options() (scan.Options, error) {
 	return o, nil
 }
 
-func (a *app) writeReport(f scanFlags, tr *state.Tracker) error {
-	r := report.Build(tr, report.Options{StaleAfter: f.staleAfter})
-	if f.report == "json" {
+func (a *app) writeReport(f scanFlags, o scan.Options, tl *report.Timeline, inputs []string) error {
+	r := report.Build(o.State, report.Options{StaleAfter: f.staleAfter})
+	switch f.report {
+	case "json":
 		return r.WriteJSON(a.stdout)
+	case "html":
+		return r.WriteHTML(a.stdout, report.HTMLOptions{Timeline: tl, Rules: o.Catalog, Inputs: inputs})
 	}
 	return r.WriteText(a.stdout)
 }

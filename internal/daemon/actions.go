@@ -130,55 +130,73 @@ func (o *operator) trackedAlarm(host, key string) (state.Alarm, bool) {
 // Acknowledge records the acknowledgement, and from then on marks the alarm's repeats
 // acknowledged: the queues keep them from the sinks, Alertmanager labels the alert.
 func (o *operator) Acknowledge(ctx context.Context, id int64, act store.Action) (store.Alarm, error) {
-	var (
-		al     store.Alarm
-		ackErr error
-	)
-	err := o.pipe.Inject(ctx, func() []pipeline.Item {
-		if al, ackErr = o.st.Acknowledge(ctx, id, act); ackErr != nil {
-			return nil
-		}
-		o.acked[alarmRef(al.Host, al.Key)] = true
-		it := pipeline.Item{Record: component.Record{Event: actionEvent(al, act, "Alarm acknowledged", "acknowledged")}}
-		if a, ok := o.trackedAlarm(al.Host, al.Key); ok {
-			a.Opened = al.Opened // the stored row's occurrence (a restarted tracker opened it later)
-			it.Decision = state.Decision{Change: state.Repeated, Alarm: &a, Acknowledged: true}
-		}
-		return []pipeline.Item{it}
-	})
-	if err != nil { // the function may not have run: al and ackErr are not read
+	out, err := o.apply(ctx, []alarmAction{{id: id, act: act}})
+	if err != nil { // the function may not have run: out is not read
 		return store.Alarm{}, fmt.Errorf("acknowledge alarm %d: %w", id, err)
 	}
-	return al, ackErr
+	return out[0].al, out[0].err
 }
 
 // CloseAlarm closes an alarm by hand in the store and in the state tracker (a later
 // assert opens a new alarm), and tells the sinks it cleared (Alertmanager resolves it).
 func (o *operator) CloseAlarm(ctx context.Context, id int64, act store.Action) (store.Alarm, error) {
-	var (
-		al       store.Alarm
-		closeErr error
-	)
-	err := o.pipe.Inject(ctx, func() []pipeline.Item {
-		if al, closeErr = o.st.CloseAlarm(ctx, id, act); closeErr != nil {
-			return nil
-		}
-		delete(o.acked, alarmRef(al.Host, al.Key))
-		it := pipeline.Item{Record: component.Record{Event: actionEvent(al, act, "Alarm closed by hand", "closed")}}
-		it.Record.Event.Assert = event.False
-		it.Record.Event.Notification = al.Notification
-		if a, ok := o.tr.Close(al.Host, al.Key, store.ClearedByOperator, act.At); ok {
-			// The stored row is closed already; the same occurrence makes the store's
-			// write of this change a no-op.
-			a.Opened = al.Opened
-			it.Decision = state.Decision{Change: state.Cleared, Alarm: &a}
-		}
-		return []pipeline.Item{it}
-	})
-	if err != nil { // the function may not have run: al and closeErr are not read
+	out, err := o.apply(ctx, []alarmAction{{id: id, act: act, close: true}})
+	if err != nil { // the function may not have run: out is not read
 		return store.Alarm{}, fmt.Errorf("close alarm %d: %w", id, err)
 	}
-	return al, closeErr
+	return out[0].al, out[0].err
+}
+
+// alarmAction is one acknowledgement or manual close, and its outcome.
+type alarmAction struct {
+	id    int64
+	act   store.Action
+	close bool
+	al    store.Alarm
+	err   error
+}
+
+// apply carries out the actions in one pass on the pipeline's goroutine: the store
+// records each, the tracker and the sinks learn of it, and the items of all of them are
+// flushed as one batch (the demo's operator acts on several alarms at once).
+func (o *operator) apply(ctx context.Context, acts []alarmAction) ([]alarmAction, error) {
+	err := o.pipe.Inject(ctx, func() []pipeline.Item {
+		var items []pipeline.Item
+		for i := range acts {
+			a := &acts[i]
+			if a.close {
+				if a.al, a.err = o.st.CloseAlarm(ctx, a.id, a.act); a.err != nil {
+					continue
+				}
+				al := a.al
+				delete(o.acked, alarmRef(al.Host, al.Key))
+				it := pipeline.Item{Record: component.Record{Event: actionEvent(al, a.act, "Alarm closed by hand", "closed")}}
+				it.Record.Event.Assert = event.False
+				it.Record.Event.Notification = al.Notification
+				if ta, ok := o.tr.Close(al.Host, al.Key, store.ClearedByOperator, a.act.At); ok {
+					// The stored row is closed already; the same occurrence makes the store's
+					// write of this change a no-op.
+					ta.Opened = al.Opened
+					it.Decision = state.Decision{Change: state.Cleared, Alarm: &ta}
+				}
+				items = append(items, it)
+				continue
+			}
+			if a.al, a.err = o.st.Acknowledge(ctx, a.id, a.act); a.err != nil {
+				continue
+			}
+			al := a.al
+			o.acked[alarmRef(al.Host, al.Key)] = true
+			it := pipeline.Item{Record: component.Record{Event: actionEvent(al, a.act, "Alarm acknowledged", "acknowledged")}}
+			if ta, ok := o.trackedAlarm(al.Host, al.Key); ok {
+				ta.Opened = al.Opened // the stored row's occurrence (a restarted tracker opened it later)
+				it.Decision = state.Decision{Change: state.Repeated, Alarm: &ta, Acknowledged: true}
+			}
+			items = append(items, it)
+		}
+		return items
+	})
+	return acts, err
 }
 
 func (o *operator) changed(ctx context.Context) {

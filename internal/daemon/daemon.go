@@ -103,6 +103,11 @@ type Daemon struct {
 	reloadMu       sync.Mutex
 	reloads        atomic.Int64
 	reloadFailures atomic.Int64
+
+	// prelude, when set (the demo's history), runs once the pipeline runs and before the
+	// sources and the HTTP server start: what it emits is processed before anything a
+	// source reads, and the first page served shows it.
+	prelude func(ctx context.Context) error
 }
 
 // New builds everything and binds every socket (so that a port in use is reported at
@@ -272,6 +277,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer sinkCancel()
 	srcCtx, srcCancel := context.WithCancel(ctx)
 	defer srcCancel()
+	if d.prelude != nil {
+		if err := d.prelude(srcCtx); err != nil && ctx.Err() == nil {
+			d.log.Warn("prelude", "err", err)
+		}
+	}
 	// Held while starting, so that a reload arriving now (SIGHUP at start-up) waits.
 	d.reloadMu.Lock()
 	d.srcCtx, d.sinkCtx = srcCtx, sinkCtx

@@ -69,8 +69,23 @@ func (h *Book) Learn(target, profile, host string) {
 
 // Name renames ev's host when it is only the sender's address and a poller knows the
 // HSM there: the one of the trap's vendor, else the only one at that address. The
-// address stays in the event's input and its "peer" field.
+// address stays in the event's input and its "peer" field. A Dinamo event log record
+// names its HSM by address too (its trailer's "<hsm address:port>"): the Dinamo polled at
+// that address gives it its name, the address stays in the field hsm_address.
 func (h *Book) Name(ev *event.Event) {
+	if ev.Source == event.SourceDinamoLog {
+		ip, err := netip.ParseAddr(ev.Host)
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if host, ok := h.byIP[ip.Unmap()]["dinamo"]; ok {
+			ev.Fields.SetString("hsm_address", ev.Host)
+			ev.Host = host
+		}
+		return
+	}
 	peer, err := netip.ParseAddrPort(ev.Input)
 	if err != nil || ev.Host != peer.Addr().String() {
 		return // the trap named its host, or came from elsewhere

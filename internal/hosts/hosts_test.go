@@ -33,3 +33,25 @@ func TestHostNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDinamoLogNamedByAddress: a Dinamo event log record names its HSM by address (its
+// trailer); the Dinamo polled there names it, the address stays in hsm_address. Another
+// vendor's HSM at the address, or a record naming a host, changes nothing.
+func TestDinamoLogNamedByAddress(t *testing.T) {
+	b := New()
+	b.Learn("10.1.2.3:161", "dinamo", "TCA0041054")
+	b.Learn("10.1.2.4:161", "luna-network", "luna1")
+	cases := []struct{ host, want, addr string }{
+		{"10.1.2.3", "TCA0041054", "10.1.2.3"},
+		{"10.1.2.4", "10.1.2.4", ""},
+		{"dinamo-a", "dinamo-a", ""},
+		{"", "", ""},
+	}
+	for _, c := range cases {
+		ev := &event.Event{Source: event.SourceDinamoLog, Host: c.host}
+		b.Name(ev)
+		if ev.Host != c.want || ev.Fields.Text("hsm_address") != c.addr {
+			t.Errorf("%q: host %q hsm_address %q, want %q %q", c.host, ev.Host, ev.Fields.Text("hsm_address"), c.want, c.addr)
+		}
+	}
+}

@@ -42,6 +42,9 @@ type Options struct {
 	State *state.Tracker
 	// SkipIgnored leaves out the events that State's ignore list matched.
 	SkipIgnored bool
+	// Observed, when set, sees every event State observed with what State decided (the
+	// HTML report draws the timelines and the alarms' spans from them).
+	Observed func(*event.Event, state.Decision)
 	// Only keeps "significant" events (level warning or above, a trap notification, or an
 	// assert or clear) or "alarms" (events that assert or clear an alarm); "" keeps all.
 	Only string
@@ -146,8 +149,14 @@ func scanStream(ctx context.Context, o Options, s source.Stream, sink Sink, sum 
 		if !o.inScope(&ev) {
 			return nil
 		}
-		if o.State != nil && o.State.Observe(&ev).Ignored && o.SkipIgnored {
-			return nil
+		if o.State != nil {
+			d := o.State.Observe(&ev)
+			if o.Observed != nil {
+				o.Observed(&ev, d)
+			}
+			if d.Ignored && o.SkipIgnored {
+				return nil
+			}
 		}
 		if !o.wanted(&ev) {
 			return nil

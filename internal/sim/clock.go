@@ -3,6 +3,7 @@ package sim
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,3 +86,38 @@ func (m *Manual) Set(t time.Time) {
 	clear(m.waiters[len(kept):])
 	m.waiters = kept
 }
+
+// Handover is a clock that replays the past, then runs on the wall clock: it shows the
+// time it was last Set to until Live is called, and the wall clock's time from then on.
+// The demo builds its history on it (its simulated HSMs play the last day in a few
+// seconds, Fleet.Replay) and the same devices, their state and uptimes, carry on in real
+// time. It is safe for concurrent use.
+type Handover struct {
+	m    *Manual
+	live atomic.Bool
+}
+
+// NewHandover returns a Handover clock showing t.
+func NewHandover(t time.Time) *Handover { return &Handover{m: NewManual(t)} }
+
+// Now implements Clock.
+func (h *Handover) Now() time.Time {
+	if h.live.Load() {
+		return time.Now()
+	}
+	return h.m.Now()
+}
+
+// After implements Clock: before Live, the channel fires when Set reaches now+d.
+func (h *Handover) After(d time.Duration) <-chan time.Time {
+	if h.live.Load() {
+		return time.After(d)
+	}
+	return h.m.After(d)
+}
+
+// Set moves the replayed time forward (never backwards); it has no effect once live.
+func (h *Handover) Set(t time.Time) { h.m.Set(t) }
+
+// Live hands over to the wall clock.
+func (h *Handover) Live() { h.live.Store(true) }

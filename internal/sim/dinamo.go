@@ -356,6 +356,10 @@ func (d *Dinamo) applyLocked(now time.Time, s *Step) (ems []emission, err error)
 			emission{log: d.logLocked(now, sess.cid, "log truncated", tr)},
 			emission{log: d.logLocked(now, sess.cid, user+" truncated log", tr)})
 	case s.Battery != nil:
+		if s.Battery.Auto {
+			d.battery = nil
+			break
+		}
 		if s.Battery.Percent < 0 || s.Battery.Percent > 100 {
 			return nil, fmt.Errorf("battery: %d%% is not a percentage", s.Battery.Percent)
 		}

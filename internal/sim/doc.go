@@ -7,7 +7,7 @@
 //
 // Layout:
 //
-//	clock.go        the injectable clock (Real, Manual)
+//	clock.go        the injectable clock (Real, Manual, Handover: a replayed past, then real time)
 //	walk.go         values that move: seeded random walks and counters, pure functions of time
 //	oids*.go        every OID the models serve or send, one editable table per vendor;
 //	                the MIB files of ../../mibs declare the same (a test checks both ways)
@@ -17,8 +17,10 @@
 //	luna.go         the Luna model and its IPMI sensors; alarms.go its ALM alarms
 //	logstream.go    log line formats (Luna file format, RFC 5424, Dinamo native) and sinks
 //	                (syslog over UDP and TCP, files)
-//	scenario.go     scripted scenarios in YAML; scenarios/ holds the shipped ones
-//	fleet.go        N simulated HSMs in one process, each on its own address
+//	scenario.go     scripted scenarios in YAML, played once or cycling (NewCycle);
+//	                scenarios/ holds the shipped ones
+//	fleet.go        N simulated HSMs in one process, each on its own address; Replay plays
+//	                the past without sending anything (the demo's history)
 //
 // Nothing here sleeps on the wall clock: the models read a Clock, and the scenario runner
 // is driven by RunUntil, so tests move a Manual clock and see every value, trap and log

@@ -34,6 +34,10 @@ import (
 //	    scenarios: [dinamo-key-lifecycle]
 //	  - vendor: luna
 //	    addr: 127.0.0.1:10171
+//	    schedule:          # scenarios at offsets, played again every cycle
+//	      - {scenario: luna-fan-failure, at: 0s}
+//	      - {scenario: luna-ntls-crash, at: 9m}
+//	    cycle: 30m
 //	    users: [{name: ops, auth: SHA, auth_pass: "...", priv: AES, priv_pass: "..."}]
 //	    syslog: [{target: "udp://127.0.0.1:5514", format: luna}]
 //	  - vendor: dinamo
@@ -61,6 +65,10 @@ type HSMConfig struct {
 	Location    string   `yaml:"location"`
 	TrapTargets []string `yaml:"trap_targets"` // replaces the fleet's
 	Scenarios   []string `yaml:"scenarios"`    // shipped names or files
+	// Schedule starts scenarios at offsets (from the start, or from each cycle's start);
+	// Cycle plays the scenarios and the schedule again every cycle, for ever.
+	Schedule []ScheduleEntry `yaml:"schedule"`
+	Cycle    Duration        `yaml:"cycle"`
 
 	// Dinamo
 	Alias         string `yaml:"alias"`
@@ -76,6 +84,12 @@ type HSMConfig struct {
 	Syslog     []SyslogConfig    `yaml:"syslog"`
 	LogFile    string            `yaml:"log_file"` // appliance log in the Luna file format; {name} {serial}
 	Partitions []PartitionConfig `yaml:"partitions"`
+}
+
+// ScheduleEntry is a scenario (a shipped name or a file) started at an offset.
+type ScheduleEntry struct {
+	Scenario string   `yaml:"scenario"`
+	At       Duration `yaml:"at"`
 }
 
 // UserConfig is an SNMPv3 USM user: no auth_pass is noAuthNoPriv, no priv_pass
@@ -113,12 +127,18 @@ func ParseFleetConfig(data []byte) (*FleetConfig, error) {
 // (the configuration file's folder). A reference without a folder and without ".yaml"
 // is a shipped scenario's name and stays as it is.
 func (c *FleetConfig) ResolvePaths(dir string) {
+	resolve := func(ref string) string {
+		if filepath.IsAbs(ref) || (!strings.ContainsAny(ref, `/\`) && !strings.HasSuffix(ref, ".yaml") && !strings.HasSuffix(ref, ".yml")) {
+			return ref
+		}
+		return filepath.Join(dir, ref)
+	}
 	for i := range c.HSMs {
 		for j, ref := range c.HSMs[i].Scenarios {
-			if filepath.IsAbs(ref) || (!strings.ContainsAny(ref, `/\`) && !strings.HasSuffix(ref, ".yaml") && !strings.HasSuffix(ref, ".yml")) {
-				continue
-			}
-			c.HSMs[i].Scenarios[j] = filepath.Join(dir, ref)
+			c.HSMs[i].Scenarios[j] = resolve(ref)
+		}
+		for j := range c.HSMs[i].Schedule {
+			c.HSMs[i].Schedule[j].Scenario = resolve(c.HSMs[i].Schedule[j].Scenario)
 		}
 	}
 }
@@ -184,6 +204,8 @@ type Fleet struct {
 	members  []*Member
 	closers  []io.Closer
 	start    time.Time
+	started  bool
+	serving  sync.WaitGroup // the agents' Serve, from Start until ctx ends
 }
 
 // Member is one HSM of a fleet: the device, where its agent listens, where it sends.
@@ -196,7 +218,8 @@ type Member struct {
 	agent       *agent.Agent
 	out         Outputs
 	runner      *Runner
-	scenarios   []*Scenario
+	entries     []Entry
+	cycle       time.Duration
 }
 
 // Addr is where the member's agent answers (after Listen).
@@ -237,6 +260,9 @@ func (m *Member) Describe() string {
 	}
 	if len(m.Scenarios) > 0 {
 		fmt.Fprintf(&b, "; scenarios %s", strings.Join(m.Scenarios, ", "))
+	}
+	if m.cycle > 0 {
+		fmt.Fprintf(&b, " every %s", m.cycle)
 	}
 	return b.String()
 }
@@ -430,7 +456,13 @@ func (f *Fleet) member(cfg *FleetConfig, h HSMConfig, hi, i, count int, n uint64
 	default:
 		return nil, fmt.Errorf("vendor %q: use dinamo or luna", h.Vendor)
 	}
+	plan := make([]ScheduleEntry, 0, len(h.Scenarios)+len(h.Schedule))
 	for _, ref := range h.Scenarios {
+		plan = append(plan, ScheduleEntry{Scenario: ref})
+	}
+	plan = append(plan, h.Schedule...)
+	for _, e := range plan {
+		ref := e.Scenario
 		sc, ok := scenarios[ref]
 		if !ok {
 			sc, err = LoadScenario(ref)
@@ -442,8 +474,25 @@ func (f *Fleet) member(cfg *FleetConfig, h HSMConfig, hi, i, count int, n uint64
 		if sc.Vendor != h.Vendor {
 			return nil, fmt.Errorf("scenario %s is for %s HSMs, not %s", sc.Name, sc.Vendor, h.Vendor)
 		}
-		m.scenarios = append(m.scenarios, sc)
-		m.Scenarios = append(m.Scenarios, sc.Name)
+		m.entries = append(m.entries, Entry{Scenario: sc, At: time.Duration(e.At)})
+		name := sc.Name
+		if e.At > 0 {
+			name += " +" + time.Duration(e.At).String()
+		}
+		m.Scenarios = append(m.Scenarios, name)
+	}
+	if h.Cycle < 0 {
+		return nil, errors.New("cycle: negative")
+	}
+	if h.Cycle > 0 && len(m.entries) == 0 {
+		return nil, errors.New("cycle: no scenario to cycle (scenarios or schedule)")
+	}
+	m.cycle = time.Duration(h.Cycle)
+	if m.cycle > 0 {
+		// checked now, so that a scenario past the cycle is a configuration error
+		if _, err := NewCycle(m.Device, time.Time{}, m.cycle, m.entries...); err != nil {
+			return nil, err
+		}
 	}
 	m.out = out
 	m.Device.Bind(out)
@@ -510,36 +559,120 @@ func (f *Fleet) Listen() error {
 	return nil
 }
 
-// Run serves every agent and plays the scenarios, their offsets counted from now, until
-// ctx ends. Then it closes the agents and the log outputs.
-func (f *Fleet) Run(ctx context.Context) error {
+// Start serves every agent until ctx ends and schedules the scenarios, their offsets
+// counted from origin (cycles start at origin, origin + cycle, ...). Run calls it with
+// the clock's time when it was not called before; a caller that replays the past first
+// (Replay) calls it with an origin in the past.
+func (f *Fleet) Start(ctx context.Context, origin time.Time) error {
+	if f.started {
+		return errors.New("sim: fleet started twice")
+	}
 	if len(f.members) > 0 && f.members[0].agent == nil {
 		if err := f.Listen(); err != nil {
 			return err
 		}
 	}
-	f.start = f.clock.Now()
+	f.start = origin
 	for _, m := range f.members {
-		r, err := NewRunner(m.Device, f.start, m.scenarios...)
+		r, err := newRunner(m.Device, origin, m.cycle, m.entries)
 		if err != nil {
 			f.Close()
 			return err
 		}
 		m.runner = r
 	}
-	var wg sync.WaitGroup
+	f.started = true
 	for _, m := range f.members {
-		wg.Add(1)
+		f.serving.Add(1)
 		go func(m *Member) {
-			defer wg.Done()
+			defer f.serving.Done()
 			if err := m.agent.Serve(ctx); err != nil {
 				f.log.Error("sim: agent stopped", "hsm", m.Device.Info().Name, "err", err)
 			}
 		}(m)
 	}
+	return nil
+}
+
+// Run serves every agent and plays the scenarios (from Start's origin, or from now)
+// until ctx ends. Then it closes the agents and the log outputs.
+func (f *Fleet) Run(ctx context.Context) error {
+	if !f.started {
+		if err := f.Start(ctx, f.clock.Now()); err != nil {
+			return err
+		}
+	}
 	f.loop(ctx)
-	wg.Wait() // every Serve returns once ctx is done, closing its socket
+	f.serving.Wait() // every Serve returns once ctx is done, closing its socket
 	f.closeOutputs()
+	return nil
+}
+
+// Setter is a clock a replay moves: Manual, or Handover before it goes live.
+type Setter interface {
+	Clock
+	Set(time.Time)
+}
+
+// Replay plays the scenarios from the clock's time up to end on clock c (the one the
+// fleet was built with), moving it to the time of each step before running it, and
+// sends nothing meanwhile: every log record and trap goes to observe only, in order,
+// with its own time. at, when not nil, is called at the clock's time and then every
+// interval, after the steps due by then (the demo polls the agents there, which answer
+// with the values of that time). The outputs are restored afterwards: Run then carries on
+// from the state and the cycles the replay reached. Call it after Start, before Run.
+func (f *Fleet) Replay(ctx context.Context, c Setter, end time.Time, interval time.Duration, observe func(Emitted), at func(context.Context, time.Time) error) error {
+	if !f.started {
+		return errors.New("sim: replay before Start")
+	}
+	if interval <= 0 {
+		return errors.New("sim: replay needs a positive interval")
+	}
+	for _, m := range f.members {
+		muted := m.out
+		muted.Notifier, muted.Targets, muted.Logs, muted.Observe = nil, nil, nil, observe
+		m.Device.Bind(muted)
+	}
+	defer func() {
+		for _, m := range f.members {
+			m.Device.Bind(m.out)
+		}
+	}()
+	tick := c.Now()
+	for {
+		t := tick
+		for _, m := range f.members {
+			if n, ok := m.runner.Next(); ok && n.Before(t) {
+				t = n
+			}
+		}
+		if t.After(end) {
+			break
+		}
+		c.Set(t)
+		for _, m := range f.members {
+			if err := m.runner.RunUntil(ctx, t); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				f.log.Warn("sim: scenario step failed", "err", err)
+			}
+		}
+		if t.Equal(tick) {
+			if f.activity {
+				for _, m := range f.members {
+					m.Device.Tick(ctx)
+				}
+			}
+			if at != nil {
+				if err := at(ctx, t); err != nil {
+					return err
+				}
+			}
+			tick = tick.Add(interval)
+		}
+	}
+	c.Set(end)
 	return nil
 }
 

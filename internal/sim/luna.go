@@ -656,9 +656,26 @@ func (l *Luna) applyLocked(now time.Time, s *Step) (ems []emission, eff effects,
 			return nil, eff, fmt.Errorf("ntls: state %q: use crash, stop or start", s.NTLS.State)
 		}
 	case s.Partition != nil:
+		if s.Partition.Reset && s.Partition.Partition == "" {
+			l.partitions = nil
+			for _, pc := range l.cfg.Partitions {
+				l.partitions = append(l.partitions, &partition{PartitionConfig: pc, activated: true})
+			}
+			l.label = l.cfg.Label
+			eff.partitions = true
+			break
+		}
 		p := l.partitionNamed(s.Partition.Partition)
 		if p == nil {
 			return nil, eff, fmt.Errorf("partition: no partition %q", s.Partition.Partition)
+		}
+		if s.Partition.Reset {
+			for _, pc := range l.cfg.Partitions {
+				if pc.Serial == p.Serial {
+					p.UsedBytes, p.Objects = pc.UsedBytes, pc.Objects
+				}
+			}
+			break
 		}
 		p.UsedBytes = min(p.TotalBytes, max(0, p.UsedBytes+s.Partition.Grow))
 		p.Objects = max(0, p.Objects+s.Partition.Objects)

@@ -112,10 +112,15 @@ type NTLSAction struct {
 }
 
 // PartitionAction changes a Luna partition (by label or serial): objects and bytes used.
+// Reset gives a named partition back the use it started with (an application deleting
+// what it stored); without a partition it re-creates every partition the HSM started with
+// and its label (an administrator initialising the HSM again after a zeroization). The
+// appliance's log of the lunash commands is not simulated: only SNMP shows it.
 type PartitionAction struct {
-	Partition string `yaml:"partition"`
+	Partition string `yaml:"partition,omitempty"`
 	Grow      int64  `yaml:"grow,omitempty"`    // bytes added (negative frees)
 	Objects   int    `yaml:"objects,omitempty"` // objects added (negative removes)
+	Reset     bool   `yaml:"reset,omitempty"`
 }
 
 // KeyAction is a Dinamo key operation: create, destroy, export, import.
@@ -134,9 +139,11 @@ type LogTruncateAction struct {
 	Client string `yaml:"client,omitempty"`
 }
 
-// BatteryAction sets the Dinamo tamper supervisor battery charge (hsmCryptoBattery, %).
+// BatteryAction sets the Dinamo tamper supervisor battery charge (hsmCryptoBattery, %),
+// or gives it back to its normal wander (Auto: a new battery).
 type BatteryAction struct {
-	Percent int `yaml:"percent"`
+	Percent int  `yaml:"percent"`
+	Auto    bool `yaml:"auto,omitempty"`
 }
 
 // AuthFailureAction is one failed authentication. Luna services: ssh (sshd Failed
@@ -318,6 +325,13 @@ type Runner struct {
 	dev   Device
 	items []scheduled
 	next  int
+
+	// A cycling runner plays its plan again every period, from origin: cycle k's steps
+	// are at origin + k*period + their offsets.
+	period time.Duration
+	origin time.Time
+	cycle  int
+	plan   []planned
 }
 
 type scheduled struct {
@@ -326,43 +340,129 @@ type scheduled struct {
 	scenario string
 }
 
+// planned is one step of a cycle, at its offset from the cycle's start.
+type planned struct {
+	off      time.Duration
+	step     *Step
+	scenario string
+}
+
+// Entry is a scenario started at an offset from the start of each cycle (Cycle).
+type Entry struct {
+	Scenario *Scenario
+	At       time.Duration
+}
+
 // NewRunner schedules the scenarios on dev, their offsets counted from start. A scenario
 // for another vendor is an error.
 func NewRunner(dev Device, start time.Time, scenarios ...*Scenario) (*Runner, error) {
-	r := &Runner{dev: dev}
-	for _, sc := range scenarios {
+	entries := make([]Entry, len(scenarios))
+	for i, sc := range scenarios {
+		entries[i] = Entry{Scenario: sc}
+	}
+	return newRunner(dev, start, 0, entries)
+}
+
+// NewCycle plays the entries on dev again and again: each cycle lasts period, the first
+// starts at origin (which may lie in the past: the steps due are then run by the first
+// RunUntil, in order). Every entry must end within its cycle, so that a scenario that
+// restores what it broke leaves the device as the next cycle expects it.
+func NewCycle(dev Device, origin time.Time, period time.Duration, entries ...Entry) (*Runner, error) {
+	if period <= 0 {
+		return nil, fmt.Errorf("%s: cycle %s: want a positive period", dev.Info().Name, period)
+	}
+	return newRunner(dev, origin, period, entries)
+}
+
+// newRunner plays the entries once (period 0) or every period.
+func newRunner(dev Device, origin time.Time, period time.Duration, entries []Entry) (*Runner, error) {
+	plan, err := planOf(dev, entries)
+	if err != nil {
+		return nil, err
+	}
+	if period == 0 {
+		r := &Runner{dev: dev, origin: origin, plan: plan}
+		r.schedule()
+		return r, nil
+	}
+	if len(plan) == 0 {
+		return nil, fmt.Errorf("%s: a cycle needs at least one scenario", dev.Info().Name)
+	}
+	if last := plan[len(plan)-1]; last.off >= period {
+		return nil, fmt.Errorf("%s: scenario %s has a step at %s into the cycle, past its period %s", dev.Info().Name, last.scenario, last.off, period)
+	}
+	r := &Runner{dev: dev, origin: origin, period: period, plan: plan}
+	r.schedule()
+	return r, nil
+}
+
+func planOf(dev Device, entries []Entry) ([]planned, error) {
+	var plan []planned
+	for _, e := range entries {
+		sc := e.Scenario
 		if sc.Vendor != dev.Info().Vendor {
 			return nil, fmt.Errorf("scenario %s is for %s HSMs, %s is a %s HSM", sc.Name, sc.Vendor, dev.Info().Name, dev.Info().Vendor)
+		}
+		if e.At < 0 {
+			return nil, fmt.Errorf("scenario %s: negative offset %s", sc.Name, e.At)
 		}
 		for i := range sc.Steps {
 			st := &sc.Steps[i]
 			n := max(st.Repeat, 1)
 			for k := 0; k < n; k++ {
-				at := start.Add(time.Duration(st.At) + time.Duration(k)*time.Duration(st.Every))
-				r.items = append(r.items, scheduled{at: at, step: st, scenario: sc.Name})
+				off := e.At + time.Duration(st.At) + time.Duration(k)*time.Duration(st.Every)
+				plan = append(plan, planned{off: off, step: st, scenario: sc.Name})
 			}
 		}
 	}
-	sort.SliceStable(r.items, func(i, j int) bool { return r.items[i].at.Before(r.items[j].at) })
-	return r, nil
+	sort.SliceStable(plan, func(i, j int) bool { return plan[i].off < plan[j].off })
+	return plan, nil
 }
 
-// Next is when the next step is due; false when every step has run.
+// schedule lays out the current cycle's steps.
+func (r *Runner) schedule() {
+	start := r.origin.Add(time.Duration(r.cycle) * r.period)
+	r.items = r.items[:0]
+	for _, p := range r.plan {
+		r.items = append(r.items, scheduled{at: start.Add(p.off), step: p.step, scenario: p.scenario})
+	}
+	r.next = 0
+}
+
+// roll starts the next cycle once the current one has run (cycling runners only).
+func (r *Runner) roll() {
+	if r.period > 0 && r.next >= len(r.items) {
+		r.cycle++
+		r.schedule()
+	}
+}
+
+// Cycle is the number of the cycle whose steps come next (0 for the first; always 0
+// without a period).
+func (r *Runner) Cycle() int { return r.cycle }
+
+// Next is when the next step is due; false when every step has run (never for a
+// cycling runner).
 func (r *Runner) Next() (time.Time, bool) {
+	r.roll()
 	if r.next >= len(r.items) {
 		return time.Time{}, false
 	}
 	return r.items[r.next].at, true
 }
 
-// Done reports whether every step has run.
-func (r *Runner) Done() bool { return r.next >= len(r.items) }
+// Done reports whether every step has run (never for a cycling runner).
+func (r *Runner) Done() bool { return r.period == 0 && r.next >= len(r.items) }
 
 // RunUntil applies, in order, every step due at or before now. A step that fails is
 // reported and skipped: the rest of the scenario still runs.
 func (r *Runner) RunUntil(ctx context.Context, now time.Time) error {
 	var errs []error
-	for r.next < len(r.items) && !r.items[r.next].at.After(now) {
+	for {
+		r.roll()
+		if r.next >= len(r.items) || r.items[r.next].at.After(now) {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -71,6 +71,9 @@ type Config struct {
 	Location *time.Location
 	// Host is set on events whose line names no host.
 	Host string
+	// Hosts, when set, names the HSM of a line that names it by address only (a Dinamo
+	// event log's trailer) after the poller that found it there.
+	Hosts component.Hosts
 	// StateDir holds the checkpoint file. Empty: no checkpoint, records carry no Ack, and
 	// every start is a first run.
 	StateDir string

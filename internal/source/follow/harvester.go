@@ -196,6 +196,9 @@ func (r *run) emitLine(h *harvester, text []byte, end int64, partial bool) error
 	if ev.Host == "" {
 		ev.Host = r.f.cfg.Host
 	}
+	if r.f.cfg.Hosts != nil {
+		r.f.cfg.Hosts.Name(ev)
+	}
 	if h.cut > 0 {
 		ev.Fields.SetInt("truncated_bytes", h.cut)
 		r.f.count.truncatedLines.Add(1)

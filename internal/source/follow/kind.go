@@ -11,6 +11,9 @@ type Spec struct {
 	Path   string `yaml:"path"` // a path or a glob
 	Format string `yaml:"format"`
 	Start  string `yaml:"start"` // beginning (default) or end, for a file without checkpoint
+	// Host names the HSM of the lines that name none (a Dinamo's records without
+	// trailer, bare ALM lines), as scan's --default-host does.
+	Host string `yaml:"host"`
 }
 
 // ID is the path: a changed format or start replaces the follower, which reads on from
@@ -42,8 +45,8 @@ func init() {
 		New: func() component.Spec { return &Spec{} },
 		Source: func(sp component.Spec, env component.Env) (component.Source, error) {
 			s := sp.(*Spec)
-			return New(Config{Path: s.Path, Format: s.Format, Start: s.Start,
-				StateDir: filepath.Join(env.StateDir, "checkpoints"), Logger: env.Logger})
+			return New(Config{Path: s.Path, Format: s.Format, Start: s.Start, Host: s.Host,
+				StateDir: filepath.Join(env.StateDir, "checkpoints"), Hosts: env.Hosts, Logger: env.Logger})
 		}})
 }
 

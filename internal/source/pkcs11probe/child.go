@@ -232,6 +232,9 @@ type Spawner struct {
 	// Exe is the program to run as the child; empty means $HSMWATCH_PKCS11_PROBE_EXE,
 	// else os.Executable.
 	Exe string
+	// Env is added to the child's environment (NAME=value): what the library reads its
+	// configuration from (SOFTHSM2_CONF, ChrystokiConfigurationPath).
+	Env []string
 }
 
 // ProbeReport runs Probe in a child process: the whole report, or the probe's error, a
@@ -304,7 +307,7 @@ func (sp Spawner) run(ctx context.Context, req childRequest, on func(childMessag
 		return fmt.Errorf("pkcs11 probe request: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), ChildEnv+"=1")
+	cmd.Env = append(append(os.Environ(), sp.Env...), ChildEnv+"=1")
 	cmd.Stdin = bytes.NewReader(body)
 	stderr := &tail{max: 4096}
 	cmd.Stderr = stderr

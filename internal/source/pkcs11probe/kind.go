@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +26,9 @@ type Spec struct {
 	Library    string          `yaml:"library"`
 	Interval   config.Duration `yaml:"interval"`
 	Thresholds ThresholdSpec   `yaml:"thresholds"`
+	// Env is the environment the library finds its configuration in, for the probe's
+	// child process only (SOFTHSM2_CONF, ChrystokiConfigurationPath).
+	Env map[string]string `yaml:"env"`
 }
 
 // ThresholdSpec holds the ranges (Monitoring Plugins syntax, as for hsmwatch check token)
@@ -69,6 +75,11 @@ func (s *Spec) Check() []component.Problem {
 	if s.Library == "" {
 		probs = append(probs, component.Problemf("library", "required"))
 	}
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+		if k == "" || strings.ContainsAny(k, "=\x00") || strings.ContainsRune(s.Env[k], 0) {
+			probs = append(probs, component.Problemf("env", "%q: not an environment variable's name and value", k))
+		}
+	}
 	_, tp := s.Thresholds.Thresholds()
 	return append(probs, tp...)
 }
@@ -79,6 +90,7 @@ const sampleConfig = `# PKCS#11 libraries probed on a schedule, each probe in a 
 # raises and clears alarms (catalog: pkcs11-probe.yaml).
 - library: /usr/lib/libCryptoki2_64.so
   interval: 1m
+  env: {ChrystokiConfigurationPath: /etc}   # the child's environment: where the library's configuration is
   thresholds:            # ranges as for hsmwatch check token; these are the defaults
     memory_warning: "75"
     memory_critical: "90"
@@ -102,8 +114,12 @@ func init() {
 			if len(probs) > 0 {
 				return nil, fmt.Errorf("pkcs11 %s: %s: %s", s.Library, probs[0].Key, probs[0].Msg)
 			}
+			var childEnv []string
+			for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+				childEnv = append(childEnv, k+"="+s.Env[k])
+			}
 			return &probeSource{lib: s.Library, interval: interval, samples: env.Samples, log: log, thresholds: th,
-				health: newHealthEvents(s.Library)}, nil
+				health: newHealthEvents(s.Library), spawner: Spawner{Env: childEnv}}, nil
 		}})
 }
 

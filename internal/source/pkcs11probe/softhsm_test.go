@@ -121,3 +121,30 @@ func BenchmarkProbeSoftHSM(b *testing.B) {
 		}
 	}
 }
+
+// TestSpawnerEnv: a sources.pkcs11 entry's env reaches the probe child only: the token of
+// a SoftHSM2 configuration named there is found, though this process's environment
+// names none.
+func TestSpawnerEnv(t *testing.T) {
+	s := p11test.NewSoftHSM(t)
+	s.InitToken(t, "by-env", "12345678", "1234")
+	t.Setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
+	rep, err := pkcs11probe.Spawner{Env: []string{"SOFTHSM2_CONF=" + s.Conf}}.ProbeReport(t.Context(), s.Lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, tk := range rep.Tokens {
+		labels = append(labels, tk.Label)
+	}
+	if !strings.Contains(strings.Join(labels, ","), "by-env") {
+		t.Errorf("tokens %q, want by-env from the child's SOFTHSM2_CONF", labels)
+	}
+	if _, err := (pkcs11probe.Spawner{}).ProbeReport(t.Context(), s.Lib); err == nil {
+		t.Error("without env the child found a configuration: the test proves nothing")
+	}
+	sp := &pkcs11probe.Spec{Library: s.Lib, Env: map[string]string{"A=B": "x"}}
+	if probs := sp.Check(); len(probs) != 1 || probs[0].Key != "env" {
+		t.Errorf("a name with '=' in env: %v", probs)
+	}
+}

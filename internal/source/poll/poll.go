@@ -191,13 +191,14 @@ func (s *source) Run(ctx context.Context, emit component.Emit) error {
 			s.env.Hosts.Learn(s.spec.Host, r.Profile, r.Host)
 		}
 		if s.env.Samples != nil && len(r.Samples) > 0 {
-			s.env.Samples.PutSamples(ctx, r.Host, r.Time, samples(r))
+			s.env.Samples.PutSamples(ctx, r.Host, r.Time, Samples(r))
 		}
 	})
 }
 
-// samples are a poll's figures as the daemon keeps them.
-func samples(r *poller.Result) []component.Sample {
+// Samples are a poll's figures as the daemon keeps them (the demo's history stores its
+// own polls' figures with them).
+func Samples(r *poller.Result) []component.Sample {
 	out := make([]component.Sample, 0, len(r.Samples))
 	for _, s := range r.Samples {
 		labels := make(map[string]string, len(s.Labels))
