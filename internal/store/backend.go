@@ -25,6 +25,10 @@ type querier interface {
 	// execMany runs one statement once per argument list, prepared once (SQLite) or
 	// pipelined in one round trip (PostgreSQL), and returns the rows each one affected.
 	execMany(ctx context.Context, sql string, argLists [][]any) ([]int64, error)
+	// insertEvents stores events (eventArgs each) in as few statements as the dialect
+	// allows, skipping a key the site holds, and says which rows it stored. Only in a
+	// write transaction.
+	insertEvents(ctx context.Context, argLists [][]any) (inserted []bool, err error)
 }
 
 // rows iterates over a result; Close is safe to call twice.
