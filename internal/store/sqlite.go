@@ -42,6 +42,11 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 		// Set only while the file is new (SQLite ignores it afterwards): lets retention
 		// give freed pages back to the file system with PRAGMA incremental_vacuum.
 		"_auto_vacuum": {"INCREMENTAL"},
+		// A multi-row INSERT keeps a statement journal (to undo that statement alone
+		// should it fail half-way): in memory it costs a copy per page changed, on disk a
+		// write system call each. It is never needed after the statement, so losing it in
+		// a crash loses nothing: the transaction's own rollback is the WAL's.
+		"_pragma": {"temp_store(MEMORY)"},
 	}
 	w, err := sql.Open("sqlite", file+"?"+wq.Encode())
 	if err != nil {
