@@ -274,6 +274,7 @@ func queries(argv []string) error {
 	backend := fs.String("backend", "sqlite", "sqlite or postgres")
 	dsn := fs.String("dsn", "", "an existing store to fill up to -events and query (default: a new one)")
 	reps := fs.Int("reps", 50, "runs of each query")
+	budget := fs.Duration("budget", 30*time.Second, "a query stops after this much time, once it ran 5 times")
 	writers := fs.Int("writers", 1, "goroutines filling the store (PostgreSQL takes several)")
 	fs.Parse(argv)
 	ctx := context.Background()
@@ -304,7 +305,7 @@ func queries(argv []string) error {
 		return err
 	}
 	fmt.Printf("%s: filled to %d events in %s\n", *backend, *events, time.Since(t0).Round(time.Second))
-	return timeQueries(ctx, st, *reps)
+	return timeQueries(ctx, st, *reps, *budget)
 }
 
 // fill writes the mixed corpus until the store holds n events: 1,000 per batch, times
@@ -405,8 +406,9 @@ func countEvents(ctx context.Context, st store.Store) (int64, error) {
 	return n, nil
 }
 
-// timeQueries runs each query reps times and prints p50 and p99 (of 50 runs: the highest).
-func timeQueries(ctx context.Context, st store.Store, reps int) error {
+// timeQueries runs each query reps times (fewer when they take more than budget, at
+// least 5) and prints p50 and p99 (of 50 runs: the highest).
+func timeQueries(ctx context.Context, st store.Store, reps int, budget time.Duration) error {
 	page, err := st.Events(ctx, store.EventFilter{Limit: 1})
 	if err != nil || len(page.Events) == 0 {
 		return fmt.Errorf("no events: %v", err)
@@ -453,10 +455,11 @@ func timeQueries(ctx context.Context, st store.Store, reps int) error {
 		}
 		deep = p.Next
 	}
-	fmt.Printf("| query | p50 | p99 |\n|---|---|---|\n")
+	fmt.Printf("| query | runs | p50 | p99 |\n|---|---|---|---|\n")
 	for _, q := range qs {
 		var d []time.Duration
-		for range reps {
+		began := time.Now()
+		for r := 0; r < reps && (r < 5 || time.Since(began) < budget); r++ {
 			t := time.Now()
 			if err := q.run(); err != nil {
 				return fmt.Errorf("%s: %w", q.name, err)
@@ -471,7 +474,7 @@ func timeQueries(ctx context.Context, st store.Store, reps int) error {
 			}
 		}
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-		fmt.Printf("| %s | %s | %s |\n", q.name, round(d[len(d)/2]), round(d[(len(d)*99+99)/100-1]))
+		fmt.Printf("| %s | %d | %s | %s |\n", q.name, len(d), round(d[len(d)/2]), round(d[(len(d)*99+99)/100-1]))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hsmwatch/hsmwatch/internal/testutil/pgtest"
@@ -23,7 +24,7 @@ func TestUpgradeFromSchema6(t *testing.T) {
 		}
 		w.SetMaxOpenConns(1)
 		b := &sqliteBackend{w: w, r: w}
-		testUpgrade(t, b, dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", cleanText: keepText}, "sqlite:"+file, false)
+		testUpgrade(t, b, dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", listSite: "+site", cleanText: keepText}, "sqlite:"+file, false)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dsn := pgtest.Start(t)
@@ -32,7 +33,7 @@ func TestUpgradeFromSchema6(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := &pgBackend{pool: pool}
-		testUpgrade(t, b, dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", cleanText: pgText}, dsn, true)
+		testUpgrade(t, b, dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", listSite: "site", cleanText: pgText}, dsn, true)
 	})
 }
 
@@ -101,5 +102,46 @@ func testUpgrade(t *testing.T, old backend, d dialect, dsn string, keepsSiteTS b
 	}
 	if (idx == 1) != keepsSiteTS {
 		t.Errorf("%s: events_site_ts present %v after the upgrade, want %v", d.name, idx == 1, keepsSiteTS)
+	}
+}
+
+// TestSQLiteListingPlans: on schema 7 (no events_site_ts), SQLite's listings of a site
+// read an index in the listing's order and stop after the page: none sorts the site's
+// events in a temporary B-tree, which on a store of 10 M events takes seconds.
+func TestSQLiteListingPlans(t *testing.T) {
+	st := openStore(t, "sqlite:"+t.TempDir(), "lab")
+	writeKeyed(t, st, "a", "b")
+	ctx := context.Background()
+	for _, f := range []EventFilter{
+		{Site: "lab"},
+		{Site: "lab", MinLevel: "major"},
+		{Site: "lab", Component: "ntls"},
+		{Site: "lab", Host: "h"},
+		{Site: "lab", Cursor: encodeCursor(base.UnixNano(), 5)},
+		{},
+	} {
+		q, a, _, err := st.eventsSQL(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		err = st.db.read(ctx, func(qr querier) error {
+			return eachRow(ctx, qr, "EXPLAIN QUERY PLAN "+q, a, func(r rows) error {
+				var id, parent, unused int64
+				var detail string
+				if err := r.Scan(&id, &parent, &unused, &detail); err != nil {
+					return err
+				}
+				plan = append(plan, detail)
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := strings.Join(plan, "; ")
+		if strings.Contains(joined, "TEMP B-TREE") || !strings.Contains(joined, "USING INDEX events_") {
+			t.Errorf("%+v: plan %q: want an events index read in order, no sort", f, joined)
+		}
 	}
 }
