@@ -74,7 +74,7 @@ func testUpgrade(t *testing.T, old backend, d dialect, dsn string, keepsSiteTS b
 	if err != nil {
 		t.Fatal(err)
 	}
-	if version != int64(len(ms)) || version < 7 {
+	if version != int64(len(ms)) || version < 8 {
 		t.Fatalf("schema version %d after the upgrade, want %d", version, len(ms))
 	}
 	got := all(t, st, EventFilter{Site: "lab"})
@@ -115,6 +115,7 @@ func TestSQLiteListingPlans(t *testing.T) {
 	for _, f := range []EventFilter{
 		{Site: "lab"},
 		{Site: "lab", MinLevel: "major"},
+		{MinLevel: "warning"},
 		{Site: "lab", Component: "ntls"},
 		{Site: "lab", Host: "h"},
 		{Site: "lab", Cursor: encodeCursor(base.UnixNano(), 5)},
@@ -142,6 +143,9 @@ func TestSQLiteListingPlans(t *testing.T) {
 		joined := strings.Join(plan, "; ")
 		if strings.Contains(joined, "TEMP B-TREE") || !strings.Contains(joined, "USING INDEX events_") {
 			t.Errorf("%+v: plan %q: want an events index read in order, no sort", f, joined)
+		}
+		if f.MinLevel != "" && f.Host == "" && !strings.Contains(joined, "events_serious_ts") {
+			t.Errorf("%+v: plan %q: want events_serious_ts", f, joined)
 		}
 	}
 }

@@ -62,6 +62,10 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 	return page, nil
 }
 
+// seriousRank is the least level_rank in the partial index events_serious_ts (schema 8):
+// warning.
+const seriousRank = 3
+
 // eventsSQL builds the query of one page of events: its text, arguments and page size.
 func (s *sqlStore) eventsSQL(f EventFilter) (string, args, int, error) {
 	limit, err := pageLimit(f.Limit)
@@ -89,6 +93,10 @@ func (s *sqlStore) eventsSQL(f EventFilter) (string, args, int, error) {
 			return "", nil, 0, fmt.Errorf("%w: unknown level %q", ErrBadFilter, f.MinLevel)
 		}
 		where = append(where, "level_rank >= "+a.add(int64(r)))
+		if r >= seriousRank {
+			// Literal, so that the planner sees it implies events_serious_ts's condition.
+			where = append(where, "level_rank >= "+strconv.Itoa(seriousRank))
+		}
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "ts >= "+a.add(unixNano(f.Since)))
