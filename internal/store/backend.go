@@ -25,6 +25,10 @@ type querier interface {
 	// execMany runs one statement once per argument list, prepared once (SQLite) or
 	// pipelined in one round trip (PostgreSQL), and returns the rows each one affected.
 	execMany(ctx context.Context, sql string, argLists [][]any) ([]int64, error)
+	// insertEvents stores events (eventArgs each) in as few statements as the dialect
+	// allows, skipping a key the site holds, and says which rows it stored. Only in a
+	// write transaction.
+	insertEvents(ctx context.Context, argLists [][]any) (inserted []bool, err error)
 }
 
 // rows iterates over a result; Close is safe to call twice.
@@ -43,6 +47,12 @@ type dialect struct {
 	like string
 	// fieldsCol reads the fields column as text (PostgreSQL keeps it as json).
 	fieldsCol string
+	// listSite is how the event listing names the site column in its filter. SQLite's
+	// is "+site": the unary + keeps its planner from reading an index that starts with
+	// the site (events_site_host_level, events_site_ingested) and sorting every event of
+	// the site, since SQLite's schema 7 has no (site, ts, id) index; it reads events_ts
+	// newest first instead, which a store of one site filters for nothing.
+	listSite string
 	// cleanText makes strings acceptable to the database: PostgreSQL refuses invalid
 	// UTF-8 and NUL bytes in text, and a batch that fails on one damaged line would
 	// block the pipeline forever.

@@ -18,17 +18,83 @@ import (
 // that a stored event reads back as the same event (same JSON form, same field kinds and
 // order); it adds ts, the sort key, and level_rank, the level as a number.
 
-// insertEventSQL stores one event; a key already stored for the site is skipped (the
-// only unique constraints of events are the id and (site, key); a NULL key never
-// conflicts).
-const insertEventSQL = `INSERT INTO events (site, key, ts, time, host, source, facility, severity,
-	process, pid, message, component, class, rule, title, level, level_rank, notification,
-	assert, test, fields, input, reason, raw, ingested, cleared)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-	$19, $20, $21, $22, $23, $24, $25, $26)
-ON CONFLICT DO NOTHING`
+// eventColumns are the columns eventArgs fills, in its order, with their PostgreSQL
+// array types (insertEvents on PostgreSQL sends each column as one array).
+var eventColumns = []struct{ name, pgType string }{
+	{"site", "text"}, {"key", "text"}, {"ts", "int8"}, {"time", "text"}, {"host", "text"},
+	{"source", "text"}, {"facility", "text"}, {"severity", "text"}, {"process", "text"},
+	{"pid", "int8"}, {"message", "text"}, {"component", "text"}, {"class", "text"},
+	{"rule", "text"}, {"title", "text"}, {"level", "text"}, {"level_rank", "int8"},
+	{"notification", "text"}, {"assert", "bool"}, {"test", "bool"}, {"fields", "text"},
+	{"input", "text"}, {"reason", "text"}, {"raw", "text"}, {"ingested", "int8"},
+	{"cleared", "text"},
+}
 
-// eventArgs returns the arguments of insertEventSQL for one event. fallback is when it
+// eventCols is the number of arguments of one event.
+var eventCols = len(eventColumns)
+
+// eventColumnList is "site, key, ts, ...": the INSERT's column list.
+func eventColumnList() string {
+	names := make([]string, len(eventColumns))
+	for i, c := range eventColumns {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// multiRowInsert stores n events with one statement: a key already stored for the site
+// is skipped (the only unique constraints of events are the id and (site, key); a NULL
+// key never conflicts), and the keys of the rows stored are returned (storedKeys).
+// SQLite's placeholders are "?", numbered by position.
+func multiRowInsert(n int, placeholder string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO events (" + eventColumnList() + ") VALUES ")
+	row := "(" + strings.Repeat(placeholder+", ", eventCols-1) + placeholder + ")"
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
+	return b.String()
+}
+
+// storedKeys reads the keys an insert of chunk returned and says which rows of chunk
+// were stored: a row without a key always is; of rows with the same key, as many as
+// were returned, first come first (a key twice in one batch is stored once, the second
+// is a replay as it would be in the next batch).
+func storedKeys(r rows, chunk [][]any) ([]bool, error) {
+	defer r.Close()
+	returned := map[string]int{}
+	for r.Next() {
+		var k sql.NullString
+		if err := r.Scan(&k); err != nil {
+			return nil, err
+		}
+		if k.Valid {
+			returned[k.String]++
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(chunk))
+	for i, a := range chunk {
+		k, keyed := a[1].(string)
+		if !keyed {
+			out[i] = true
+			continue
+		}
+		if returned[k] > 0 {
+			returned[k]--
+			out[i] = true
+		}
+	}
+	return out, nil
+}
+
+// eventArgs returns the arguments of one event, in the order of eventColumns. fallback is when it
 // is stored: its ingest time (retention goes by it), and the sort key of an event
 // without a time, so that time filters treat it as recent rather than as infinitely old.
 func eventArgs(d dialect, site, key string, e *event.Event, fallback time.Time) []any {

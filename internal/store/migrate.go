@@ -66,9 +66,18 @@ func loadMigrations(dialectName string) ([]migration, error) {
 // wait and then find the work done. (SQLite needs none: its write transactions begin
 // IMMEDIATE, which already excludes every other writer of the file.)
 func migrate(ctx context.Context, b backend, d dialect, lockSQL string, opts Options) error {
+	return migrateTo(ctx, b, d, lockSQL, opts, 0)
+}
+
+// migrateTo is migrate stopping after version upTo (0: the newest); the upgrade tests
+// build a database of an older schema with it.
+func migrateTo(ctx context.Context, b backend, d dialect, lockSQL string, opts Options, upTo int) error {
 	ms, err := loadMigrations(d.name)
 	if err != nil {
 		return err
+	}
+	if upTo > 0 && upTo < len(ms) {
+		ms = ms[:upTo]
 	}
 	var applied []string
 	err = b.write(ctx, func(q querier) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -46,7 +47,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) 
 	if b.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("store: postgres pool: %w", err)
 	}
-	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", cleanText: pgText}
+	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", listSite: "site", cleanText: pgText}
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
 		err := migrate(ctx, b, d, migrateLockSQL, opts)
 		if err == nil {
@@ -209,4 +210,65 @@ func unreachable(err error) bool {
 	}
 	var pe *pgconn.PgError
 	return !errors.As(err, &pe)
+}
+
+// pgInsertEventsSQL stores a batch in one statement: each column is sent as one array
+// (binary, one round trip), unnest turns them back into rows, in order, so that ids
+// follow the batch. The keys of the rows stored come back (storedKeys).
+var pgInsertEventsSQL = func() string {
+	var params, cols []string
+	for i, c := range eventColumns {
+		params = append(params, fmt.Sprintf("$%d::%s[]", i+1, c.pgType))
+		switch c.name {
+		case "fields":
+			cols = append(cols, "fields::json")
+		case "level_rank":
+			cols = append(cols, "level_rank::smallint")
+		default:
+			cols = append(cols, c.name)
+		}
+	}
+	return "INSERT INTO events (" + eventColumnList() + ") SELECT " + strings.Join(cols, ", ") +
+		" FROM unnest(" + strings.Join(params, ", ") + ") AS t(" + eventColumnList() + ")" +
+		" ON CONFLICT DO NOTHING RETURNING key"
+}()
+
+// insertEvents sends the batch as column arrays: text columns as []*string (nil is
+// NULL), numbers as []int64, booleans as []*bool.
+func (p pgQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool, error) {
+	if len(argLists) == 0 {
+		return nil, nil
+	}
+	cols := make([]any, eventCols)
+	for j, c := range eventColumns {
+		switch c.pgType {
+		case "text":
+			a := make([]*string, len(argLists))
+			for i, row := range argLists {
+				if s, ok := row[j].(string); ok {
+					a[i] = &s
+				}
+			}
+			cols[j] = a
+		case "int8":
+			a := make([]int64, len(argLists))
+			for i, row := range argLists {
+				a[i] = row[j].(int64)
+			}
+			cols[j] = a
+		case "bool":
+			a := make([]*bool, len(argLists))
+			for i, row := range argLists {
+				if b, ok := row[j].(bool); ok {
+					a[i] = &b
+				}
+			}
+			cols[j] = a
+		}
+	}
+	r, err := p.q.Query(ctx, pgInsertEventsSQL, cols...)
+	if err != nil {
+		return nil, err
+	}
+	return storedKeys(r, argLists)
 }

@@ -49,51 +49,10 @@ func (s *sqlStore) Events(ctx context.Context, f EventFilter) (EventPage, error)
 // and next continues from it (a caller's byte cap). next is "" when the page ended with
 // the filter's last event.
 func (s *sqlStore) EachEvent(ctx context.Context, f EventFilter, fn func(StoredEvent) (bool, error)) (next string, err error) {
-	limit, err := pageLimit(f.Limit)
+	q, a, limit, err := s.eventsSQL(f)
 	if err != nil {
 		return "", err
 	}
-	c := s.d.cleanText
-	var a args
-	where := s.siteHost(&a, f.Site, f.Host)
-	if f.ID != 0 {
-		where = append(where, "id = "+a.add(f.ID))
-	}
-	if f.Component != "" {
-		where = append(where, "component = "+a.add(c(f.Component)))
-	}
-	if f.MinLevel != "" {
-		r := levelRank(f.MinLevel)
-		if r == 0 {
-			return "", fmt.Errorf("%w: unknown level %q", ErrBadFilter, f.MinLevel)
-		}
-		where = append(where, "level_rank >= "+a.add(int64(r)))
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "ts >= "+a.add(unixNano(f.Since)))
-	}
-	if !f.Until.IsZero() {
-		where = append(where, "ts < "+a.add(unixNano(f.Until)))
-	}
-	if f.Text != "" {
-		p := a.add(likePattern(c(f.Text)))
-		where = append(where, fmt.Sprintf(`(message %[1]s %[2]s ESCAPE '%[3]s' OR raw %[1]s %[2]s ESCAPE '%[3]s')`, s.d.like, p, likeEscape))
-	}
-	if f.Cursor != "" {
-		ts, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			return "", err
-		}
-		t, i := a.add(ts), a.add(id)
-		where = append(where, fmt.Sprintf("(ts < %[1]s OR (ts = %[1]s AND id < %[2]s))", t, i))
-	}
-	q := "SELECT " + selectEventCols(s.d) + " FROM events"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	// One more than the page: whether it exists says if there is a next page.
-	q += " ORDER BY ts DESC, id DESC LIMIT " + a.add(int64(limit+1))
-
 	err = s.db.read(ctx, func(qr querier) error {
 		next = ""
 		r, err := qr.query(ctx, q, a...)
@@ -138,6 +97,69 @@ func (s *sqlStore) EachEvent(ctx context.Context, f EventFilter, fn func(StoredE
 		return "", fmt.Errorf("store: events: %w", err)
 	}
 	return next, nil
+}
+
+// seriousRank is the least level_rank in the partial index events_serious_ts (schema 8):
+// warning.
+const seriousRank = 3
+
+// eventsSQL builds the query of one page of events: its text, arguments and page size.
+func (s *sqlStore) eventsSQL(f EventFilter) (string, args, int, error) {
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	c := s.d.cleanText
+	var a args
+	var where []string
+	if f.Site != "" {
+		where = append(where, s.d.listSite+" = "+a.add(c(f.Site)))
+	}
+	if f.Host != "" {
+		where = append(where, "host = "+a.add(c(f.Host)))
+	}
+	if f.ID != 0 {
+		where = append(where, "id = "+a.add(f.ID))
+	}
+	if f.Component != "" {
+		where = append(where, "component = "+a.add(c(f.Component)))
+	}
+	if f.MinLevel != "" {
+		r := levelRank(f.MinLevel)
+		if r == 0 {
+			return "", nil, 0, fmt.Errorf("%w: unknown level %q", ErrBadFilter, f.MinLevel)
+		}
+		where = append(where, "level_rank >= "+a.add(int64(r)))
+		if r >= seriousRank {
+			// Literal, so that the planner sees it implies events_serious_ts's condition.
+			where = append(where, "level_rank >= "+strconv.Itoa(seriousRank))
+		}
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "ts >= "+a.add(unixNano(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "ts < "+a.add(unixNano(f.Until)))
+	}
+	if f.Text != "" {
+		p := a.add(likePattern(c(f.Text)))
+		where = append(where, fmt.Sprintf(`(message %[1]s %[2]s ESCAPE '%[3]s' OR raw %[1]s %[2]s ESCAPE '%[3]s')`, s.d.like, p, likeEscape))
+	}
+	if f.Cursor != "" {
+		ts, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		t, i := a.add(ts), a.add(id)
+		where = append(where, fmt.Sprintf("(ts < %[1]s OR (ts = %[1]s AND id < %[2]s))", t, i))
+	}
+	q := "SELECT " + selectEventCols(s.d) + " FROM events"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	// One more than the page: whether it exists says if there is a next page.
+	q += " ORDER BY ts DESC, id DESC LIMIT " + a.add(int64(limit+1))
+	return q, a, limit, nil
 }
 
 // The cursor is opaque to clients: "e1:<ts>:<id>" in URL-safe base64.

@@ -42,6 +42,11 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 		// Set only while the file is new (SQLite ignores it afterwards): lets retention
 		// give freed pages back to the file system with PRAGMA incremental_vacuum.
 		"_auto_vacuum": {"INCREMENTAL"},
+		// A multi-row INSERT keeps a statement journal (to undo that statement alone
+		// should it fail half-way): in memory it costs a copy per page changed, on disk a
+		// write system call each. It is never needed after the statement, so losing it in
+		// a crash loses nothing: the transaction's own rollback is the WAL's.
+		"_pragma": {"temp_store(MEMORY)"},
 	}
 	w, err := sql.Open("sqlite", file+"?"+wq.Encode())
 	if err != nil {
@@ -63,8 +68,12 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 	r.SetMaxOpenConns(opts.MaxConns)
 	r.SetMaxIdleConns(opts.MaxConns)
 	b := &sqliteBackend{w: w, r: r}
-	d := dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", cleanText: keepText}
+	d := dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", listSite: "+site", cleanText: keepText}
 	if err := migrate(ctx, b, d, "", opts); err != nil {
+		b.close()
+		return nil, err
+	}
+	if err := b.prepareInserts(ctx); err != nil {
 		b.close()
 		return nil, err
 	}
@@ -118,10 +127,13 @@ func ownerOnly(file string) error {
 type sqliteBackend struct {
 	w *sql.DB // one connection: the writer
 	r *sql.DB // readers
+	// inserts holds the writer's prepared multi-row event inserts by rows per statement
+	// (powers of two up to insertChunk): preparing one costs more than running it.
+	inserts map[int]*sql.Stmt
 }
 
 func (b *sqliteBackend) read(ctx context.Context, fn func(q querier) error) error {
-	return fn(sqlQuerier{b.r})
+	return fn(sqlQuerier{q: b.r})
 }
 
 func (b *sqliteBackend) write(ctx context.Context, fn func(q querier) error) error {
@@ -129,7 +141,7 @@ func (b *sqliteBackend) write(ctx context.Context, fn func(q querier) error) err
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(sqlQuerier{tx}); err != nil {
+	if err := fn(sqlQuerier{q: tx, tx: tx, b: b}); err != nil {
 		return errors.Join(err, rollback(tx))
 	}
 	if err := tx.Commit(); err != nil {
@@ -146,7 +158,61 @@ func rollback(tx *sql.Tx) error {
 }
 
 func (b *sqliteBackend) close() error {
+	for _, st := range b.inserts {
+		st.Close()
+	}
 	return errors.Join(b.r.Close(), b.w.Close())
+}
+
+// insertChunk is the most rows one INSERT statement carries: 256 rows of 26 columns are
+// 6,656 variables, under SQLite's limit of 32,766, and large enough that the per
+// statement cost (database/sql, the driver, the VDBE's start) is spread thin.
+const insertChunk = 256
+
+// prepareInserts prepares the multi-row event inserts, once, on the writer connection
+// while no transaction holds it (a write transaction then uses them through
+// Tx.StmtContext, on the same connection).
+func (b *sqliteBackend) prepareInserts(ctx context.Context) error {
+	b.inserts = map[int]*sql.Stmt{}
+	for n := insertChunk; n >= 1; n /= 2 {
+		st, err := b.w.PrepareContext(ctx, multiRowInsert(n, "?"))
+		if err != nil {
+			return fmt.Errorf("store: prepare the insert of %d events: %w", n, err)
+		}
+		b.inserts[n] = st
+	}
+	return nil
+}
+
+// insertEvents inserts the rows in statements of insertChunk, then of the powers of two
+// that make up the rest (so that a handful of prepared statements serve every batch
+// size), each returning the keys it stored.
+func (s sqlQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool, error) {
+	inserted := make([]bool, 0, len(argLists))
+	flat := make([]any, 0, min(len(argLists), insertChunk)*eventCols)
+	for rest := argLists; len(rest) > 0; {
+		n := insertChunk
+		for n > len(rest) {
+			n /= 2
+		}
+		chunk := rest[:n]
+		rest = rest[n:]
+		st := s.b.inserts[n]
+		flat = flat[:0]
+		for _, a := range chunk {
+			flat = append(flat, a...)
+		}
+		r, err := s.tx.StmtContext(ctx, st).QueryContext(ctx, flat...)
+		if err != nil {
+			return nil, err
+		}
+		ins, err := storedKeys(sqlRows{r}, chunk)
+		if err != nil {
+			return nil, err
+		}
+		inserted = append(inserted, ins...)
+	}
+	return inserted, nil
 }
 
 // usedBytes is the size of the pages in use: the file less its free pages (which SQLite
@@ -184,6 +250,9 @@ type sqlQuerier struct {
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 		PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 	}
+	// tx and b are set in a write transaction (insertEvents needs them).
+	tx *sql.Tx
+	b  *sqliteBackend
 }
 
 func (s sqlQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {

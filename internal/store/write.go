@@ -7,9 +7,10 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
-// Write inserts the batch with one prepared statement (SQLite) or one pipelined round trip
-// (PostgreSQL), inside one transaction; ON CONFLICT DO NOTHING on (site, key) makes a
-// re-read record a no-op, which the rows affected (0) report as replayed.
+// Write inserts the batch with a few prepared multi-row statements (SQLite) or one
+// statement of column arrays (PostgreSQL), inside one transaction; ON CONFLICT DO
+// NOTHING on (site, key) makes a re-read record a no-op, which the keys the insert
+// returns (the rows it stored) report as replayed.
 func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, error) {
 	if len(recs) == 0 {
 		return nil, nil
@@ -22,18 +23,18 @@ func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, 
 		}
 		argLists[i] = eventArgs(s.d, s.site, r.Key, r.Event, now)
 	}
-	var affected []int64
+	var inserted []bool
 	err := s.db.write(ctx, func(q querier) error {
 		var err error
-		affected, err = q.execMany(ctx, insertEventSQL, argLists)
+		inserted, err = q.insertEvents(ctx, argLists)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: write %d events: %w", len(recs), err)
 	}
 	replayed := make([]bool, len(recs))
-	for i, n := range affected {
-		replayed[i] = n == 0
+	for i, ok := range inserted {
+		replayed[i] = !ok
 	}
 	return replayed, nil
 }
