@@ -2,12 +2,11 @@ package testutil
 
 import (
 	"bufio"
-	"encoding/json"
-	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/hsmwatch/hsmwatch/internal/benchcorpus"
 )
 
 // MixedLines returns n lines of the mixed corpus the benchmarks and bench/ harnesses
@@ -40,36 +39,11 @@ func retime(line string, t time.Time) string {
 	return line
 }
 
-// HSMLines reads the HSM half of the mixed corpus from the shared folder at dir
-// (shared/ beside the checkout): the guide's examples from
-// corpus/luna-guide-examples.jsonl, plus Dinamo and ALM lines.
+// HSMLines reads the HSM half of the mixed corpus from the shared folder at sharedDir
+// (shared/ beside the checkout): the generator of internal/benchcorpus, so that the store's
+// figures and the scan's are about the same HSM lines.
 func HSMLines(sharedDir string) ([]string, error) {
-	name := sharedDir + "/corpus/luna-guide-examples.jsonl"
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var ex struct {
-			Line string `json:"line"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
-		}
-		lines = append(lines, ex.Line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return append(lines,
-		"2022/01/11 22:32:17 00000052 000001A2 EE4E6C03 new key prodkey, t: 6, a: 0, c: 21|172.17.0.1 172.17.0.2:4433 master",
-		"2022/01/11 22:28:56 0000004C 0000017D A575C340 master truncated log|172.17.0.1 172.17.0.2:4433 master",
-		"2012 Feb 29 12:05:01 myLuna kern info kernel: k7pf0: [HSM] ALM2007: HSM zeroized",
-		"[  812.345678] k7pf0: ALM0015: PCIe Link Failure"), nil
+	return benchcorpus.HSMLines(sharedDir)
 }
 
 // WriteLines writes lines, one per line.
