@@ -394,6 +394,9 @@ type alarmView struct {
 	store.Alarm
 	Silenced string `json:"silenced,omitempty"`
 	Stale    bool   `json:"stale,omitempty"`
+	// Clipped says the message was cut to the listing's clip size, as in event listings:
+	// an alarm's message is its latest assert's, as long as the line that said it.
+	Clipped bool `json:"clipped,omitempty"`
 }
 
 // alarmStates are the values of GET /api/alarms?state=.
@@ -429,6 +432,7 @@ func (h *handler) mark(ctx context.Context, as []store.Alarm, stateName string) 
 	out := make([]alarmView, 0, len(as))
 	for _, a := range as {
 		v := alarmView{Alarm: a}
+		v.Message, v.Clipped = clipText(a.Message, h.opts.ClipBytes)
 		open := a.Cleared.IsZero()
 		if open {
 			v.Silenced, _ = mutes[a.Site].Muted(a.Host, a.Rule, a.Level, now)

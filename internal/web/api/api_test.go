@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -335,5 +336,50 @@ func TestInternalErrorHidden(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "closed") {
 		t.Errorf("the cause was not logged: %q", f.logs.String())
+	}
+}
+
+// TestAlarmMessageClipped: an alarm whose latest assert was a 1 MB line is listed with its
+// message clipped to the listing's clip size and "clipped": true, as events are, so that a
+// few such alarms cannot make /api/alarms megabytes long.
+func TestAlarmMessageClipped(t *testing.T) {
+	f := newFixture(t)
+	long := strings.Repeat("é", 1<<19) // 1 MiB of two-byte characters
+	a := state.Alarm{Host: "luna1", Key: "long", Rule: "ipmi.fan", Level: "major", Opened: base, LastSeen: base, Asserts: 1, Message: long}
+	if err := f.store.PutAlarms(context.Background(), []state.Alarm{a}); err != nil {
+		t.Fatal(err)
+	}
+	code, b := f.get(t, "/api/alarms?host=luna1")
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, b)
+	}
+	if len(b) > 64<<10 {
+		t.Errorf("the listing is %d bytes", len(b))
+	}
+	var body struct {
+		Alarms []struct {
+			Key     string `json:"key"`
+			Message string `json:"message"`
+			Clipped bool   `json:"clipped"`
+		} `json:"alarms"`
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, al := range body.Alarms {
+		if al.Key != "long" {
+			if al.Clipped {
+				t.Errorf("alarm %s clipped: %q", al.Key, al.Message)
+			}
+			continue
+		}
+		found = true
+		if !al.Clipped || len(al.Message) > 4<<10 || !strings.HasPrefix(long, al.Message) || !utf8.ValidString(al.Message) {
+			t.Errorf("long alarm: clipped %v, %d bytes", al.Clipped, len(al.Message))
+		}
+	}
+	if !found {
+		t.Errorf("no alarm long in %s", b)
 	}
 }
