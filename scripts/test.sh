@@ -26,12 +26,14 @@ go version
 # its binaries), Chromium for the dashboard's browser test, Prometheus for promtool (the
 # daemon's /metrics test lints the exposition with it; contrib/'s tests check the alerting
 # rules and the dashboard with it), npm to install axe-core for the dashboard's
-# accessibility checks, rpm to list the .rpm that scripts/package.sh builds. Tests that need
+# accessibility checks (only where the machine has no npm: Debian's npm conflicts with a
+# Node.js installed from elsewhere, which brings its own), rpm to list the .rpm that scripts/package.sh builds. Tests that need
 # one of them fail, never skip, under CI=true. rsyslog and syslog-ng's libraries
 # (libivykis0, libnet1, libpcre3) are the peers of the ingest harness (go run ./bench/ingest),
 # which runs a private instance of each; syslog-ng-core itself conflicts with rsyslog, so the
 # harness unpacks it ("apt-get download", "dpkg -x") rather than installing it.
-packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus npm rpm rsyslog libivykis0 libnet1 libpcre3)
+packages=(snmp snmpd snmptrapd softhsm2 opensc gcc postgresql chromium prometheus rpm rsyslog libivykis0 libnet1 libpcre3)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
