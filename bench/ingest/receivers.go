@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
 )
 
 // daemon is one program under test, a private instance with its own configuration,
@@ -29,35 +31,16 @@ type daemon struct {
 	port  int
 }
 
-// cpu is the daemon's user + system CPU time so far, all threads, from /proc/PID/stat.
+// cpu is the daemon's user + system CPU time so far, all threads (0 once it is gone).
 func (d *daemon) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	c, _ := proc.CPU(d.cmd.Process.Pid)
+	return c
 }
 
-// peakRSS is the daemon's peak resident set (VmHWM), in bytes.
+// peakRSS is the daemon's peak resident set (VmHWM), in bytes (0 once it is gone).
 func (d *daemon) peakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	r, _ := proc.PeakRSS(d.cmd.Process.Pid)
+	return r
 }
 
 // stop ends the daemon (SIGTERM, then SIGKILL after 30 s).

@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
 )
 
 type loadKind int
@@ -84,7 +83,7 @@ func measure(l load, s server, clients int, d time.Duration) (result, error) {
 		}
 		gs[i] = g
 	}
-	cpu0, err := cpuTime(s.pid)
+	cpu0, err := proc.CPU(s.pid)
 	if err != nil {
 		return result{}, err
 	}
@@ -107,7 +106,7 @@ func measure(l load, s server, clients int, d time.Duration) (result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu1, err := cpuTime(s.pid)
+	cpu1, err := proc.CPU(s.pid)
 	if err != nil {
 		return result{}, err
 	}
@@ -115,25 +114,4 @@ func measure(l load, s server, clients int, d time.Duration) (result, error) {
 		return result{}, firstErr
 	}
 	return result{answers: answers.Load(), elapsed: elapsed, cpu: cpu1 - cpu0}, nil
-}
-
-// cpuTime is a process's user plus system CPU time from /proc/PID/stat.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may hold spaces; the fields after it are fixed.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
-	}
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond, nil
 }

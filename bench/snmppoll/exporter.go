@@ -12,13 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/poller"
 )
@@ -210,13 +210,15 @@ func measureExporter(ctx context.Context, devs []device, conc, rounds int, fleet
 		return result{}, err
 	}
 	values.Store(0)
-	fleet0, cpu0, t0 := fleetCPU(), procCPU(cmd.Process.Pid), time.Now()
+	fleet0, t0 := fleetCPU(), time.Now()
+	cpu0, _ := proc.CPU(cmd.Process.Pid)
 	for r := 0; r < rounds; r++ {
 		if err := pool(ctx, len(devs), conc, scrape); err != nil {
 			return result{}, err
 		}
 	}
-	wall, cpu, fleet := time.Since(t0), procCPU(cmd.Process.Pid)-cpu0, fleetCPU()-fleet0
+	cpu1, _ := proc.CPU(cmd.Process.Pid)
+	wall, cpu, fleet := time.Since(t0), cpu1-cpu0, fleetCPU()-fleet0
 	return result{name: "prometheus-snmp-exporter " + exporterVersion(ctx, bin) + " (HTTP scrape per device)", cycles: rounds,
 		polls: rounds * len(devs), wall: wall, cpu: cpu, fleetCPU: fleet, values: int(values.Load()),
 		note: "a module per vendor asking for the profile's objects (the same Get OIDs and table walks); the exporter's own CPU (from /proc), not the HTTP client's; values are the exported samples, DisplayStrings included, snmp_scrape_* left out"}, nil
@@ -240,23 +242,6 @@ func waitHTTP(ctx context.Context, c *http.Client, u string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// procCPU is a process's user + system CPU time from /proc/PID/stat.
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')') // the command may hold spaces
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 func exporterVersion(ctx context.Context, bin string) string {

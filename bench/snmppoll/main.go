@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
 	"github.com/hsmwatch/hsmwatch/internal/snmp/mib"
 )
 
@@ -104,7 +105,7 @@ func run(ctx context.Context, o options) error {
 		len(fp.devices), o.luna, o.dinamo, time.Since(start).Round(time.Millisecond))
 	fmt.Printf("%d devices polled at a time by every poller; %d CPUs; GOMAXPROCS %d; load average %s.\n\n",
 		o.conc, runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
-	fleetCPU := func() time.Duration { return procCPU(fp.cmd.Process.Pid) }
+	fleetCPU := func() time.Duration { d, _ := proc.CPU(fp.cmd.Process.Pid); return d }
 
 	var results []result
 	warm, cold, err := measureOurs(ctx, fp.devices, tb, o.conc, o.rounds, o.walkRounds, fleetCPU)

@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
 )
 
 // receiver is one program under test, started afresh for each ladder. What it makes of
@@ -33,7 +34,8 @@ type receiver struct {
 func (r *receiver) cpu() time.Duration {
 	var d time.Duration
 	for _, c := range r.procs {
-		d += procCPU(c.Process.Pid)
+		cpu, _ := proc.CPU(c.Process.Pid)
+		d += cpu
 	}
 	return d
 }
@@ -55,23 +57,6 @@ func (r *receiver) stop() {
 			<-done
 		}
 	}
-}
-
-// procCPU is a process's user + system CPU time, all threads, from /proc/PID/stat (in
-// clock ticks of 10 ms).
-func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 func freeUDP() (*net.UDPAddr, error) {
@@ -320,7 +305,7 @@ func startSnmptt(ctx context.Context, s *setup, tag string) (*receiver, error) {
 	}
 	// snmptt in daemon mode reads its ini and snmptt.conf before it watches the spool.
 	time.Sleep(time.Second)
-	if stt.ProcessState != nil || !alive(stt.Process.Pid) {
+	if stt.ProcessState != nil || !proc.Alive(stt.Process.Pid) {
 		b, _ := os.ReadFile(filepath.Join(s.dir, tag+"-snmptt.stderr"))
 		r.stop()
 		return nil, fmt.Errorf("snmptt ended: %s", lastLines(b, 5))
@@ -329,17 +314,6 @@ func startSnmptt(ctx context.Context, s *setup, tag string) (*receiver, error) {
 		return bytes.Contains(line, []byte(" "+categories[category(n)].name+" "))
 	}
 	return r, nil
-}
-
-// alive reports whether process pid exists and is not a zombie.
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z"
 }
 
 // writeSnmpttIni writes Debian's snmptt.ini with the keys of set replaced and conf as

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
 	"github.com/hsmwatch/hsmwatch/internal/classify"
 	"github.com/hsmwatch/hsmwatch/internal/component"
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -180,7 +181,7 @@ sources:
 		n, err := metric(metrics, "hsmwatch_pipeline_events_processed_total")
 		if err == nil && n > 0 && first.IsZero() {
 			first = time.Now()
-			cpuFirst, _ = procCPU(cmd.Process.Pid)
+			cpuFirst, _ = proc.CPU(cmd.Process.Pid)
 		}
 		if err == nil && n >= float64(*lines) {
 			break
@@ -191,11 +192,11 @@ sources:
 		time.Sleep(100 * time.Millisecond)
 	}
 	wall := time.Since(first)
-	cpu, err := procCPU(cmd.Process.Pid)
+	cpu, err := proc.CPU(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	rss, err := peakRSS(cmd.Process.Pid)
+	rss, err := proc.PeakRSS(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -233,37 +234,6 @@ func metric(url, name string) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no %s", name)
-}
-
-// procCPU is a process' user and system time from /proc/PID/stat (clock ticks of 10 ms).
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, s)
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
-}
-
-// peakRSS is VmHWM from /proc/PID/status.
-func peakRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM")
 }
 
 // queries fills a store with the mixed corpus (parsed, classified, keyed as a followed
