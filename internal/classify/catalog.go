@@ -12,7 +12,10 @@ import (
 // Catalog is a loaded, indexed rule set. It is safe for concurrent use.
 type Catalog struct {
 	rules []*Rule
-	byID  map[string]*Rule
+	// all is rules followed by the floor's rows of anywhere words: the indexes below
+	// point into it.
+	all  []*Rule
+	byID map[string]*Rule
 
 	// Literal rules (contains) by their longest literal: one small automaton per process
 	// that a literal rule names, holding only that process's rules, so that its table
@@ -60,17 +63,21 @@ type scratch struct {
 func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 	c := &Catalog{rules: rules, byID: map[string]*Rule{}, byField: map[string]map[string][]int32{},
 		byProcess: map[string][]int32{}, scanSources: map[string]bool{}}
+	c.all = rules[:len(rules):len(rules)]
 	if len(floor) > 0 {
 		c.floor = newFloorTable(floor)
 		for _, r := range floor {
 			c.byID[r.ID] = r
+			if len(r.floorEntry.Anywhere) > 0 {
+				c.all = append(c.all, r)
+			}
 		}
 	}
 	var anchors, globalAnchors []string
 	var anchored, globalAnchored []int32
 	procAnchors := map[string][]string{}
 	procAnchored := map[string][]int32{}
-	for i, r := range rules {
+	for i, r := range c.all {
 		c.byID[r.ID] = r
 		idx := int32(i)
 		switch {
@@ -121,7 +128,7 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 		c.byProcessIx[p] = newLiteralIndex(a, procAnchored[p])
 	}
 	c.global = newLiteralIndex(globalAnchors, globalAnchored)
-	n := len(rules)
+	n := len(c.all)
 	c.scratch.New = func() any { return &scratch{seen: make([]uint32, n)} }
 	return c, nil
 }
@@ -213,15 +220,18 @@ func (c *Catalog) Rule(id string) (*Rule, bool) {
 // set takes the floor's level when that is higher, and names the floor rule in the field
 // "floor". It returns the rule, or nil when neither a rule nor the floor applies (ev is
 // left as it was).
+//
+// A trouble word of the floor (a row of anywhere words: "failed", "I/O error") counts
+// like the severity the sender wrote: it raises the floor's level and a catch-all's.
 func (c *Catalog) Classify(ev *event.Event) *Rule {
 	if ev.Source == event.SourceUnparsed {
 		return c.classifyUnparsed(ev)
 	}
-	best := c.Match(ev)
+	best, trouble := c.match(ev)
 	if best != nil {
 		best.apply(ev)
 		if best.Floor {
-			if f := c.floor.pick(ev); f != nil && event.LevelRank(f.Level) > event.LevelRank(best.Level) {
+			if f := c.floor.pickWith(ev, trouble); f != nil && event.LevelRank(f.Level) > event.LevelRank(best.Level) {
 				ev.Level = f.Level
 				ev.Fields.SetString("floor", f.ID)
 			}
@@ -250,8 +260,16 @@ func (c *Catalog) classifyUnparsed(ev *event.Event) *Rule {
 }
 
 // Match returns the rule that classifies ev without changing ev: the best matching rule,
-// else the severity floor's rule.
+// else the severity floor's rule (a trouble word's row when it is higher).
 func (c *Catalog) Match(ev *event.Event) *Rule {
+	best, _ := c.match(ev)
+	return best
+}
+
+// match returns the best rule for ev, else the floor's rule, and the highest row of
+// anywhere words found in its message (trouble), which is never the best rule itself
+// unless it is above the floor's reading of an event no rule knows.
+func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
 	s.gen++
@@ -259,13 +277,18 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 		clear(s.seen)
 		s.gen = 1
 	}
-	var best *Rule
 	consider := func(i int32) {
 		if s.seen[i] == s.gen {
 			return
 		}
 		s.seen[i] = s.gen
-		r := c.rules[i]
+		r := c.all[i]
+		if r.floorEntry != nil {
+			if higherRule(trouble, r) == r && r != trouble && troubleWord(ev.Message, r.Match.ContainsAny) {
+				trouble = r
+			}
+			return
+		}
 		if better(r, best) && r.matches(ev, s.buf) {
 			best = r
 		}
@@ -276,7 +299,7 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 	// specific rule matched, better() rejects them without running their regex.
 	s.deferred = s.deferred[:0]
 	found := func(i int32) {
-		if c.rules[i].Priority < 0 {
+		if c.all[i].Priority < 0 {
 			s.deferred = append(s.deferred, i)
 			return
 		}
@@ -311,9 +334,9 @@ func (c *Catalog) Match(ev *event.Event) *Rule {
 	}
 	s.deferred = s.deferred[:0]
 	if best == nil {
-		best = c.floor.pick(ev)
+		best = c.floor.pickWith(ev, trouble)
 	}
-	return best
+	return best, trouble
 }
 
 // better reports whether r outranks the current best: higher priority, then more

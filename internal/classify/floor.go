@@ -21,10 +21,18 @@ type FloorEntry struct {
 	// Values are spellings, compared without case, that count only as the value of a
 	// level key in the message ("level=error", "severity: high", "\"level\":\"warn\""). Words
 	// count as values too.
-	Values   []string  `yaml:"values"`
+	Values []string `yaml:"values"`
+	// Anywhere are spellings, case-sensitive, that count as whole words anywhere in the
+	// message ("Write-error on swap-device", "Communications with UPS lost"): trouble
+	// words that raise a message no specific rule knows, whoever wrote it and whatever
+	// severity it came with. A spelling preceded by a negation ("no errors", "0 failed",
+	// "without error") or followed by "=" or ":" and a zero ("failed=0") does not count.
+	// A row of anywhere words has nothing else to match on.
+	Anywhere []string  `yaml:"anywhere"`
 	Level    string    `yaml:"level"`
 	Title    string    `yaml:"title"`
 	Meaning  string    `yaml:"meaning"`
+	Action   string    `yaml:"action"`
 	Examples []Example `yaml:"examples"`
 }
 
@@ -42,14 +50,16 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 	switch {
 	case !strings.HasPrefix(f.ID, "floor.") || strings.ContainsAny(f.ID, " \t"):
 		return nil, fmt.Errorf("floor entry %q: id must start with \"floor.\" and hold no spaces", f.ID)
-	case (f.Severity == "") == (len(f.Words)+len(f.Tags)+len(f.Values) == 0):
-		return nil, fmt.Errorf("floor entry %s: give either severity or words (tags, values)", f.ID)
+	case len(f.Anywhere) > 0 && f.Severity+strings.Join(f.Words, "")+strings.Join(f.Tags, "")+strings.Join(f.Values, "") != "":
+		return nil, fmt.Errorf("floor entry %s: a row of anywhere words has no severity, words, tags or values", f.ID)
+	case len(f.Anywhere) == 0 && (f.Severity == "") == (len(f.Words)+len(f.Tags)+len(f.Values) == 0):
+		return nil, fmt.Errorf("floor entry %s: give either severity, words (tags, values) or anywhere", f.ID)
 	case f.Severity != "" && !validSeverity(f.Severity):
 		return nil, fmt.Errorf("floor entry %s: severity %q is not one of emerg alert crit err warning notice info debug none", f.ID, f.Severity)
 	case !validLevel(f.Level):
 		return nil, fmt.Errorf("floor entry %s: level %q is not one of critical, major, minor, warning, info, debug", f.ID, f.Level)
 	}
-	for _, w := range append(append(f.Words[:len(f.Words):len(f.Words)], f.Tags...), f.Values...) {
+	for _, w := range append(append(append(f.Words[:len(f.Words):len(f.Words)], f.Tags...), f.Values...), f.Anywhere...) {
 		if strings.TrimSpace(w) == "" {
 			return nil, fmt.Errorf("floor entry %s: empty word, tag or value", f.ID)
 		}
@@ -62,7 +72,13 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 		title = "Unclassified message"
 	}
 	r := &Rule{ID: f.ID, Class: event.ClassUnclassified, Title: title, Level: f.Level, Meaning: f.Meaning,
-		Examples: f.Examples, Origin: origin, floorEntry: f}
+		Action: f.Action, Examples: f.Examples, Origin: origin, floorEntry: f}
+	if len(f.Anywhere) > 0 {
+		// Found through the catalog's literal index like an unscoped rule, considered last
+		// (see Catalog.match), and checked whole by troubleWord.
+		r.Match.ContainsAny = f.Anywhere
+		r.Priority = anywherePriority
+	}
 	return r, nil
 }
 
@@ -157,6 +173,14 @@ func isWordByte(c byte) bool {
 // say (the word on a tie: it is what the message itself says), or nil when the table has
 // neither.
 func (t *floorTable) pick(ev *event.Event) *Rule {
+	return t.pickWith(ev, nil)
+}
+
+// pickWith is pick with the row of a trouble word found in the message (nil for none),
+// which counts as a third reading unless the message states its own level (a level
+// word, even "INFO") or the sender wrote debug: the program's own word on its message
+// wins over a word of the text.
+func (t *floorTable) pickWith(ev *event.Event, trouble *Rule) *Rule {
 	if t == nil {
 		return nil
 	}
@@ -167,9 +191,12 @@ func (t *floorTable) pick(ev *event.Event) *Rule {
 	word := t.word(ev.Message)
 	switch {
 	case word == nil:
-		return sev
-	case sev == nil || event.LevelRank(word.Level) >= event.LevelRank(sev.Level):
-		return word
+		if sev != nil && sev.Level == "debug" {
+			return sev
+		}
+		return higherRule(sev, trouble)
+	case sev == nil || sev.floorEntry.Severity == "none" || event.LevelRank(word.Level) >= event.LevelRank(sev.Level):
+		return word // no severity written: the word is the only reading
 	}
 	return sev
 }
@@ -191,7 +218,7 @@ func higherRule(a, b *Rule) *Rule {
 //   - the value of a level key anywhere in it ("level=error", "\"severity\":\"high\"").
 func (t *floorTable) word(msg string) *Rule {
 	var best *Rule
-	i := 0
+	i, stamped := 0, false
 	for n := 0; n < 8; n++ {
 		for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
 			i++
@@ -213,6 +240,12 @@ func (t *floorTable) word(msg string) *Rule {
 			continue
 		}
 		if j := stampEnd(msg, i); j > i {
+			i, stamped = j, true
+			continue
+		}
+		if j := numberEnd(msg, i); j > i && (stamped || stampNext(msg, j)) {
+			// a process id or a count of milliseconds beside the time ("7340 2022-10-30
+			// 10:48:06.397 debug1: ...", "22:08:47 213 ERROR ...")
 			i = j
 			continue
 		}
@@ -293,6 +326,26 @@ func stampEnd(s string, i int) int {
 		return i
 	}
 	return j
+}
+
+// numberEnd returns the end of a token of digits alone at i, or i.
+func numberEnd(s string, i int) int {
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if j < len(s) && s[j] != ' ' && s[j] != '\t' {
+		return i
+	}
+	return j
+}
+
+// stampNext reports whether a time stamp follows the blanks at i.
+func stampNext(s string, i int) bool {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i < len(s) && stampEnd(s, i) > i
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -392,4 +445,67 @@ func (t *floorTable) keyed(msg string) *Rule {
 		}
 	}
 	return best
+}
+
+// anywherePriority puts the rows of anywhere words below every rule: Catalog.match never
+// lets them be the best rule; it keeps the highest that matched beside it.
+const anywherePriority = -1 << 20
+
+// troubleWord reports whether one of words stands in msg as a whole word that is not
+// negated ("no errors", "0 failed", "without error", "not lost") and not a key with a
+// zero value ("failed=0", "errors: 0").
+func troubleWord(msg string, words []string) bool {
+	for _, w := range words {
+		for from := 0; from < len(msg); {
+			k := strings.Index(msg[from:], w)
+			if k < 0 {
+				break
+			}
+			at := from + k
+			from = at + len(w)
+			if (at > 0 && isWordByte(w[0]) && isWordByte(msg[at-1])) ||
+				(from < len(msg) && isWordByte(w[len(w)-1]) && isWordByte(msg[from])) {
+				continue
+			}
+			if negated(msg[:at]) || key(msg[from:]) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// negated reports whether one of the three words before a word, within its clause,
+// negates it or counts zero: "no errors", "0 failed", "does no longer report errors",
+// "was not lost".
+func negated(before string) bool {
+	j := len(before)
+	for n := 0; n < 3; n++ {
+		for j > 0 && before[j-1] == ' ' {
+			j--
+		}
+		end := j
+		for j > 0 && isWordByte(before[j-1]) {
+			j--
+		}
+		if j == end {
+			return false // punctuation ends the clause
+		}
+		switch before[j:end] {
+		case "no", "No", "NO", "not", "Not", "NOT", "without", "Without", "0", "zero", "never", "nothing", "No_":
+			return true
+		}
+	}
+	return false
+}
+
+// key reports whether the text after a word makes it a key ("errors=1", "failed = 0",
+// "\"error\": null"): a count or a setting, not a statement.
+func key(after string) bool {
+	if strings.HasPrefix(after, "\"") {
+		after = after[1:]
+	}
+	after = strings.TrimLeft(after, " ")
+	return after != "" && after[0] == '='
 }

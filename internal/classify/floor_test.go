@@ -40,20 +40,28 @@ func TestFloorUnknownProcess(t *testing.T) {
 		{"<14>Nov 22 05:31:30 web01 foo[1]: 12:00:00.123 | WARN | x", "floor.word.warning", "warning"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: SEVERE: x", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: 01-Mar-2024 12:00:00.123 SEVERE [main] x", "floor.word.error", "major"},
-		{"<14>Nov 22 05:31:30 web01 foo[1]: 3-way ERROR x", "floor.severity.info", "info"},
+		// ... but a trouble word anywhere (not negated, not a key) raises to warning
+		{"<14>Nov 22 05:31:30 web01 foo[1]: 3-way ERROR x", "floor.trouble", "warning"},
+		{"Nov 22 05:31:30 web01 foo[1]: upload of report.csv failed", "floor.trouble", "warning"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: the link was not lost", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: failed=0 retried=2", "floor.severity.info", "info"},
+		{"<15>Nov 22 05:31:30 web01 foo[1]: attempt 1 failed, retrying", "floor.severity.debug", "debug"},
+		{"<11>Nov 22 05:31:30 web01 foo[1]: upload failed", "floor.severity.err", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: [Fri Mar 01 12:00:00.1 2024] [core:error] [pid 1] x", "floor.word.error", "major"},
 		// glog/klog heads: the letter
 		{"<14>Nov 22 05:31:30 web01 foo[1]: E0612 12:34:56.789012    1234 x.go:1] boom", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: W0612 12:34:56.789012    1234 x.go:1] slow", "floor.word.warning", "warning"},
-		{"<14>Nov 22 05:31:30 web01 foo[1]: I0612 12:34:56.789012    1234 x.go:1] Error budget", "floor.severity.info", "info"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: I0612 12:34:56.789012    1234 x.go:1] Error budget", "floor.word.info", "info"},
 		// level keys anywhere, any case, quoted or not
 		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 level=error msg=x", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 lvl=eror msg=x", "floor.word.error", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: {\"time\":1,\"level\":\"WARN\",\"msg\":\"x\"}", "floor.word.warning", "warning"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: finding severity: High host=a", "floor.value.major", "major"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: log.level=fatal x", "floor.word.fatal", "critical"},
-		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 level=info msg=\"error seen\"", "floor.severity.info", "info"},
-		{"<14>Nov 22 05:31:30 web01 foo[1]: sublevel=error x", "floor.severity.info", "info"},
+		// a level the message states itself, even info or debug, wins over a trouble word
+		{"<14>Nov 22 05:31:30 web01 foo[1]: ts=1 level=info msg=\"error seen\"", "floor.word.info", "info"},
+		{"Nov 22 05:31:30 web01 foo[1]: DEBUG attempt 1 failed", "floor.word.debug", "debug"},
+		{"<14>Nov 22 05:31:30 web01 foo[1]: sublevel=error x", "floor.trouble", "warning"},
 		// a level word followed by = is a key
 		{"<14>Nov 22 05:31:30 web01 foo[1]: error=0 warning=0", "floor.severity.info", "info"},
 		// unhandled exceptions
@@ -114,7 +122,7 @@ func TestFloorOverride(t *testing.T) {
 		t.Errorf("%d floor rows", n)
 	}
 	for _, tc := range []struct{ text, want string }{
-		{"floor:\n  - id: floor.x\n    level: info\n", "floor.yaml:2: floor entry floor.x: give either severity or words"},
+		{"floor:\n  - id: floor.x\n    level: info\n", "floor.yaml:2: floor entry floor.x: give either severity, words (tags, values) or anywhere"},
 		{"floor:\n  - id: x\n    severity: err\n    level: info\n", "id must start with \"floor.\""},
 		{"floor:\n  - id: floor.x\n    severity: loud\n    level: info\n", "severity \"loud\""},
 		{"floor:\n  - id: floor.x\n    severity: err\n    level: loud\n", "level \"loud\""},
@@ -259,6 +267,44 @@ func FuzzFloorWord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg string) {
 		if r := c.floor.word(msg); r != nil && !rows[r] {
 			t.Fatalf("%q: rule %s is no floor row", msg, r.ID)
+		}
+	})
+}
+
+// TestFloorWordAfterNumbers: a process id or milliseconds beside the program's time
+// stamp are skipped on the way to the level word; a bare count alone is not.
+func TestFloorWordAfterNumbers(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct{ msg, rule string }{
+		{"7340 2022-10-30 10:48:06.397 debug1: could not open the file", "floor.word.debug"},
+		{"1452 22:08:47 213 ERROR: bad fd", "floor.word.error"},
+		{"12", "floor.severity.none"},
+		{"12 ", "floor.severity.none"},
+		{"3 ERROR records skipped", "floor.trouble"},
+	} {
+		ev := &event.Event{Source: event.SourceRFC3164, Message: tc.msg}
+		if c.Classify(ev); ev.Rule != tc.rule {
+			t.Errorf("%q: rule %s, want %s", tc.msg, ev.Rule, tc.rule)
+		}
+	}
+}
+
+// FuzzTroubleWord: reading trouble words never panics, and a word it reports is in the
+// message.
+func FuzzTroubleWord(f *testing.F) {
+	for _, s := range []string{"upload failed", "no errors", "failed=0", "0 failed", "was not lost", "\"error\" = 1", "failed", "x failed"} {
+		f.Add(s)
+	}
+	words := []string{"failed", "error", "lost", "I/O error"}
+	f.Fuzz(func(t *testing.T, msg string) {
+		if troubleWord(msg, words) {
+			found := false
+			for _, w := range words {
+				found = found || strings.Contains(msg, w)
+			}
+			if !found {
+				t.Fatalf("%q: trouble word reported, none in the message", msg)
+			}
 		}
 	})
 }

@@ -165,12 +165,17 @@ func TestPackWordsNeedTheirContext(t *testing.T) {
 		"<14>Nov 22 05:31:30 hsm01 monitor[77]: alarm thresholds loaded",
 		"<14>Nov 22 05:31:30 hsm01 monitor[77]: mode switch requested by admin",
 		"<14>Nov 22 05:31:30 hsm01 monitor[77]: HSM Status -> OK",
-		"<14>Nov 22 05:31:30 hsm01 monitor[77]: loading the dummy module failed, using the default",
 	} {
 		ev := parsed(t, line)
 		c.Classify(ev)
 		if event.LevelRank(ev.Level) > event.LevelRank("info") {
 			t.Errorf("%s: level %s (rule %s)", line, ev.Level, ev.Rule)
 		}
+	}
+	// a failure that names no HSM part is the floor's trouble word, not a pack's report
+	line := "<14>Nov 22 05:31:30 hsm01 monitor[77]: loading the dummy module failed, using the default"
+	ev := parsed(t, line)
+	if c.Classify(ev); ev.Rule != "floor.trouble" || ev.Level != "warning" {
+		t.Errorf("%s: rule %s level %s, want floor.trouble warning", line, ev.Rule, ev.Level)
 	}
 }

@@ -33,6 +33,12 @@ func TestHostGuard(t *testing.T) {
 			{"Mar  1 12:00:00 -05:00 hsm1 sshd[4]: ok", "hsm1", "", "sshd"},
 			{"Mar  1 12:00:00 sshd[4]: ok", "", "", "sshd"},
 			{"2024-03-01T12:00:00+0100 hsm1 sshd[4]: ok", "hsm1", "", "sshd"},
+			// "facility.severity" after the host (syslog-ng, rsyslog templates) or in its
+			// place (BusyBox, OpenWrt logread)
+			{"Dec 21 06:54:23 ups1 daemon.crit apcupsd[10]: Power failure.", "ups1", "crit", "apcupsd"},
+			{"Dec 21 06:54:23 daemon.alert apcupsd[10]: Initiating system shutdown!", "", "alert", "apcupsd"},
+			{"Dec 21 06:54:23 ups1 kern.warn kernel: x", "ups1", "warning", "kernel"},
+			{"Dec 21 06:54:23 ups1 daemon.loud app[1]: x", "ups1", "", ""},
 		} {
 			var ev event.Event
 			Into(p, tc.line, &ev)

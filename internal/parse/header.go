@@ -54,6 +54,10 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 		return info, fail(format, "no host after the timestamp")
 	}
 	switch {
+	case isFacilitySeverity(host):
+		// "Dec 21 06:54:23 daemon.crit apcupsd[10]: ...": logread's header has no host.
+		ev.Facility, ev.Severity = facilitySeverity(host)
+		i = skipSpaces(line, j)
 	case levelWord(host) != "":
 		// "Mar 01 12:00:00 ERROR ...": the sender wrote a level where the host stands.
 		ev.Severity, i = levelWord(host), skipSpaces(line, j)
@@ -149,6 +153,8 @@ func zoneTokenAt(line string, i int, ev *event.Event, o Options) int {
 	return skipSpaces(line, j)
 }
 
+func isFacilitySeverity(word string) bool { f, _ := facilitySeverity(word); return f != "" }
+
 // notHost reports whether the word after the time cannot be a host name: a bracketed
 // tag ("[hsm]", "[ntls]") or a process with its colon ("sshd[42]:", "kernel:").
 func notHost(word string) bool {
@@ -166,7 +172,14 @@ func keywordsAt(line string, i int, ev *event.Event, info *headerInfo) int {
 		if j >= len(line) { // the last word is message text, never a keyword
 			break
 		}
-		if f := facilityKeyword(word); f != "" {
+		if f, s := facilitySeverity(word); f != "" {
+			if !seenFacility {
+				ev.Facility, seenFacility = f, true
+			}
+			if !seenSeverity {
+				ev.Severity, seenSeverity = s, true
+			}
+		} else if f := facilityKeyword(word); f != "" {
 			if !seenFacility {
 				ev.Facility, seenFacility = f, true
 			}

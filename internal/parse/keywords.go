@@ -1,5 +1,7 @@
 package parse
 
+import "strings"
+
 // Syslog facility and severity keywords: the guide's tables 1 and 2 and the names that
 // rsyslog and RFC 5424 use. Severities are normalised to the RFC 5424 keywords
 // (panic -> emerg, critical -> crit, error -> err, warn -> warning) so that one filter
@@ -37,6 +39,21 @@ func severityKeyword(word string) string {
 		return "debug"
 	}
 	return ""
+}
+
+// facilitySeverity splits the "facility.severity" word that syslog daemons write when
+// told to ("daemon.crit": syslog-ng's $FACILITY.$LEVEL, BusyBox and OpenWrt's logread,
+// rsyslog's %syslogfacility-text%.%syslogseverity-text%), or returns "", "".
+func facilitySeverity(word string) (facility, severity string) {
+	k := strings.IndexByte(word, '.')
+	if k <= 0 {
+		return "", ""
+	}
+	f, s := facilityKeyword(word[:k]), severityKeyword(word[k+1:])
+	if f == "" || s == "" {
+		return "", ""
+	}
+	return f, s
 }
 
 // facilityName returns the keyword of an RFC 5424 facility number.

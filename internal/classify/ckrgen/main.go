@@ -88,7 +88,9 @@ func generate(in []byte) ([]byte, error) {
 # rule matches the CKR_ name, or its value as 0x00000030 or 0x30 (either case) after a
 # PKCS#11 context word (a C_ function name, CKR, PKCS#11, pkcs11, p11, cryptoki, rv), so
 # that a bare hex number elsewhere is not taken for one. Priority -50: the rules of the
-# HSM's own messages win. Example lines show the forms: miekg/pkcs11's error text
+# HSM's own messages win. Each level is a least level (floor: true): the severity or level
+# word the application wrote ("[ERROR]", "error:"), or a failure it states, counts when
+# higher. Example lines show the forms: miekg/pkcs11's error text
 # "pkcs11: 0x%X: %s" (used by Vault, crypto11 and other Go programs), and a C_ call's
 # return value written as rv.
 rules:
@@ -127,6 +129,9 @@ func writeRule(b *bytes.Buffer, c code) {
 	fmt.Fprintf(b, "    meaning: >-\n      An application reports the PKCS#11 return value %s (0x%s). See ckrgen/ckr.txt for why\n      it is %s.\n", c.name, long, c.level)
 	b.WriteString("    tags: [pkcs11, safety-net]\n")
 	b.WriteString("    priority: -50\n")
+	// The level above is the code's reading; the severity or level word the application
+	// wrote, or a failure it states, counts when higher (floor.yaml).
+	b.WriteString("    floor: true\n")
 	b.WriteString("    match:\n")
 	fmt.Fprintf(b, "      contains_any: [%s]\n", quoteAll(anyLits))
 	fmt.Fprintf(b, "      regex: '%s'\n", regex)
