@@ -56,6 +56,7 @@ type scratch struct {
 	gen      uint32
 	buf      []byte
 	deferred []int32 // low-priority rules the scan found, considered last
+	troubles []*Rule // the floor's rows of anywhere words the scan found
 }
 
 // newCatalog indexes rules; floor holds the rules of the severity floor (FloorEntry.rule),
@@ -90,6 +91,9 @@ func newCatalog(rules []*Rule, floor []*Rule) (*Catalog, error) {
 				}
 			}
 			for _, l := range lits {
+				if r.floorEntry != nil {
+					l = []string{troubleAnchor(l[0])}
+				}
 				for _, p := range r.process {
 					procAnchors[p] = append(procAnchors[p], anchor(l))
 					procAnchored[p] = append(procAnchored[p], idx)
@@ -176,6 +180,18 @@ func anchor(ss []string) string {
 		a = a[:maxAnchor]
 	}
 	return a
+}
+
+// troubleAnchor is the anchor of a trouble word: the word without its first byte
+// ("ailed" for failed, Failed; "rror" for error, Error), which finds every case form at
+// once and, above all, begins with a pair of bytes rarer in text than the word's own
+// ("er", "fa", "co"): the scan's skip (literalIndex.pairs) stops at far fewer positions.
+// troubleWord checks the whole word.
+func troubleAnchor(w string) string {
+	if len(w) < 4 {
+		return w
+	}
+	return anchor([]string{w[1:]})
 }
 
 func longest(ss []string) string {
@@ -284,9 +300,7 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 		s.seen[i] = s.gen
 		r := c.all[i]
 		if r.floorEntry != nil {
-			if higherRule(trouble, r) == r && r != trouble && troubleWord(ev.Message, r.Match.ContainsAny) {
-				trouble = r
-			}
+			s.troubles = append(s.troubles, r) // checked at the end, only when it can count
 			return
 		}
 		if better(r, best) && r.matches(ev, s.buf) {
@@ -333,6 +347,16 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 		consider(i)
 	}
 	s.deferred = s.deferred[:0]
+	if best == nil || best.Floor {
+		// A trouble word counts only for an event no rule knows or a rule that takes the
+		// floor's level: most events that a specific rule classifies skip the check.
+		for _, r := range s.troubles {
+			if higherRule(trouble, r) == r && r != trouble && troubleWord(ev.Message, r.Match.ContainsAny) {
+				trouble = r
+			}
+		}
+	}
+	s.troubles = s.troubles[:0]
 	if best == nil {
 		best = c.floor.pickWith(ev, trouble)
 	}
