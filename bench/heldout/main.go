@@ -4,9 +4,9 @@
 //
 //	go run ./bench/heldout [-file testdata/heldout/lines.tsv ...] [-rules dir-or-file ...]
 //
-// Without -file it measures every held-out set (testdata/heldout/lines.tsv and
-// lines2.tsv), each on its own and then all together. Every line is parsed and classified
-// the way "hsmwatch scan" does it (scan.Run, format auto, the shipped catalog plus any
+// Without -file it measures every held-out set (testdata/heldout/lines.tsv, lines2.tsv
+// and lines3.tsv), each on its own and then all together. Every line is parsed and
+// classified the way "hsmwatch scan" does it (scan.Run, format auto, the shipped catalog plus any
 // -rules). For each set it prints a table of labelled level against the level given, the
 // three figures with their targets, and the misses: serious lines (labelled critical or
 // major) not raised to warning, serious lines not raised to major, and routine lines

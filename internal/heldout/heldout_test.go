@@ -40,6 +40,13 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156. Its routine bound is that 11/156 (7.1 %), above the
 		// 5 % target: the price of the trouble words on it, recorded rather than hidden.
 		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 61, Routine: 156, RoutineRaised: 11}},
+		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
+		// kept blind since: nobody has read which of its lines the catalog misses. First
+		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
+		// 12/137 routine raised (the catalog before them: 47/100, 44/100, 6/137). Two
+		// serious lines left the set before it was measured: a pack writer had found them
+		// in the same public threads and made them rule examples (TestHeldOutApart).
+		{"../../" + Files()[2], Figures{Serious: 100, SeriousWarn: 81, SeriousMajor: 49, Routine: 137, RoutineRaised: 12}},
 	}
 }
 
