@@ -51,6 +51,13 @@ func (h *healthEvents) report(now time.Time, rep Report, th Thresholds) []event.
 	for i := range rep.Tokens {
 		t := &rep.Tokens[i]
 		host := tokenHost(h.lib, *t)
+		if !t.Initialized() && !h.hosts[host] {
+			// A free slot (SoftHSM2 always offers one, an HSM's unused partitions too):
+			// nothing to watch until a token is initialised there. A token seen before
+			// that is no longer initialised is watched (token.not_initialized); one
+			// zeroized with its label gone is missed under its label (token.not_present).
+			continue
+		}
 		read[host], h.hosts[host], h.slots[t.Slot] = true, true, host
 		hl := TokenHealth(*t, th)
 		fs = append(fs, observed{host: host, id: IDNotPresent, state: "ok", token: t, text: "token present"})

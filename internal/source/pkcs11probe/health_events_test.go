@@ -63,6 +63,17 @@ func TestHealthEvents(t *testing.T) {
 			t.Errorf("%s: got\n%swant\n%s", s.name, got, s.want)
 		}
 	}
+	// a free slot (an uninitialised token never seen initialised) is no token to watch;
+	// a watched token found uninitialised raises
+	free := Token{Slot: 7}
+	if evs := h.report(now, Report{Tokens: []Token{mem(60), free}}, th); len(evs) != 0 {
+		t.Errorf("free slot: got\n%s", summary(evs))
+	}
+	zeroized := mem(60)
+	zeroized.Flags &^= FlagTokenInitialized
+	if got, want := summary(h.report(now, Report{Tokens: []Token{zeroized}}, th)), "T T:token.not_initialized critical assert\n"; !strings.Contains(got, want) {
+		t.Errorf("token no longer initialised: got\n%swant it to contain\n%s", got, want)
+	}
 	ev := steps[3].evs[0]
 	if ev.Source != event.SourcePKCS11 || ev.Fields.Text("family") != "memory" || ev.Fields.Text("finding") != "memory.private" ||
 		ev.Fields.Text("previous") != "warning" || ev.Fields.Text("label") != "T" || !strings.Contains(ev.Message, "private memory 95% used") {

@@ -196,8 +196,12 @@ func (p *probeSource) probe(ctx context.Context, emit component.Emit) bool {
 		return true
 	}
 	for _, t := range rep.Tokens {
+		host := tokenHost(p.lib, t)
+		if !p.health.hosts[host] {
+			continue // a free slot (healthEvents.report): no figures, no card
+		}
 		ss := append(tokenSamples(p.lib, t), healthSamples(p.lib, TokenHealth(t, p.thresholds))...)
-		p.samples.PutSamples(ctx, tokenHost(p.lib, t), t.ReadAt, ss)
+		p.samples.PutSamples(ctx, host, t.ReadAt, ss)
 	}
 	return true
 }
