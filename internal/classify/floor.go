@@ -28,7 +28,11 @@ type FloorEntry struct {
 	// severity it came with. A spelling preceded by a negation ("no errors", "0 failed",
 	// "without error") or followed by "=" or ":" and a zero ("failed=0") does not count.
 	// A row of anywhere words has nothing else to match on.
-	Anywhere []string  `yaml:"anywhere"`
+	Anywhere []string `yaml:"anywhere"`
+	// With, for a row of anywhere words, are lower-case spellings of which one must also
+	// be in the message, in any case ("pkcs11", "hsm"): the context that makes a failure
+	// matter more than the word alone says.
+	With     []string  `yaml:"with"`
 	Level    string    `yaml:"level"`
 	Title    string    `yaml:"title"`
 	Meaning  string    `yaml:"meaning"`
@@ -52,6 +56,10 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 		return nil, fmt.Errorf("floor entry %q: id must start with \"floor.\" and hold no spaces", f.ID)
 	case len(f.Anywhere) > 0 && f.Severity+strings.Join(f.Words, "")+strings.Join(f.Tags, "")+strings.Join(f.Values, "") != "":
 		return nil, fmt.Errorf("floor entry %s: a row of anywhere words has no severity, words, tags or values", f.ID)
+	case len(f.With) > 0 && len(f.Anywhere) == 0:
+		return nil, fmt.Errorf("floor entry %s: with belongs to a row of anywhere words", f.ID)
+	case strings.ToLower(strings.Join(f.With, "\x00")) != strings.Join(f.With, "\x00"):
+		return nil, fmt.Errorf("floor entry %s: write the spellings of with in lower case (they are compared in any case)", f.ID)
 	case len(f.Anywhere) == 0 && (f.Severity == "") == (len(f.Words)+len(f.Tags)+len(f.Values) == 0):
 		return nil, fmt.Errorf("floor entry %s: give either severity, words (tags, values) or anywhere", f.ID)
 	case f.Severity != "" && !validSeverity(f.Severity):
@@ -470,6 +478,46 @@ func troubleWord(msg string, words []string) bool {
 			if negated(msg[:at]) || key(msg[from:]) {
 				continue
 			}
+			return true
+		}
+	}
+	return false
+}
+
+// troubleIn reports whether the row's trouble words stand in msg, with one of its
+// context spellings when it has some.
+func troubleIn(msg string, r *Rule) bool {
+	if !troubleWord(msg, r.Match.ContainsAny) {
+		return false
+	}
+	with := r.floorEntry.With
+	if len(with) == 0 {
+		return true
+	}
+	for _, w := range with {
+		if containsFold(msg, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains lower, a lower-case ASCII spelling, in any
+// case, without allocating.
+func containsFold(s, lower string) bool {
+	n := len(lower)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+		}
+		if j == n {
 			return true
 		}
 	}

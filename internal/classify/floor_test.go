@@ -47,6 +47,10 @@ func TestFloorUnknownProcess(t *testing.T) {
 		{"<14>Nov 22 05:31:30 web01 foo[1]: failed=0 retried=2", "floor.severity.info", "info"},
 		{"<15>Nov 22 05:31:30 web01 foo[1]: attempt 1 failed, retrying", "floor.severity.debug", "debug"},
 		{"<11>Nov 22 05:31:30 web01 foo[1]: upload failed", "floor.severity.err", "major"},
+		// beside an HSM or PKCS#11 context, in any case, a failure is major
+		{"Nov 22 05:31:30 web01 foo[1]: connection to the Luna HSM lost", "floor.trouble.hsm", "major"},
+		{"Nov 22 05:31:30 web01 foo[1]: unable to load PKCS11 provider", "floor.trouble.hsm", "major"},
+		{"Nov 22 05:31:30 web01 foo[1]: OAuth token refresh failed", "floor.trouble", "warning"},
 		{"<14>Nov 22 05:31:30 web01 foo[1]: [Fri Mar 01 12:00:00.1 2024] [core:error] [pid 1] x", "floor.word.error", "major"},
 		// glog/klog heads: the letter
 		{"<14>Nov 22 05:31:30 web01 foo[1]: E0612 12:34:56.789012    1234 x.go:1] boom", "floor.word.error", "major"},
@@ -124,6 +128,8 @@ func TestFloorOverride(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
 		{"floor:\n  - id: floor.x\n    level: info\n", "floor.yaml:2: floor entry floor.x: give either severity, words (tags, values) or anywhere"},
 		{"floor:\n  - id: x\n    severity: err\n    level: info\n", "id must start with \"floor.\""},
+		{"floor:\n  - id: floor.x\n    severity: err\n    with: [hsm]\n    level: info\n", "with belongs to a row of anywhere words"},
+		{"floor:\n  - id: floor.x\n    anywhere: [oops]\n    with: [HSM]\n    level: info\n", "lower case"},
 		{"floor:\n  - id: floor.x\n    severity: loud\n    level: info\n", "severity \"loud\""},
 		{"floor:\n  - id: floor.x\n    severity: err\n    level: loud\n", "level \"loud\""},
 		{"floor:\n  - id: floor.x\n    severity: err\n    level: info\n    colour: red\n", "floor.yaml:5: field colour not found (unknown key)"},

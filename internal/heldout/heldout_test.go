@@ -29,24 +29,26 @@ type set struct {
 func sets() []set {
 	return []set{
 		// lines.tsv: ratcheted after the floor's trouble words (floor.trouble,
-		// floor.trouble.hardware): 97/104 serious to warning+, 76/104 to major+, 9/189
-		// routine raised; the routine bound is the target itself (5 %).
-		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 97, SeriousMajor: 76, Routine: 1000, RoutineRaised: 50}},
+		// floor.trouble.hardware, floor.trouble.hsm): 97/104 serious to warning+, 80/104 to
+		// major+, 9/189 routine raised; the routine bound is the target itself (5 %).
+		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 97, SeriousMajor: 80, Routine: 1000, RoutineRaised: 50}},
 		// lines2.tsv, gathered apart from the rule writers: first measure 45/97, 41/97,
 		// 5/156; 50/94, 45/94, 6/156 after the second round of packs written without
 		// seeing it. The trouble words, designed before it was looked at, first measured
 		// 78/94, 45/94, 14/156 on it; the set was then read (it is no longer blind: see
 		// testdata/heldout/README.md) and the general mechanisms it showed missing were
-		// added: 87/94, 61/94, 11/156. Its routine bound is that 11/156 (7.1 %), above the
-		// 5 % target: the price of the trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 61, Routine: 156, RoutineRaised: 11}},
+		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
+		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
+		// trouble words on it, recorded rather than hidden.
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 71, Routine: 156, RoutineRaised: 11}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
-		// 12/137 routine raised (the catalog before them: 47/100, 44/100, 6/137). Two
+		// 12/137 routine raised (the catalog before them: 47/100, 44/100, 6/137); 81/100,
+		// 56/100, 12/137 with floor.trouble.hsm, measured once, for its aggregate. Two
 		// serious lines left the set before it was measured: a pack writer had found them
 		// in the same public threads and made them rule examples (TestHeldOutApart).
-		{"../../" + Files()[2], Figures{Serious: 100, SeriousWarn: 81, SeriousMajor: 49, Routine: 137, RoutineRaised: 12}},
+		{"../../" + Files()[2], Figures{Serious: 100, SeriousWarn: 81, SeriousMajor: 56, Routine: 137, RoutineRaised: 12}},
 	}
 }
 
