@@ -247,7 +247,7 @@ func (c *Catalog) Classify(ev *event.Event) *Rule {
 	if best != nil {
 		best.apply(ev)
 		if best.Floor {
-			if f := c.floor.pickWith(ev, trouble); f != nil && event.LevelRank(f.Level) > event.LevelRank(best.Level) {
+			if f := c.floor.pick(ev, trouble); f != nil && event.LevelRank(f.Level) > event.LevelRank(best.Level) {
 				ev.Level = f.Level
 				ev.Fields.SetString("floor", f.ID)
 			}
@@ -358,7 +358,7 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 	}
 	s.troubles = s.troubles[:0]
 	if best == nil {
-		best = c.floor.pickWith(ev, trouble)
+		best = c.floor.pick(ev, trouble)
 	}
 	return best, trouble
 }

@@ -179,16 +179,11 @@ func isWordByte(c byte) bool {
 
 // pick returns the floor rule of ev: the higher of what its severity and its level word
 // say (the word on a tie: it is what the message itself says), or nil when the table has
-// neither.
-func (t *floorTable) pick(ev *event.Event) *Rule {
-	return t.pickWith(ev, nil)
-}
-
-// pickWith is pick with the row of a trouble word found in the message (nil for none),
-// which counts as a third reading unless the message states its own level (a level
-// word, even "INFO") or the sender wrote debug: the program's own word on its message
-// wins over a word of the text.
-func (t *floorTable) pickWith(ev *event.Event, trouble *Rule) *Rule {
+// neither. The row of a trouble word found in the message (trouble, nil for none) counts
+// as a third reading unless the message states its own level (a level word, even "INFO")
+// or the sender wrote debug: the program's own word on its message wins over a word of
+// the text.
+func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 	if t == nil {
 		return nil
 	}
@@ -551,9 +546,6 @@ func negated(before string) bool {
 // key reports whether the text after a word makes it a key ("errors=1", "failed = 0",
 // "\"error\": null"): a count or a setting, not a statement.
 func key(after string) bool {
-	if strings.HasPrefix(after, "\"") {
-		after = after[1:]
-	}
-	after = strings.TrimLeft(after, " ")
+	after = strings.TrimLeft(strings.TrimPrefix(after, "\""), " ")
 	return after != "" && after[0] == '='
 }
