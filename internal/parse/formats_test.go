@@ -20,6 +20,17 @@ func TestLevelWord(t *testing.T) {
 	}
 }
 
+// TestFacilitySeverityIsNotLuna: the "facility.severity" word is read, and the line stays
+// RFC 3164: it is not Luna's header with separate keywords.
+func TestFacilitySeverityIsNotLuna(t *testing.T) {
+	p, _ := New(Auto, goldenOptions())
+	var ev event.Event
+	Into(p, "Dec 21 06:54:23 ups1 daemon.crit apcupsd[10]: Running on UPS batteries.", &ev)
+	if ev.Source != event.SourceRFC3164 || ev.Facility != "daemon" || ev.Severity != "crit" {
+		t.Errorf("source %s facility %q severity %q, want rfc3164 daemon crit", ev.Source, ev.Facility, ev.Severity)
+	}
+}
+
 // TestHostGuard: whatever stands after the time, a level word, a tag, an offset or a
 // process never becomes the host, in every format that reads a BSD header.
 func TestHostGuard(t *testing.T) {

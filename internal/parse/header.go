@@ -179,6 +179,9 @@ func keywordsAt(line string, i int, ev *event.Event, info *headerInfo) int {
 			if !seenSeverity {
 				ev.Severity, seenSeverity = s, true
 			}
+			// not Luna's separate keywords: the line stays RFC 3164 (info.keywords unset)
+			i = skipSpaces(line, j)
+			continue
 		} else if f := facilityKeyword(word); f != "" {
 			if !seenFacility {
 				ev.Facility, seenFacility = f, true
