@@ -18,7 +18,7 @@ import (
 func TestUpgradeFromSchema6(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "old.db")
-		w, err := sql.Open("sqlite", file+"?_txlock=immediate&_journal_mode=WAL")
+		w, err := sql.Open(sqliteDriver, file+"?_txlock=immediate&_journal_mode=WAL")
 		if err != nil {
 			t.Fatal(err)
 		}

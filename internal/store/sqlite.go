@@ -12,8 +12,27 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver: pure Go, no cgo
+	"github.com/mattn/go-sqlite3" // the C library through cgo
 )
+
+// sqliteDriver is the driver of the readers: mattn/go-sqlite3's, which also reads the
+// pragmas the DSN names. sqliteWriter is the same driver whose connections also keep
+// their temporary tables in memory (the driver reads no temp_store from the DSN).
+const (
+	sqliteDriver = "sqlite3"
+	sqliteWriter = "sqlite3-hsmwatch-writer"
+)
+
+func init() {
+	sql.Register(sqliteWriter, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// A multi-row INSERT keeps a statement journal (to undo that statement alone
+		// should it fail half-way): in memory it costs a copy per page changed, on disk
+		// a write system call each. It is never needed after the statement, so losing it
+		// in a crash loses nothing: the transaction's own rollback is the WAL's.
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}})
+}
 
 // sqliteFile is the database file inside a folder given as the store.
 const sqliteFile = "hsmwatch.db"
@@ -41,14 +60,9 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 		"_synchronous": {"FULL"},
 		// Set only while the file is new (SQLite ignores it afterwards): lets retention
 		// give freed pages back to the file system with PRAGMA incremental_vacuum.
-		"_auto_vacuum": {"INCREMENTAL"},
-		// A multi-row INSERT keeps a statement journal (to undo that statement alone
-		// should it fail half-way): in memory it costs a copy per page changed, on disk a
-		// write system call each. It is never needed after the statement, so losing it in
-		// a crash loses nothing: the transaction's own rollback is the WAL's.
-		"_pragma": {"temp_store(MEMORY)"},
+		"_auto_vacuum": {"incremental"},
 	}
-	w, err := sql.Open("sqlite", file+"?"+wq.Encode())
+	w, err := sql.Open(sqliteWriter, file+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
@@ -60,7 +74,7 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
 	}
 	rq := url.Values{"_busy_timeout": {busy}, "_query_only": {"1"}}
-	r, err := sql.Open("sqlite", file+"?"+rq.Encode())
+	r, err := sql.Open(sqliteDriver, file+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", file, err)
@@ -256,7 +270,7 @@ type sqlQuerier struct {
 }
 
 func (s sqlQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := s.q.ExecContext(ctx, q, args...)
+	res, err := s.q.ExecContext(ctx, numbered(q), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -264,7 +278,7 @@ func (s sqlQuerier) exec(ctx context.Context, q string, args ...any) (int64, err
 }
 
 func (s sqlQuerier) query(ctx context.Context, q string, args ...any) (rows, error) {
-	r, err := s.q.QueryContext(ctx, q, args...)
+	r, err := s.q.QueryContext(ctx, numbered(q), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +286,7 @@ func (s sqlQuerier) query(ctx context.Context, q string, args ...any) (rows, err
 }
 
 func (s sqlQuerier) execMany(ctx context.Context, q string, argLists [][]any) ([]int64, error) {
-	stmt, err := s.q.PrepareContext(ctx, q)
+	stmt, err := s.q.PrepareContext(ctx, numbered(q))
 	if err != nil {
 		return nil, err
 	}
@@ -295,3 +309,47 @@ func (s sqlQuerier) execMany(ctx context.Context, q string, argLists [][]any) ([
 type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { r.Rows.Close() }
+
+// numbered rewrites the shared SQL's $N placeholders as ?N for SQLite. SQLite reads $N
+// as a parameter named "$N" and numbers such names by their first appearance in the
+// text, while the driver binds arguments by position: "SET host = $3 WHERE site = $1"
+// would bind the first argument to $3. ?N is numbered N explicitly, whatever its place
+// and however often it appears. Quoted text (string literals, quoted names) and
+// comments are left as they are.
+func numbered(q string) string {
+	if !strings.Contains(q, "$") {
+		return q
+	}
+	b := []byte(q)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\'' || c == '"' || c == '`' || c == '[':
+			end := c
+			if c == '[' {
+				end = ']'
+			}
+			// A doubled quote inside is an escaped one: skipping to each closing
+			// quote in turn passes over it.
+			j := strings.IndexByte(q[i+1:], end)
+			if j < 0 {
+				return string(b)
+			}
+			i += j + 1
+		case c == '-' && i+1 < len(b) && b[i+1] == '-':
+			j := strings.IndexByte(q[i:], '\n')
+			if j < 0 {
+				return string(b)
+			}
+			i += j
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			j := strings.Index(q[i+2:], "*/")
+			if j < 0 {
+				return string(b)
+			}
+			i += j + 3
+		case c == '$' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9':
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
