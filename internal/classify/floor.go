@@ -25,8 +25,9 @@ type FloorEntry struct {
 	// Anywhere are spellings, case-sensitive, that count as whole words anywhere in the
 	// message ("Write-error on swap-device", "Communications with UPS lost"): trouble
 	// words that raise a message no specific rule knows, whoever wrote it and whatever
-	// severity it came with. A spelling preceded by a negation ("no errors", "0 failed",
-	// "without error") or followed by "=" or ":" and a zero ("failed=0") does not count.
+	// severity it came with. A spelling negated within its clause ("no errors", "0
+	// failed", "without error") or used as a key, followed by "=" ("failed=0"), does not
+	// count.
 	// A row of anywhere words has nothing else to match on.
 	Anywhere []string `yaml:"anywhere"`
 	// With, for a row of anywhere words, are lower-case spellings of which one must also
@@ -455,8 +456,8 @@ func (t *floorTable) keyed(msg string) *Rule {
 const anywherePriority = -1 << 20
 
 // troubleWord reports whether one of words stands in msg as a whole word that is not
-// negated ("no errors", "0 failed", "without error", "not lost") and not a key with a
-// zero value ("failed=0", "errors: 0").
+// negated ("no errors", "0 failed", "without error", "not lost") and not a key
+// ("failed=0", "error = 3").
 func troubleWord(msg string, words []string) bool {
 	for _, w := range words {
 		for from := 0; from < len(msg); {
@@ -544,7 +545,7 @@ func negated(before string) bool {
 }
 
 // key reports whether the text after a word makes it a key ("errors=1", "failed = 0",
-// "\"error\": null"): a count or a setting, not a statement.
+// "\"error\"=x"): a count or a setting, not a statement.
 func key(after string) bool {
 	after = strings.TrimLeft(strings.TrimPrefix(after, "\""), " ")
 	return after != "" && after[0] == '='

@@ -53,11 +53,11 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 	if host == "" {
 		return info, fail(format, "no host after the timestamp")
 	}
+	facility, severity := facilitySeverity(host)
 	switch {
-	case isFacilitySeverity(host):
+	case facility != "":
 		// "Dec 21 06:54:23 daemon.crit apcupsd[10]: ...": logread's header has no host.
-		ev.Facility, ev.Severity = facilitySeverity(host)
-		i = skipSpaces(line, j)
+		ev.Facility, ev.Severity, i = facility, severity, skipSpaces(line, j)
 	case levelWord(host) != "":
 		// "Mar 01 12:00:00 ERROR ...": the sender wrote a level where the host stands.
 		ev.Severity, i = levelWord(host), skipSpaces(line, j)
@@ -152,8 +152,6 @@ func zoneTokenAt(line string, i int, ev *event.Event, o Options) int {
 	}
 	return skipSpaces(line, j)
 }
-
-func isFacilitySeverity(word string) bool { f, _ := facilitySeverity(word); return f != "" }
 
 // notHost reports whether the word after the time cannot be a host name: a bracketed
 // tag ("[hsm]", "[ntls]") or a process with its colon ("sshd[42]:", "kernel:").

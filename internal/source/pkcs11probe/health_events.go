@@ -43,6 +43,10 @@ type observed struct {
 	percent               *float64
 }
 
+// watched reports whether the token at host is watched: seen initialised at least once
+// (report skips free slots).
+func (h *healthEvents) watched(host string) bool { return h.hosts[host] }
+
 // report returns the events of a probe that succeeded.
 func (h *healthEvents) report(now time.Time, rep Report, th Thresholds) []event.Event {
 	var fs []observed
@@ -51,7 +55,7 @@ func (h *healthEvents) report(now time.Time, rep Report, th Thresholds) []event.
 	for i := range rep.Tokens {
 		t := &rep.Tokens[i]
 		host := tokenHost(h.lib, *t)
-		if !t.Initialized() && !h.hosts[host] {
+		if !t.Initialized() && !h.watched(host) {
 			// A free slot (SoftHSM2 always offers one, an HSM's unused partitions too):
 			// nothing to watch until a token is initialised there. A token seen before
 			// that is no longer initialised is watched (token.not_initialized); one

@@ -197,7 +197,7 @@ func (p *probeSource) probe(ctx context.Context, emit component.Emit) bool {
 	}
 	for _, t := range rep.Tokens {
 		host := tokenHost(p.lib, t)
-		if !p.health.hosts[host] {
+		if !p.health.watched(host) {
 			continue // a free slot (healthEvents.report): no figures, no card
 		}
 		ss := append(tokenSamples(p.lib, t), healthSamples(p.lib, TokenHealth(t, p.thresholds))...)
