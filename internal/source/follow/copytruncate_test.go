@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/testutil/sourcetest"
 )
 
 // copyTruncate rotates path as logrotate's copytruncate does: a copy at copy, then the
@@ -290,4 +292,55 @@ func TestCopyTruncateGlobCopyFollowed(t *testing.T) {
 		t.Errorf("an extra record %q from %s", r.Event.Message, r.Event.Input)
 	case <-time.After(200 * time.Millisecond): // a repeat would come at the next poll (5 ms)
 	}
+}
+
+// TestCopyTruncateBetweenFindAndCheck: copytruncate that runs after a scan listed the
+// folder and before it checked the followed file makes a copy the glob matches but that
+// scan did not list. Where the follower stopped reading it (its end: everything was
+// read) must outlive that scan, or the next scan follows the copy from its start and
+// every line it holds is read twice.
+func TestCopyTruncateBetweenFindAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	logPath := cfg.Path
+	cfg.Path = filepath.Join(dir, "app.log*")
+	cfg.Logger = slog.New(slog.NewTextHandler(testLog{t}, nil))
+	appendFile(t, logPath, syslogLines(1, 5))
+	f, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotate atomic.Bool
+	f.afterFind = func() {
+		if !rotate.CompareAndSwap(true, false) {
+			return
+		}
+		data, err := os.ReadFile(logPath)
+		if err == nil {
+			err = os.WriteFile(logPath+".1", data, 0o600)
+		}
+		if err == nil {
+			err = os.Truncate(logPath, 0)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	h := &harness{t: t, f: f, scans: make(chan struct{})}
+	f.afterScan = func() {
+		select {
+		case h.scans <- struct{}{}:
+		default:
+		}
+	}
+	h.Runner = sourcetest.Start(t, f, 64, wait, nil)
+	wantLines(t, h.Take(5), 1)
+	h.settle() // lines 1 to 5 read: the copy will hold nothing unread
+	rotate.Store(true)
+	h.until("the rotation between listing and checking", func() bool { return !rotate.Load() })
+	appendFile(t, logPath, syslogLines(6, 8))
+	wantLines(t, h.Take(3), 6)
+	h.settle()
+	h.settle()
+	h.empty()
 }

@@ -128,6 +128,9 @@ type Follower struct {
 	// afterScan, when set (by tests), is called at the end of every scan: a test waits
 	// on it for "the follower has looked again" instead of sleeping.
 	afterScan func()
+	// afterFind, when set (by tests), is called in every scan once the folder is
+	// listed and before the open files are checked.
+	afterFind func()
 	// onBlock, when set (by tests), is called when the follower starts waiting for acks.
 	onBlock func()
 }

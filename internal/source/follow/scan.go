@@ -112,8 +112,19 @@ func (f *Follower) find() (map[fileID]string, []fileID) {
 // ones.
 func (r *run) scan() error {
 	found, order := r.f.find()
+	if r.f.afterFind != nil {
+		r.f.afterFind()
+	}
 	if !r.scanned {
 		r.reopenRotated(found)
+	}
+	// Before the checks below, which may consume copies made since find ran: such a
+	// copy is not in found yet, and forgetting where to start it would read its
+	// content twice once the next scan finds it.
+	for id := range r.consumed {
+		if _, ok := found[id]; !ok {
+			delete(r.consumed, id) // gone before it was opened
+		}
 	}
 	now := time.Now()
 	keep := r.hs[:0]
@@ -134,11 +145,6 @@ func (r *run) scan() error {
 		}
 		if err := r.open(found[id], id); err != nil {
 			return err
-		}
-	}
-	for id := range r.consumed {
-		if _, ok := found[id]; !ok {
-			delete(r.consumed, id) // gone before it was opened
 		}
 	}
 	if !r.scanned {
