@@ -351,7 +351,7 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 		// A trouble word counts only for an event no rule knows or a rule that takes the
 		// floor's level: most events that a specific rule classifies skip the check.
 		for _, r := range s.troubles {
-			if higherRule(trouble, r) == r && r != trouble && troubleIn(ev.Message, r) {
+			if higherRule(trouble, r) == r && r != trouble && troubleIn(ev, r) {
 				trouble = r
 			}
 		}

@@ -195,7 +195,7 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 	word := t.word(ev.Message)
 	switch {
 	case word == nil:
-		if sev != nil && sev.Level == "debug" {
+		if sev != nil && (sev.Level == "debug" || ownLevel(ev)) {
 			return sev
 		}
 		return higherRule(sev, trouble)
@@ -203,6 +203,18 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 		return word // no severity written: the word is the only reading
 	}
 	return sev
+}
+
+// ownLevel reports whether ev's severity is a level word its program wrote into the line
+// (an application log's "INFO", logfmt's level=, a JSON record's level, logrus' head), which
+// internal/parse moved into the severity: it is the program's own word on its message, as
+// a level word left in the message is.
+func ownLevel(ev *event.Event) bool {
+	switch ev.Source {
+	case event.SourceAppLog, event.SourceLogfmt, event.SourceJSON, event.SourceLogrus:
+		return ev.Severity != ""
+	}
+	return false
 }
 
 // higherRule returns the rule of the higher level, a on a tie; either may be nil.
@@ -221,7 +233,18 @@ func higherRule(a, b *Rule) *Rule {
 //   - the letter of a glog/klog head ("E0612 12:34:56.789012 1234 file.go:12] ...");
 //   - the value of a level key anywhere in it ("level=error", "\"severity\":\"high\"").
 func (t *floorTable) word(msg string) *Rule {
-	var best *Rule
+	if r := t.head(msg); r != nil {
+		return r
+	}
+	return t.keyed(msg)
+}
+
+// head reads the level stated at the head of msg: the first whole tag that names one, or
+// else the level word after the tags, stamps and separators, or else a level word in
+// capitals among the first words in capitals ("RAS KERNEL FATAL ...", "081109 203615 148
+// INFO dfs.DataNode: ..."). The first statement wins: in "[DEBUG] ERROR, cannot load
+// /etc/x" the program logged at debug a text that starts with a word.
+func (t *floorTable) head(msg string) *Rule {
 	i, stamped := 0, false
 	for n := 0; n < 8; n++ {
 		for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
@@ -239,7 +262,9 @@ func (t *floorTable) word(msg string) *Rule {
 			if j < 0 || j > 40 {
 				break
 			}
-			best = higherRule(best, t.tag(msg[i+1:i+1+j]))
+			if r := t.tag(msg[i+1 : i+1+j]); r != nil {
+				return r
+			}
 			i += j + 2
 			continue
 		}
@@ -255,15 +280,49 @@ func (t *floorTable) word(msg string) *Rule {
 		}
 		break
 	}
-	if i < len(msg) {
-		rest := msg[i:]
-		if glogHead(rest) {
-			best = higherRule(best, t.tags[rest[:1]])
-		} else {
-			best = higherRule(best, t.startWord(rest))
-		}
+	if i >= len(msg) {
+		return nil
 	}
-	return higherRule(best, t.keyed(msg))
+	rest := msg[i:]
+	if glogHead(rest) {
+		return t.tags[rest[:1]]
+	}
+	if r := t.startWord(rest); r != nil {
+		return r
+	}
+	return t.capitals(msg, i)
+}
+
+// capitals finds a level word written in capitals among the first words of msg from i
+// when every word before it has no small letter (numbers, stamps, node names, upper-case
+// component names: the columns of a fixed-format log such as BlueGene's RAS log or
+// Hadoop's). The first word with a small letter ends the head; a negated word ("NO
+// ERROR") is no level, and neither is one after a lone leading number, which counts it
+// ("3 ERROR records skipped").
+func (t *floorTable) capitals(msg string, i int) *Rule {
+	counted := false
+	for n := 0; n < 12 && i < len(msg); n++ {
+		j, digits := i, true
+		for j < len(msg) && msg[j] != ' ' && msg[j] != '\t' {
+			c := msg[j]
+			if c >= 'a' && c <= 'z' {
+				return nil
+			}
+			digits = digits && isDigit(c)
+			j++
+		}
+		if c := msg[i]; c >= 'A' && c <= 'Z' && j-i >= 3 && !counted {
+			if r := t.startWord(msg[i:]); r != nil && !negated(msg[:i]) {
+				return r
+			}
+		}
+		counted = digits && n == 0 // a count leads its word; a column of numbers does not
+		for j < len(msg) && (msg[j] == ' ' || msg[j] == '\t') {
+			j++
+		}
+		i = j
+	}
+	return nil
 }
 
 // tag looks up the text of a bracketed tag, trimmed, and its part after the last "/" or
@@ -480,10 +539,11 @@ func troubleWord(msg string, words []string) bool {
 	return false
 }
 
-// troubleIn reports whether the row's trouble words stand in msg, with one of its
-// context spellings when it has some.
-func troubleIn(msg string, r *Rule) bool {
-	if !troubleWord(msg, r.Match.ContainsAny) {
+// troubleIn reports whether the row's trouble words stand in ev's message, with one of
+// its context spellings in the message or the process name when it has some: a
+// "p11-kit: ..." or "pkcs11-tool[12]: ..." line names its context in the head.
+func troubleIn(ev *event.Event, r *Rule) bool {
+	if !troubleWord(ev.Message, r.Match.ContainsAny) {
 		return false
 	}
 	with := r.floorEntry.With
@@ -491,7 +551,7 @@ func troubleIn(msg string, r *Rule) bool {
 		return true
 	}
 	for _, w := range with {
-		if containsFold(msg, w) {
+		if containsFold(ev.Message, w) || containsFold(ev.Process, w) {
 			return true
 		}
 	}
@@ -522,7 +582,8 @@ func containsFold(s, lower string) bool {
 
 // negated reports whether one of the three words before a word, within its clause,
 // negates it or counts zero: "no errors", "0 failed", "does no longer report errors",
-// "was not lost".
+// "was not lost". A participle between them takes the negation for itself: in "operation
+// not supported error" it is the support that is denied, and the error stands.
 func negated(before string) bool {
 	j := len(before)
 	for n := 0; n < 3; n++ {
@@ -536,9 +597,13 @@ func negated(before string) bool {
 		if j == end {
 			return false // punctuation ends the clause
 		}
-		switch before[j:end] {
+		switch w := before[j:end]; w {
 		case "no", "No", "NO", "not", "Not", "NOT", "without", "Without", "0", "zero", "never", "nothing", "No_":
 			return true
+		default:
+			if len(w) > 4 && w[len(w)-2:] == "ed" {
+				return false
+			}
 		}
 	}
 	return false

@@ -314,3 +314,46 @@ func FuzzTroubleWord(f *testing.F) {
 		}
 	})
 }
+
+// TestFloorReadings: the readings of the floor that decide between a level the sender
+// stated and a word of its text.
+func TestFloorReadings(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct {
+		name, source, severity, process, msg, rule string
+	}{
+		{"the first stated level wins", event.SourceRFC3164, "", "ocspd",
+			"[token.c:2562] [DEBUG] ERROR, can not load directory /etc/x", "floor.word.debug"},
+		{"a level in capitals after capital columns", event.SourceRFC3164, "", "someapp",
+			"- 1118772927 2005.06.14 R27-M0-N6 2005-06-14-11.15.27.823191 R27-M0-N6 RAS KERNEL FATAL rts internal error", "floor.word.fatal"},
+		{"a level in capitals after columns with numbers", event.SourceRFC3164, "", "someapp",
+			"081109 203615 INFO dfs.DataNode: block received, lookup failed once", "floor.word.info"},
+		{"a negated level in capitals is none", event.SourceRFC3164, "", "someapp",
+			"DISK CHECK NO ERROR FOUND", "floor.severity.none"},
+		{"a small letter ends the head", event.SourceRFC3164, "", "someapp",
+			"GET request ERROR page served", "floor.trouble"},
+		{"a participle takes the negation", event.SourceKernel, "", "",
+			"[ 17.3] somedrv: operation not supported error on queue 2", "floor.trouble"},
+		{"a negation still counts", event.SourceKernel, "", "",
+			"[ 17.3] somedrv: link was not lost during the reset", "floor.severity.none"},
+		{"an application's own INFO keeps it", event.SourceAppLog, "info", "",
+			"[CommitProcessor:1] - Expiring session 0x24e, timeout of 10000ms exceeded", "floor.severity.info"},
+		{"a syslog info does not keep it", event.SourceRFC3164, "info", "someapp",
+			"session 0x24e expired, the client timed out", "floor.trouble"},
+		{"the process names the context", event.SourceSyslogBody, "", "p11-kit",
+			"vendor: module failed to initialize", "floor.trouble.hsm"},
+		{"a key store names the context", event.SourceRFC3164, "", "signer",
+			"unable to open the keystore /etc/signer/ks.p12", "floor.trouble.keys"},
+		{"a disk driver names the context", event.SourceKernel, "", "",
+			"[ 1730.4] nvme nvme0: failed to mark controller CONNECTING", "floor.trouble.device"},
+		{"errno EIO is a hardware error", event.SourceRFC3164, "", "someapp",
+			"journal update ended with Error -5", "floor.trouble.hardware"},
+		{"a panic is a crash", event.SourceRFC3164, "", "storaged",
+			"a domain panic has occurred on volume vol7", "floor.trouble.crash"},
+	} {
+		ev := &event.Event{Source: tc.source, Severity: tc.severity, Process: tc.process, Message: tc.msg}
+		if c.Classify(ev); ev.Rule != tc.rule {
+			t.Errorf("%s: %q: rule %s, want %s", tc.name, tc.msg, ev.Rule, tc.rule)
+		}
+	}
+}
