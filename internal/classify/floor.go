@@ -33,7 +33,10 @@ type FloorEntry struct {
 	// With, for a row of anywhere words, are lower-case spellings of which one must also
 	// be in the message, in any case ("pkcs11", "hsm"): the context that makes a failure
 	// matter more than the word alone says.
-	With     []string  `yaml:"with"`
+	With []string `yaml:"with"`
+	// Boot keeps the row in force for kernel lines of the first seconds after boot, when
+	// the other trouble rows are quiet (booting).
+	Boot     bool      `yaml:"boot"`
 	Level    string    `yaml:"level"`
 	Title    string    `yaml:"title"`
 	Meaning  string    `yaml:"meaning"`
@@ -67,6 +70,9 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 		return nil, fmt.Errorf("floor entry %s: severity %q is not one of emerg alert crit err warning notice info debug none", f.ID, f.Severity)
 	case !validLevel(f.Level):
 		return nil, fmt.Errorf("floor entry %s: level %q is not one of critical, major, minor, warning, info, debug", f.ID, f.Level)
+	}
+	if f.Boot && len(f.Anywhere) == 0 {
+		return nil, fmt.Errorf("floor entry %s: boot belongs to a row of anywhere words", f.ID)
 	}
 	for _, w := range append(append(append(f.Words[:len(f.Words):len(f.Words)], f.Tags...), f.Values...), f.Anywhere...) {
 		if strings.TrimSpace(w) == "" {
@@ -543,6 +549,9 @@ func troubleWord(msg string, words []string) bool {
 // its context spellings in the message or the process name when it has some: a
 // "p11-kit: ..." or "pkcs11-tool[12]: ..." line names its context in the head.
 func troubleIn(ev *event.Event, r *Rule) bool {
+	if !r.floorEntry.Boot && booting(ev) || strings.Contains(ev.Message, "Deasserted") {
+		return false // probing at boot; an IPMI condition that ended ("PS1 FAIL ... Deasserted")
+	}
 	if !troubleWord(ev.Message, r.Match.ContainsAny) {
 		return false
 	}
@@ -556,6 +565,22 @@ func troubleIn(ev *event.Event, r *Rule) bool {
 		}
 	}
 	return false
+}
+
+// bootWindow is how long after boot a kernel line is taken as the probing of devices.
+const bootWindow = 20 // seconds: the kernel and udev have probed the devices by then on a server
+
+// booting reports whether ev is a kernel line of the first seconds after boot (dmesg's
+// uptime stamp below bootWindow): drivers probe every device and port there and say
+// "failed", "can't" and "error" of hardware that is absent or optional ("vesafb: probe
+// failed", "can't derive routing for PCI INT A"). Only rows marked boot: true (errors of hardware that is there,
+// crashes) count then; specific rules count as ever.
+func booting(ev *event.Event) bool {
+	if ev.Source != event.SourceKernel {
+		return false
+	}
+	f, ok := ev.Fields.Get("uptime_s")
+	return ok && f.Kind == event.KindFloat && f.Float < bootWindow
 }
 
 // containsFold reports whether s contains lower, a lower-case ASCII spelling, in any

@@ -350,10 +350,33 @@ func TestFloorReadings(t *testing.T) {
 			"journal update ended with Error -5", "floor.trouble.hardware"},
 		{"a panic is a crash", event.SourceRFC3164, "", "storaged",
 			"a domain panic has occurred on volume vol7", "floor.trouble.crash"},
+		{"an IPMI condition that ended", event.SourceRFC3164, "", "ipmitool",
+			"166 | PS2 FAIL | Voltage | 'State Deasserted'", "floor.severity.none"},
 	} {
 		ev := &event.Event{Source: tc.source, Severity: tc.severity, Process: tc.process, Message: tc.msg}
 		if c.Classify(ev); ev.Rule != tc.rule {
 			t.Errorf("%s: %q: rule %s, want %s", tc.name, tc.msg, ev.Rule, tc.rule)
+		}
+	}
+}
+
+// TestFloorBootWindow: a kernel line of the first seconds after boot raises only by the
+// rows marked boot (hardware errors, crashes); later, every trouble row counts.
+func TestFloorBootWindow(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct {
+		uptime float64
+		msg    string
+		rule   string
+	}{
+		{0.8, "pcieport 0000:e0:1c.4: can't derive routing for PCI INT A", "floor.severity.none"},
+		{0.8, "somedrv 0000:03:00.0: uncorrectable ECC fault on bank 2", "floor.trouble.hardware"},
+		{4000, "pcieport 0000:e0:1c.4: can't derive routing for PCI INT A", "floor.trouble.device"},
+	} {
+		ev := &event.Event{Source: event.SourceKernel, Message: tc.msg}
+		ev.Fields.SetFloat("uptime_s", tc.uptime)
+		if c.Classify(ev); ev.Rule != tc.rule {
+			t.Errorf("%.1f s: %q: rule %s, want %s", tc.uptime, tc.msg, ev.Rule, tc.rule)
 		}
 	}
 }
