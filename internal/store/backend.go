@@ -49,10 +49,12 @@ type dialect struct {
 	fieldsCol string
 	// listSite is how the event listing names the site column in its filter. SQLite's
 	// is "+site": the unary + keeps its planner from reading an index that starts with
-	// the site (events_site_host_level, events_site_ingested) and sorting every event of
+	// the site (events_site_ingested) and sorting every event of
 	// the site, since SQLite's schema 7 has no (site, ts, id) index; it reads events_ts
 	// newest first instead, which a store of one site filters for nothing.
 	listSite string
+	// greatest is the two-argument maximum: SQLite's scalar MAX, PostgreSQL's GREATEST.
+	greatest string
 	// cleanText makes strings acceptable to the database: PostgreSQL refuses invalid
 	// UTF-8 and NUL bytes in text, and a batch that fails on one damaged line would
 	// block the pipeline forever.

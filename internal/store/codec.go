@@ -94,6 +94,14 @@ func storedKeys(r rows, chunk [][]any) ([]bool, error) {
 	return out, nil
 }
 
+// Positions in eventArgs' list that Write's counts read.
+const (
+	argSite  = 0
+	argTS    = 2
+	argHost  = 4
+	argLevel = 15
+)
+
 // eventArgs returns the arguments of one event, in the order of eventColumns. fallback is when it
 // is stored: its ingest time (retention goes by it), and the sort key of an event
 // without a time, so that time filters treat it as recent rather than as infinitely old.

@@ -59,6 +59,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"RetentionByIngestTime", c.testRetentionByIngestTime},
 		{"TwoSites", c.testTwoSites},
 		{"RenameHost", c.testRenameHost},
+		{"EventCounts", c.testEventCounts},
 		{"ConcurrentMigration", c.testConcurrentMigration},
 		{"ConcurrentUse", c.testConcurrentUse},
 	} {
@@ -1150,5 +1151,66 @@ func (c conformance) testEachEventStops(t *testing.T) {
 	next, err := st.EachEvent(ctx, EventFilter{Limit: 4}, func(StoredEvent) (bool, error) { return true, nil })
 	if err != nil || next != page.Next || next == "" {
 		t.Errorf("next %q, %v; Events' next %q", next, err, page.Next)
+	}
+}
+
+// testEventCounts: the fleet overview's counts (event_counts) follow what the store holds:
+// a replayed record is not counted twice, retention takes its deletes off, a renamed host
+// takes its counts along, and each count matches a COUNT(*) over the events.
+func (c conformance) testEventCounts(t *testing.T) {
+	st := openStore(t, c.newDSN(t), "lab")
+	ctx := context.Background()
+	var recs []component.Record
+	for i := range 30 {
+		level := []string{"info", "major", "critical"}[i%3]
+		recs = append(recs, component.Record{Key: fmt.Sprint("k", i), Event: &event.Event{
+			Time: base.Add(time.Duration(i) * time.Second), Host: []string{"10.0.0.7", "web01"}[i%2], Level: level, Raw: fmt.Sprint(i)}})
+	}
+	for range 2 { // the second write is a replay: nothing new to count
+		if _, err := st.Write(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		hs, err := st.HSMs(ctx, HSMFilter{Site: "lab"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]map[string]int64{}
+		for _, h := range hs {
+			got[h.Host] = h.Events
+		}
+		want := map[string]map[string]int64{}
+		for _, e := range all(t, st, EventFilter{Site: "lab", Limit: MaxLimit}) {
+			if want[e.Event.Host] == nil {
+				want[e.Event.Host] = map[string]int64{}
+			}
+			want[e.Event.Host][e.Event.Level]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: counts %v, the events say %v", when, got, want)
+		}
+	}
+	check("after a write and its replay")
+	if p, err := st.Retain(ctx, Retention{MaxEvents: 10}, base); err != nil || p.Events != 20 {
+		t.Fatalf("retention: %+v, %v", p, err)
+	}
+	check("after retention")
+	if err := st.RenameHost(ctx, "10.0.0.7", "luna1"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a rename")
+	hs, err := st.HSMs(ctx, HSMFilter{Site: "lab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		if h.Host == "10.0.0.7" {
+			t.Errorf("the renamed address is still an HSM of its own: %+v", h)
+		}
+		if h.Host == "luna1" && !h.LastEvent.Equal(base.Add(29*time.Second)) && !h.LastEvent.Equal(base.Add(28*time.Second)) {
+			t.Errorf("luna1's last event %v", h.LastEvent)
+		}
 	}
 }

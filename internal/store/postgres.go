@@ -47,7 +47,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (Store, error) 
 	if b.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("store: postgres pool: %w", err)
 	}
-	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", listSite: "site", cleanText: pgText}
+	d := dialect{name: "postgres", like: "ILIKE", fieldsCol: "fields::text", listSite: "site", greatest: "GREATEST", cleanText: pgText}
 	for wait := time.Second; ; wait = min(2*wait, 30*time.Second) {
 		err := migrate(ctx, b, d, migrateLockSQL, opts)
 		if err == nil {

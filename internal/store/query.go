@@ -221,23 +221,23 @@ func (s *sqlStore) HSMs(ctx context.Context, f HSMFilter) ([]HSM, error) {
 		return h
 	}
 	err := s.db.read(ctx, func(qr querier) error {
-		err := eachRow(ctx, qr, "SELECT site, host, level, COUNT(*), MAX(ts) FROM events"+siteCond+
-			" GROUP BY site, host, level", a, func(r rows) error {
-			var site, host, level string
-			var n, last int64
-			if err := r.Scan(&site, &host, &level, &n, &last); err != nil {
-				return err
-			}
-			h := get(site, host)
-			if level == "" {
-				level = "none"
-			}
-			h.Events[level] += n
-			if t := fromNano(last); t.After(h.LastEvent) {
-				h.LastEvent = t
-			}
-			return nil
-		})
+		err := eachRow(ctx, qr, "SELECT site, host, level, n, last_ts FROM event_counts"+and("n > 0"),
+			a, func(r rows) error {
+				var site, host, level string
+				var n, last int64
+				if err := r.Scan(&site, &host, &level, &n, &last); err != nil {
+					return err
+				}
+				h := get(site, host)
+				if level == "" {
+					level = "none"
+				}
+				h.Events[level] += n
+				if t := fromNano(last); t.After(h.LastEvent) {
+					h.LastEvent = t
+				}
+				return nil
+			})
 		if err != nil {
 			return err
 		}

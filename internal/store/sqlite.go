@@ -82,7 +82,7 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 	r.SetMaxOpenConns(opts.MaxConns)
 	r.SetMaxIdleConns(opts.MaxConns)
 	b := &sqliteBackend{w: w, r: r}
-	d := dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", listSite: "+site", cleanText: keepText}
+	d := dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", listSite: "+site", greatest: "MAX", cleanText: keepText}
 	if err := migrate(ctx, b, d, "", opts); err != nil {
 		b.close()
 		return nil, err

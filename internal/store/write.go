@@ -26,8 +26,10 @@ func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, 
 	var inserted []bool
 	err := s.db.write(ctx, func(q querier) error {
 		var err error
-		inserted, err = q.insertEvents(ctx, argLists)
-		return err
+		if inserted, err = q.insertEvents(ctx, argLists); err != nil {
+			return err
+		}
+		return s.addCounts(ctx, q, argLists, inserted)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: write %d events: %w", len(recs), err)
@@ -37,4 +39,40 @@ func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, 
 		replayed[i] = !ok
 	}
 	return replayed, nil
+}
+
+// countKey is a row of event_counts.
+type countKey struct{ site, host, level string }
+
+type countSum struct{ n, last int64 }
+
+// addCounts adds the events a batch stored to event_counts (migrations/*/009): one
+// upsert per site, host and level of the batch, in its transaction. The argument lists
+// are eventArgs', whose site, ts, host and level it reads.
+func (s *sqlStore) addCounts(ctx context.Context, q querier, argLists [][]any, inserted []bool) error {
+	sums := map[countKey]countSum{}
+	for i, a := range argLists {
+		if !inserted[i] {
+			continue
+		}
+		k := countKey{site: a[argSite].(string), host: a[argHost].(string), level: a[argLevel].(string)}
+		c := sums[k]
+		c.n++
+		c.last = max(c.last, a[argTS].(int64))
+		sums[k] = c
+	}
+	if len(sums) == 0 {
+		return nil
+	}
+	lists := make([][]any, 0, len(sums))
+	for k, c := range sums {
+		lists = append(lists, []any{k.site, k.host, k.level, c.n, c.last})
+	}
+	_, err := q.execMany(ctx, `INSERT INTO event_counts (site, host, level, n, last_ts) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (site, host, level) DO UPDATE
+		SET n = event_counts.n + excluded.n, last_ts = `+s.d.greatest+`(event_counts.last_ts, excluded.last_ts)`, lists)
+	if err != nil {
+		return fmt.Errorf("event counts: %w", err)
+	}
+	return nil
 }
