@@ -15,14 +15,14 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	if !e.Time.IsZero() {
 		dst = append(dst, `"time":"`...)
-		dst = e.Time.AppendFormat(dst, time.RFC3339Nano)
+		dst = appendTime(dst, e.Time)
 		dst = append(dst, `",`...)
 	}
-	dst = appendStr(dst, "host", e.Host)
-	dst = appendStr(dst, "source", e.Source)
-	dst = appendStr(dst, "facility", e.Facility)
-	dst = appendStr(dst, "severity", e.Severity)
-	dst = appendStr(dst, "process", e.Process)
+	dst = appendStr(dst, `"host":"`, e.Host)
+	dst = appendStr(dst, `"source":"`, e.Source)
+	dst = appendStr(dst, `"facility":"`, e.Facility)
+	dst = appendStr(dst, `"severity":"`, e.Severity)
+	dst = appendStr(dst, `"process":"`, e.Process)
 	if e.PID != 0 {
 		dst = append(dst, `"pid":`...)
 		dst = strconv.AppendInt(dst, int64(e.PID), 10)
@@ -35,18 +35,18 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		dst, msgPlain = appendQuotedBody(dst, e.Message)
 		dst = append(dst, `",`...)
 	}
-	dst = appendStr(dst, "component", e.Component)
-	dst = appendStr(dst, "class", e.Class)
-	dst = appendStr(dst, "rule", e.Rule)
-	dst = appendStr(dst, "title", e.Title)
-	dst = appendStr(dst, "level", e.Level)
-	dst = appendStr(dst, "notification", e.Notification)
+	dst = appendStr(dst, `"component":"`, e.Component)
+	dst = appendStr(dst, `"class":"`, e.Class)
+	dst = appendStr(dst, `"rule":"`, e.Rule)
+	dst = appendStr(dst, `"title":"`, e.Title)
+	dst = appendStr(dst, `"level":"`, e.Level)
+	dst = appendStr(dst, `"notification":"`, e.Notification)
 	if e.Assert != Unset {
 		dst = append(dst, `"assert":`...)
 		dst = strconv.AppendBool(dst, e.Assert == True)
 		dst = append(dst, ',')
 	}
-	dst = appendStr(dst, "cleared", e.Cleared)
+	dst = appendStr(dst, `"cleared":"`, e.Cleared)
 	if e.Test {
 		dst = append(dst, `"test":true,`...)
 	}
@@ -62,8 +62,8 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		}
 		dst = append(dst, `},`...)
 	}
-	dst = appendStr(dst, "input", e.Input)
-	dst = appendStr(dst, "reason", e.Reason)
+	dst = appendStr(dst, `"input":"`, e.Input)
+	dst = appendStr(dst, `"reason":"`, e.Reason)
 	dst = append(dst, `"raw":`...)
 	dst = appendRaw(dst, e.Raw, e.Message, msgAt, msgPlain)
 	return append(dst, '}')
@@ -85,15 +85,16 @@ func appendValue(dst []byte, f Field) []byte {
 	}
 }
 
-func appendStr(dst []byte, key, v string) []byte {
+// appendStr writes the member of a non-empty string v; open is its key with the
+// quotes, the colon and the value's opening quote (`"host":"`), so that the member's
+// punctuation costs two appends rather than six.
+func appendStr(dst []byte, open, v string) []byte {
 	if v == "" {
 		return dst
 	}
-	dst = append(dst, '"')
-	dst = append(dst, key...)
-	dst = append(dst, `":`...)
-	dst = appendQuoted(dst, v)
-	return append(dst, ',')
+	dst = append(dst, open...)
+	dst, _ = appendQuotedBody(dst, v)
+	return append(dst, '"', ',')
 }
 
 const hexDigits = "0123456789abcdef"
@@ -111,19 +112,24 @@ const (
 	msb = 0x8080808080808080
 )
 
-// plain8 reports whether the eight bytes of x (little-endian) are all printable ASCII
-// other than '"' and '\\', the bytes a JSON string holds as they are: no byte below
-// 0x20, none at or above 0x80, no quote, no backslash. Branch-free bit arithmetic on one
-// word, so that the quoting loop costs a fraction of a nanosecond a byte on log text,
-// which is nearly all plain.
-func plain8(x uint64) bool {
-	ctl := (x - lsb*0x20) &^ x         // high bit set where a byte is below 0x20 (or the word's high bit)
-	q := x ^ (lsb * '"')               // zero bytes where x has a quote
-	bs := x ^ (lsb * '\\')             // zero bytes where x has a backslash
-	quote := (q - lsb) &^ q            // high bit where q has a zero byte
-	back := (bs - lsb) &^ bs           // high bit where bs has a zero byte
-	return (ctl|quote|back|x)&msb == 0 // x&msb: bytes of 0x80 and above
+// special8 returns, in the high bit of each byte, which of the eight bytes of x
+// (little-endian) are not plain: the bytes a JSON string cannot hold as they are
+// (below 0x20, a quote, a backslash) or that may need decoding (0x80 and above). A word
+// of plain bytes gives 0; in one that is not, bytes above the first that is not plain
+// may be marked too, which does not matter: such a word goes to the byte-wise path.
+// Branch-free bit arithmetic on one word, so that the quoting loop costs a fraction of
+// a nanosecond a byte on log text, which is nearly all plain.
+func special8(x uint64) uint64 {
+	ctl := (x - lsb*0x20) &^ x // high bit set where a byte is below 0x20 (or the word's high bit)
+	q := x ^ (lsb * '"')       // zero bytes where x has a quote
+	bs := x ^ (lsb * '\\')     // zero bytes where x has a backslash
+	quote := (q - lsb) &^ q    // high bit where q has a zero byte
+	back := (bs - lsb) &^ bs   // high bit where bs has a zero byte
+	return (ctl | quote | back | x) & msb
 }
+
+// plain8 reports whether the eight bytes of x are all plain.
+func plain8(x uint64) bool { return special8(x) == 0 }
 
 // load8 reads s[i:i+8] as a little-endian word (the compiler merges the loads).
 func load8(s string, i int) uint64 {
@@ -132,11 +138,75 @@ func load8(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// plainLen returns the length of the longest prefix of s made of plain bytes (plain8's),
+// which a JSON string holds as they are: eight bytes a step, then the last eight bytes
+// at once (overlapping bytes already checked) rather than one at a time.
+func plainLen(s string) int {
+	i := 0
+	// Sixteen bytes a step: one test for two words halves the loop's overhead.
+	for ; i+16 <= len(s); i += 16 {
+		if special8(load8(s, i))|special8(load8(s, i+8)) != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(s); i += 8 {
+		if !plain8(load8(s, i)) {
+			return i + plainBytes(s[i:i+8])
+		}
+	}
+	if i < len(s) && len(s) >= 8 && plain8(load8(s, len(s)-8)) {
+		return len(s)
+	}
+	return i + plainBytes(s[i:])
+}
+
+// plainBytes returns the length of the longest prefix of s made of plain bytes, one
+// byte at a time.
+func plainBytes(s string) int {
+	i := 0
+	for ; i < len(s); i++ {
+		if plainTable[s[i]] == 0 {
+			break
+		}
+	}
+	return i
+}
+
+// plainTable has 1 for the plain bytes (printable ASCII but '"' and '\\', and DEL),
+// so that the byte-wise check of short strings (hosts, levels, sources) is one load.
+const plainTable = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" + // 0x00
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" + // 0x10
+	"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" + // 0x20: '"'
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" + // 0x30
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" + // 0x40
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" + // 0x50: '\\'
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" + // 0x60
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" + // 0x70
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" + // 0x80 and above
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
 // appendQuotedBody writes s as the inside of a JSON string and reports whether s was all
-// plain ASCII (plain8's bytes), written as it is.
+// plain ASCII (plain8's bytes), written as it is. Log text nearly always is: it is
+// checked first and copied in one append; the rest is escaped from its first byte that
+// is not plain.
 func appendQuotedBody(dst []byte, s string) ([]byte, bool) {
-	start, i := 0, 0
-	verbatim := true
+	n := plainLen(s)
+	if n == len(s) {
+		return append(dst, s...), true
+	}
+	return appendEscaped(dst, s, n), false
+}
+
+// appendEscaped writes s as the inside of a JSON string, its first n bytes known plain.
+func appendEscaped(dst []byte, s string, n int) []byte {
+	start, i := 0, n
 	for i < len(s) {
 		if i+8 <= len(s) && plain8(load8(s, i)) {
 			i += 8
@@ -148,7 +218,6 @@ func appendQuotedBody(dst []byte, s string) ([]byte, bool) {
 				i++
 				continue
 			}
-			verbatim = false
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -168,7 +237,6 @@ func appendQuotedBody(dst []byte, s string) ([]byte, bool) {
 			start = i
 			continue
 		}
-		verbatim = false
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
@@ -186,7 +254,7 @@ func appendQuotedBody(dst []byte, s string) ([]byte, bool) {
 		}
 		i += size
 	}
-	return append(dst, s[start:]...), verbatim
+	return append(dst, s[start:]...)
 }
 
 // appendRaw writes the raw line as a JSON string, reusing the message's encoding: the

@@ -69,7 +69,12 @@ func FuzzQuote(f *testing.F) {
 	for _, s := range []string{"", "plain", "\"\\\n\r\t\x00\x1f", "\xff\xfe", "é€😀", "\u2028\u2029", "<>&"} {
 		f.Add(s)
 	}
+	f.Add("0123456789abcdef0123456789abcdef\"x")
+	f.Add("0123456789abcdef01234567\x7f\x80")
 	f.Fuzz(func(t *testing.T, s string) {
+		if n, want := plainLen(s), plainPrefix(s); n != want {
+			t.Fatalf("%q: plain prefix of %d bytes, byte by byte %d", s, n, want)
+		}
 		out := appendQuoted(nil, s)
 		if ref := referenceQuoted(nil, s); string(out) != string(ref) {
 			t.Fatalf("%q encoded as %s, the reference encoder writes %s", s, out, ref)
@@ -82,6 +87,17 @@ func FuzzQuote(f *testing.F) {
 			t.Fatalf("%q came back as %q, want %q", s, back, want)
 		}
 	})
+}
+
+// plainPrefix is plainLen's definition, one byte at a time: the bytes a JSON string holds
+// as they are, printable ASCII (DEL included) but the quote and the backslash.
+func plainPrefix(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // invalidRunsDiffer accepts the one legitimate difference with strings.ToValidUTF8: it
@@ -104,4 +120,28 @@ func TestJSONCleared(t *testing.T) {
 	if back.Cleared != "luna1/Fan1A" || back.Assert != False {
 		t.Errorf("round trip: %+v", back)
 	}
+}
+
+// FuzzAppendTime checks the RFC 3339 writer against time.Time.AppendFormat with
+// RFC3339Nano, for any instant and any zone offset (seconds included, which RFC 3339
+// cannot show), in and beyond the years of four digits.
+func FuzzAppendTime(f *testing.F) {
+	f.Add(int64(0), int64(0), 0)
+	f.Add(int64(1795305600), int64(39595000), 0)
+	f.Add(int64(-62135596800), int64(1), -3600)
+	f.Add(int64(253402300799), int64(999999999), 19800)
+	f.Add(int64(-62135596801), int64(100), 30)
+	f.Add(int64(951825901), int64(120000000), -12*3600-59)
+	f.Fuzz(func(t *testing.T, sec, nsec int64, offset int) {
+		offset %= 30 * 3600
+		zones := []*time.Location{time.UTC, time.FixedZone("x", offset)}
+		for _, loc := range zones {
+			at := time.Unix(sec, nsec%1e9).In(loc)
+			got := appendTime([]byte("x"), at)
+			want := at.AppendFormat([]byte("x"), time.RFC3339Nano)
+			if string(got) != string(want) {
+				t.Fatalf("%d.%09d at offset %d: %s, AppendFormat writes %s", sec, nsec%1e9, offset, got, want)
+			}
+		}
+	})
 }

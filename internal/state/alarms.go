@@ -77,6 +77,13 @@ type alarmTable struct {
 	refs     map[logRef]refEntry // log lines read with an alarm key, for traps that name them
 	pending  map[logRef]refEntry // traps read before their line: the alarm they touched
 	refSweep int
+
+	// No held clear matures before matureAt, when matureKnown: mature walks the open
+	// alarms only from then on, not at every step of the clock while a clear is held.
+	// An earlier bound than the truth (a held alarm re-asserted or closed) only costs
+	// one walk, which sets it right.
+	matureAt    time.Time
+	matureKnown bool
 }
 
 func newAlarmTable(cfg Config, rules Rules) *alarmTable {
@@ -202,6 +209,7 @@ func (t *alarmTable) clear(hostName, key string, ev *event.Event, when time.Time
 	if a.Flapping && t.cfg.HoldDown > 0 {
 		a.ClearHeld, a.ClearedBy = when, by
 		t.held++
+		t.heldUntil(when.Add(t.cfg.HoldDown))
 		cp := a.snapshot()
 		return ClearHeld, &cp
 	}
@@ -274,16 +282,33 @@ func (t *alarmTable) prune(cut time.Time) {
 	t.sweepAt = max(1024, 2*len(t.flips))
 }
 
+// heldUntil notes a clear held until deadline.
+func (t *alarmTable) heldUntil(deadline time.Time) {
+	switch {
+	case t.held == 1: // the only one
+		t.matureAt, t.matureKnown = deadline, true
+	case t.matureKnown && deadline.Before(t.matureAt):
+		t.matureAt = deadline
+	}
+}
+
 // mature closes held clears whose hold-down has passed by now.
 func (t *alarmTable) mature(now time.Time) []Alarm {
-	if t.held == 0 {
+	if t.held == 0 || t.matureKnown && now.Before(t.matureAt) {
 		return nil
 	}
 	var out []Alarm
+	t.matureKnown = false
 	for _, keys := range t.open {
 		for _, a := range keys {
-			if !a.ClearHeld.IsZero() && !now.Before(a.ClearHeld.Add(t.cfg.HoldDown)) {
+			if a.ClearHeld.IsZero() {
+				continue
+			}
+			deadline := a.ClearHeld.Add(t.cfg.HoldDown)
+			if !now.Before(deadline) {
 				out = append(out, *t.close(a, a.ClearHeld, a.ClearedBy))
+			} else if !t.matureKnown || deadline.Before(t.matureAt) {
+				t.matureAt, t.matureKnown = deadline, true
 			}
 		}
 	}

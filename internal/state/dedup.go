@@ -20,15 +20,16 @@ type Repeat struct {
 }
 
 // dedupTable keeps the messages of the current window. A message is found by a 64-bit
-// hash of its key (host, rule, message, assert, test) in a map of integers to slots of a
-// dense slice, the key's strings compared on a hit (entries of the same hash are chained):
-// hashing three strings into a map keyed by them, with one allocated record per
-// message, cost more than the rest of the state stage together.
+// hash of its key (host, rule, message, assert, test) in an index of slots, the key's
+// strings compared on a hit: hashing three strings into a map keyed by them, with one
+// allocated record per message, cost more than the rest of the state stage together.
+// The slots live in fixed pages, so that a window of many distinct messages grows the
+// table without copying it (the copies of one growing slice cost a third of the stage).
 type dedupTable struct {
 	window time.Duration
 	seed   maphash.Seed
-	index  map[uint64]int32 // hash -> first slot of its chain
-	slots  []dedupSlot
+	index  slotIndex
+	slots  slotPages
 	free   []int32 // slots of expired messages, reused
 	live   int
 	// retired holds repeats whose window ended, the largest kept.
@@ -42,7 +43,6 @@ type dedupSlot struct {
 	assert event.Tri
 	test   bool
 	used   bool
-	next   int32 // next slot of the same hash, -1 at the end
 }
 
 const maxRetired = 1000
@@ -55,7 +55,7 @@ const maxRetired = 1000
 const maxLive = 200_000
 
 func newDedupTable(window time.Duration) *dedupTable {
-	return &dedupTable{window: window, seed: maphash.MakeSeed(), index: map[uint64]int32{}}
+	return &dedupTable{window: window, seed: maphash.MakeSeed(), index: newSlotIndex(minIndex)}
 }
 
 func (d *dedupTable) hash(ev *event.Event) uint64 {
@@ -77,6 +77,24 @@ func (s *dedupSlot) is(ev *event.Event) bool {
 	return s.assert == ev.Assert && s.test == ev.Test && s.Host == ev.Host && s.Rule == ev.Rule && s.Message == ev.Message
 }
 
+// find returns the slot of ev's key (hash h), or -1 and the empty place of the index
+// where the key goes.
+func (d *dedupTable) find(h uint64, ev *event.Event) (int32, int) {
+	x := &d.index
+	for p := x.home(h); ; p = x.next(p) {
+		e := x.tab[p]
+		if e == 0 {
+			return -1, p
+		}
+		if e>>32 == h>>32 {
+			i := int32(uint32(e)) - 1
+			if s := d.slots.at(i); s.hash == h && s.is(ev) {
+				return i, p
+			}
+		}
+	}
+}
+
 // seen counts ev and reports whether the same message from the same host was already
 // seen within the window (the window runs from the first occurrence, so a message
 // repeated forever is still emitted once per window).
@@ -87,19 +105,13 @@ func (d *dedupTable) seen(ev *event.Event, when time.Time) bool {
 	if when.After(d.sweep) {
 		d.expire(when)
 	}
-	h := d.hash(ev)
-	head, ok := d.index[h]
-	i := int32(-1)
-	if ok {
-		for j := head; j >= 0; j = d.slots[j].next {
-			if d.slots[j].is(ev) {
-				i = j
-				break
-			}
-		}
+	if d.index.full() {
+		d.reindex(2 * len(d.index.tab))
 	}
+	h := d.hash(ev)
+	i, p := d.find(h, ev)
 	if i >= 0 {
-		r := &d.slots[i].Repeat
+		r := &d.slots.at(i).Repeat
 		if when.Sub(r.First) < d.window && !when.Before(r.First) {
 			r.Count++
 			if when.After(r.Last) {
@@ -118,59 +130,52 @@ func (d *dedupTable) seen(ev *event.Event, when time.Time) bool {
 	if k := len(d.free); k > 0 {
 		n, d.free = d.free[k-1], d.free[:k-1]
 	} else {
-		d.slots = append(d.slots, dedupSlot{})
-		n = int32(len(d.slots) - 1)
+		n = d.slots.add()
 	}
-	next := int32(-1)
-	if ok {
-		next = head
-	}
-	d.slots[n] = dedupSlot{Repeat: Repeat{Host: ev.Host, Rule: ev.Rule, Message: ev.Message, First: when, Last: when, Count: 1},
-		hash: h, assert: ev.Assert, test: ev.Test, used: true, next: next}
-	d.index[h] = n
+	*d.slots.at(n) = dedupSlot{Repeat: Repeat{Host: ev.Host, Rule: ev.Rule, Message: ev.Message, First: when, Last: when, Count: 1},
+		hash: h, assert: ev.Assert, test: ev.Test, used: true}
+	d.index.put(p, h, n)
 	d.live++
 	return false
 }
 
 // expire retires the records whose window has ended, at most once per window, so that
-// memory follows the messages of one window.
+// memory follows the messages of one window. The index is rebuilt from the slots still
+// in use rather than entries removed one by one: a sweep frees about half of them.
 func (d *dedupTable) expire(now time.Time) {
-	for i := range d.slots {
-		s := &d.slots[i]
+	freed := false
+	for i := range d.slots.len() {
+		s := d.slots.at(i)
 		if s.used && now.Sub(s.First) >= d.window {
 			d.retire(s.Repeat)
-			d.unlink(int32(i))
+			*s = dedupSlot{} // drops the strings, so that their lines can be collected
+			d.free = append(d.free, i)
+			d.live--
+			freed = true
 		}
 	}
-	// A burst's slots are given back once the window is calm again: the slice shrinks
-	// to what the live messages need.
-	if d.live == 0 && cap(d.slots) > 1024 {
-		d.slots, d.free, d.index = nil, nil, map[uint64]int32{}
+	// A burst's slots are given back once the window is calm again: the pages go, to
+	// what the live messages need.
+	if d.live == 0 && d.slots.cap() > 1024 {
+		d.slots, d.free, d.index = slotPages{}, nil, newSlotIndex(minIndex)
+	} else if freed {
+		d.reindex(len(d.index.tab))
 	}
 	d.sweep = now.Add(d.window)
 }
 
-// unlink removes slot i from its hash chain and frees it.
-func (d *dedupTable) unlink(i int32) {
-	s := &d.slots[i]
-	head := d.index[s.hash]
-	if head == i {
-		if s.next >= 0 {
-			d.index[s.hash] = s.next
-		} else {
-			delete(d.index, s.hash)
-		}
+// reindex rebuilds the index with size places from the slots in use.
+func (d *dedupTable) reindex(size int) {
+	if size == len(d.index.tab) {
+		d.index.clear()
 	} else {
-		for j := head; j >= 0; j = d.slots[j].next {
-			if d.slots[j].next == i {
-				d.slots[j].next = s.next
-				break
-			}
+		d.index = newSlotIndex(size)
+	}
+	for i := range d.slots.len() {
+		if s := d.slots.at(i); s.used {
+			d.index.insert(s.hash, i)
 		}
 	}
-	*s = dedupSlot{next: -1} // drops the strings, so that their lines can be collected
-	d.free = append(d.free, i)
-	d.live--
 }
 
 func (d *dedupTable) retire(r Repeat) {
@@ -197,8 +202,8 @@ func sortRepeats(rs []Repeat) {
 // (at most 1000 whose window has ended, and all of the current window).
 func (t *Tracker) Repeats() []Repeat {
 	out := append([]Repeat(nil), t.dedup.retired...)
-	for i := range t.dedup.slots {
-		if s := &t.dedup.slots[i]; s.used && s.Count > 1 {
+	for i := range t.dedup.slots.len() {
+		if s := t.dedup.slots.at(i); s.used && s.Count > 1 {
 			out = append(out, s.Repeat)
 		}
 	}

@@ -180,6 +180,7 @@ func (t *Tracker) Reconfigure(cfg Config) error {
 	}
 	t.cfg = cfg
 	t.alarms.cfg = cfg
+	t.alarms.matureKnown = false // the hold-down may have changed
 	t.dedup.window = cfg.DedupWindow
 	t.storms.limit, t.storms.window = cfg.StormLimit, cfg.StormWindow
 	t.dinamo.maxSessions, t.dinamo.maxFindings = cfg.MaxSessions, cfg.MaxFindings
