@@ -263,7 +263,12 @@ func (t *Tracker) Sessions() ([]Session, int64) {
 		if !out[i].First.Equal(out[j].First) {
 			return out[i].First.Before(out[j].First)
 		}
-		return out[i].CID < out[j].CID
+		if out[i].CID != out[j].CID {
+			return out[i].CID < out[j].CID
+		}
+		// Two streams (files, HSMs) can number a session alike and open it in the same
+		// second: the stream decides, or the report's order would be the map's.
+		return out[i].Stream < out[j].Stream
 	})
 	return out, t.dinamo.evictedSessions
 }

@@ -114,6 +114,28 @@ func TestDinamoAuthFailureSession(t *testing.T) {
 	}
 }
 
+// Two exports that number a session alike and open it in the same second list in the
+// order of their streams, every time (the report is compared byte for byte).
+func TestDinamoSessionsOrderedByStream(t *testing.T) {
+	line := "2022/01/11 22:31:54 00000052 00000001 AB000001 10.0.0.9 auth try, c: 21, tls: y, 2|10.0.0.9 172.17.0.2:4433 -"
+	for range 20 {
+		f := newFeeder(t, Config{})
+		for _, input := range []string{"zeta.log:1", "alpha.log:1", "mid.log:1"} {
+			ev := f.event(line, time.Time{})
+			ev.Input = input
+			f.tr.Observe(ev)
+		}
+		sessions, _ := f.tr.Sessions()
+		var got []string
+		for _, s := range sessions {
+			got = append(got, s.Stream)
+		}
+		if strings.Join(got, ",") != "alpha.log,mid.log,zeta.log" {
+			t.Fatalf("sessions in the order %v", got)
+		}
+	}
+}
+
 // Memory follows MaxSessions, not the length of the log.
 func TestDinamoSessionsBounded(t *testing.T) {
 	f := newFeeder(t, Config{MaxSessions: 10})
