@@ -50,6 +50,10 @@ func TestHostGuard(t *testing.T) {
 			{"Dec 21 06:54:23 daemon.alert apcupsd[10]: Initiating system shutdown!", "", "alert", "apcupsd"},
 			{"Dec 21 06:54:23 ups1 kern.warn kernel: x", "ups1", "warning", "kernel"},
 			{"Dec 21 06:54:23 ups1 daemon.loud app[1]: x", "ups1", "", ""},
+			// apcupsd's event file: a zone offset, two spaces, the message; with a tag
+			// after the wide gap the word is a host all the same
+			{"2018-02-12 20:51:49 +0100  Power failure.", "", "", ""},
+			{"2018-02-12 20:51:49 +0100  hsm1 sshd[4]: ok", "hsm1", "", "sshd"},
 		} {
 			var ev event.Event
 			Into(p, tc.line, &ev)
@@ -121,6 +125,25 @@ func TestKernfmtFormatsAllocateNothing(t *testing.T) {
 			if n := testing.AllocsPerRun(100, func() { Into(p, tc.line, &ev) }); n != 0 {
 				t.Errorf("%s: %q: %v allocations per line", p.Format(), tc.line, n)
 			}
+		}
+	}
+}
+
+// TestBodyLevelWord: a bare "word: message" whose word is a level (OpenSSH's debug1 to
+// debug3 among them) gives the severity, not a process name.
+func TestBodyLevelWord(t *testing.T) {
+	p, _ := New(Auto, goldenOptions())
+	for _, tc := range []struct{ line, sev, proc string }{
+		{"debug3: userauth_finish: failure partial=0 [preauth]", "debug", ""},
+		{"debug1: Connection established.", "debug", ""},
+		{"warning: no token URL was provided", "warning", ""},
+		{"debug4: x", "", "debug4"},
+		{"ata4: SError: { BadCRC }", "", "ata4"},
+	} {
+		var ev event.Event
+		Into(p, tc.line, &ev)
+		if ev.Source != event.SourceSyslogBody || ev.Severity != tc.sev || ev.Process != tc.proc {
+			t.Errorf("%q: source=%s sev=%q proc=%q, want sev=%q proc=%q", tc.line, ev.Source, ev.Severity, ev.Process, tc.sev, tc.proc)
 		}
 	}
 }

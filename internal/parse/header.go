@@ -48,7 +48,9 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 	}
 	ev.Time = t
 	i = skipSpaces(line, i)
+	z := i
 	i = zoneTokenAt(line, i, ev, o)
+	zoned := i > z
 	host, j := token(line, i)
 	if host == "" {
 		return info, fail(format, "no host after the timestamp")
@@ -63,6 +65,11 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 		ev.Severity, i = levelWord(host), skipSpaces(line, j)
 	case notHost(host):
 		// A tag ("[hsm]") or a process ("sshd[42]:") right after the time: no host.
+	case zoned && spacedOff(line, i) && !tagAt(line, skipSpaces(line, j)):
+		// "2018-02-12 20:51:49 +0100  Power failure.": after a zone offset, a wider gap
+		// than the header's one space and no tag behind the word, the word is the
+		// message's (apcupsd's event file), not a host. (Luna's headers space their
+		// fields widely too, but have no offset.)
 	default:
 		ev.Host, i = host, skipSpaces(line, j)
 		i = keywordsAt(line, i, ev, &info)
@@ -151,6 +158,17 @@ func zoneTokenAt(line string, i int, ev *event.Event, o Options) int {
 		ev.Time = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), fixedZone(off))
 	}
 	return skipSpaces(line, j)
+}
+
+// spacedOff reports whether two or more spaces stand before i.
+func spacedOff(line string, i int) bool {
+	return i >= 2 && line[i-1] == ' ' && line[i-2] == ' '
+}
+
+// tagAt reports whether a process tag ("sshd:", "sshd[42]:") starts at i.
+func tagAt(line string, i int) bool {
+	var scratch event.Event
+	return processAt(line, i, &scratch) > i
 }
 
 // notHost reports whether the word after the time cannot be a host name: a bracketed

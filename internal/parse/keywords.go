@@ -149,7 +149,8 @@ func priAt(s string, i int) (facility, severity string, next int, ok bool) {
 // levelWord returns the normalised severity of a level word as applications write it
 // (log4j, logback, java.util.logging, Python logging, Go loggers), in any case: FATAL and
 // CRITICAL read crit, ERROR and SEVERE err, WARN and WARNING warning, INFO info, DEBUG,
-// TRACE and FINE (FINER, FINEST) debug, plus the syslog keywords. Anything else is "".
+// TRACE and FINE (FINER, FINEST) debug, OpenSSH's debug1 to debug3 debug, plus the syslog
+// keywords. Anything else is "".
 func levelWord(word string) string {
 	if len(word) < 3 || len(word) > 13 {
 		return ""
@@ -164,8 +165,8 @@ func levelWord(word string) string {
 		c := word[i]
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
-		} else if c < 'a' || c > 'z' {
-			return ""
+		} else if (c < 'a' || c > 'z') && !(i == len(word)-1 && c >= '1' && c <= '3') {
+			return "" // letters, but OpenSSH's debug1 to debug3
 		}
 		b[i] = c
 	}
@@ -184,7 +185,7 @@ func levelWord(word string) string {
 		return "notice"
 	case "info", "informational":
 		return "info"
-	case "debug", "trace", "fine", "finer", "finest":
+	case "debug", "trace", "fine", "finer", "finest", "debug1", "debug2", "debug3":
 		return "debug"
 	}
 	return ""
