@@ -222,7 +222,15 @@ func (p *Pipeline) Stats() Stats {
 // Run processes records until Close has been called and the queue is empty (nil), or
 // ctx ends (ctx.Err(): what is still queued stays unacknowledged, so sources that
 // checkpoint read it again at the next start).
+//
+// A full batch is committed by a writer goroutine while Run classifies the next one: the
+// store's commit and the classification overlap, on two cores about as fast as the slower
+// of the two alone. Batches are committed and acknowledged in order, one at a time; the
+// other sinks get each committed batch back on Run's goroutine, in the same order, so
+// that what they read of the state (the metrics' open alarms) is read where it is written.
 func (p *Pipeline) Run(ctx context.Context) error {
+	w := p.startWriter(ctx)
+	defer w.stop()
 	batch := make([]Item, 0, p.cfg.BatchSize)
 	timer := time.NewTimer(p.cfg.FlushInterval)
 	defer timer.Stop()
@@ -236,16 +244,21 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		select {
 		case r := <-p.queue:
 			if r.do != nil {
-				if err := p.control(ctx, batch, r); err != nil {
+				if err := p.control(ctx, w, batch, r); err != nil {
 					return err
 				}
-				batch = batch[:0]
+				batch = w.buffer(batch)
 				continue
 			}
 			batch = append(batch, p.process(r.rec))
 			if len(batch) < p.cfg.BatchSize {
 				continue
 			}
+		case b := <-w.committed:
+			p.handOn(ctx, w, b)
+			continue
+		case err := <-w.failed:
+			return err
 		case <-timer.C:
 			timer.Reset(p.cfg.FlushInterval)
 		case <-tick:
@@ -254,10 +267,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			if len(p.queue) > 0 {
 				r := <-p.queue
 				if r.do != nil {
-					if err := p.control(ctx, batch, r); err != nil {
+					if err := p.control(ctx, w, batch, r); err != nil {
 						return err
 					}
-					batch = batch[:0]
+					batch = w.buffer(batch)
 					continue
 				}
 				batch = append(batch, p.process(r.rec))
@@ -265,21 +278,141 @@ func (p *Pipeline) Run(ctx context.Context) error {
 					continue
 				}
 			} else {
-				return p.flush(ctx, batch)
+				if err := p.submit(ctx, w, batch); err != nil {
+					return err
+				}
+				return p.drain(ctx, w)
 			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		if err := p.flush(ctx, batch); err != nil {
+		if err := p.submit(ctx, w, batch); err != nil {
 			return err
 		}
-		batch = batch[:0]
+		batch = w.buffer(batch)
 	}
 }
 
-// control flushes what is batched, then runs a Do's function.
-func (p *Pipeline) control(ctx context.Context, batch []Item, r queued) error {
-	if err := p.flush(ctx, batch); err != nil {
+// writer commits batches to the durable sinks on a goroutine of its own. jobs carries
+// batches to commit, and nil as a marker that drain waits for; committed gives them back,
+// in order, committed and acknowledged; failed carries the error that ended it (the
+// context's).
+type writer struct {
+	jobs      chan []Item
+	committed chan []Item
+	failed    chan error
+	quit      chan struct{}
+	wg        sync.WaitGroup
+	spare     [][]Item // buffers handed back, owned by Run's goroutine
+	size      int
+}
+
+func (p *Pipeline) startWriter(ctx context.Context) *writer {
+	w := &writer{jobs: make(chan []Item, 1), committed: make(chan []Item), failed: make(chan error, 1),
+		quit: make(chan struct{}), size: p.cfg.BatchSize}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for {
+			var b []Item
+			select {
+			case b = <-w.jobs:
+			case <-w.quit:
+				return
+			}
+			if b != nil {
+				if err := p.commit(ctx, b); err != nil {
+					w.failed <- err
+					return
+				}
+			}
+			select {
+			case w.committed <- b:
+			case <-w.quit:
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the writer and waits for it: a commit under way finishes (or fails with the
+// context) first, so that nothing of the pipeline outlives Run.
+func (w *writer) stop() {
+	close(w.quit)
+	w.wg.Wait()
+}
+
+// fresh returns an empty batch buffer, a spare one when there is one.
+func (w *writer) fresh() []Item {
+	if n := len(w.spare); n > 0 {
+		b := w.spare[n-1]
+		w.spare = w.spare[:n-1]
+		return b
+	}
+	return make([]Item, 0, w.size)
+}
+
+// buffer returns batch emptied when nothing of it was submitted, else a fresh buffer.
+func (w *writer) buffer(batch []Item) []Item {
+	if len(batch) == 0 {
+		return batch
+	}
+	return w.fresh()
+}
+
+// submit hands a batch to the writer, handing on what it committed meanwhile; batch
+// belongs to the writer afterwards.
+func (p *Pipeline) submit(ctx context.Context, w *writer, batch []Item) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	for {
+		select {
+		case w.jobs <- batch:
+			return nil
+		case b := <-w.committed:
+			p.handOn(ctx, w, b)
+		case err := <-w.failed:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// drain waits until every batch submitted has been committed and handed on.
+func (p *Pipeline) drain(ctx context.Context, w *writer) error {
+	marker := []Item(nil)
+	sent := false
+	for {
+		var jobs chan []Item
+		if !sent {
+			jobs = w.jobs
+		}
+		select {
+		case jobs <- marker:
+			sent = true
+		case b := <-w.committed:
+			if b == nil {
+				return nil
+			}
+			p.handOn(ctx, w, b)
+		case err := <-w.failed:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// control flushes what is batched and waits for the writer, then runs a Do's function:
+// it sees the state and the store with every record queued before it.
+func (p *Pipeline) control(ctx context.Context, w *writer, batch []Item, r queued) error {
+	if err := p.submit(ctx, w, batch); err != nil {
+		return err
+	}
+	if err := p.drain(ctx, w); err != nil {
 		return err
 	}
 	r.do()
@@ -343,21 +476,48 @@ func (p *Pipeline) process(r component.Record) Item {
 }
 
 // flush writes a batch to the durable sinks (retrying), acknowledges it, then hands it
-// to the other sinks.
+// to the other sinks, all on the caller's goroutine (the writer is idle: control drained
+// it).
 func (p *Pipeline) flush(ctx context.Context, batch []Item) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	if err := p.commit(ctx, batch); err != nil {
+		return err
+	}
+	p.handOn(ctx, nil, batch)
+	return nil
+}
+
+// commit writes a batch to the durable sinks (retrying) and acknowledges its records.
+func (p *Pipeline) commit(ctx context.Context, batch []Item) error {
 	for _, s := range p.cfg.Durable {
 		if err := p.writeDurable(ctx, s, batch); err != nil {
 			return err
 		}
 	}
-	fresh, replays := batch, false
-	for i, it := range batch {
+	for _, it := range batch {
 		if it.Record.Ack != nil {
 			it.Record.Ack()
 		}
+	}
+	return nil
+}
+
+// handOn gives a committed batch to the other sinks, but for records the store had
+// already (Replayed: a file read again after a restart), and keeps its buffer for reuse
+// when w is set.
+func (p *Pipeline) handOn(ctx context.Context, w *writer, batch []Item) {
+	defer func() {
+		p.processed.Add(int64(len(batch)))
+		p.batches.Add(1)
+		if w != nil {
+			clear(batch)
+			w.spare = append(w.spare, batch[:0])
+		}
+	}()
+	fresh, replays := batch, false
+	for i, it := range batch {
 		switch {
 		case it.Replayed && !replays: // the first replay: keep what came before it
 			fresh, replays = slices.Clone(batch[:i]), true
@@ -366,9 +526,7 @@ func (p *Pipeline) flush(ctx context.Context, batch []Item) error {
 		}
 	}
 	if len(fresh) == 0 {
-		p.processed.Add(int64(len(batch)))
-		p.batches.Add(1)
-		return nil
+		return
 	}
 	for _, s := range p.sinks {
 		if err := s.Write(ctx, fresh); err != nil {
@@ -376,9 +534,6 @@ func (p *Pipeline) flush(ctx context.Context, batch []Item) error {
 			p.cfg.Logger.Warn("sink failed", "sink", s.Name(), "events", len(batch), "err", err)
 		}
 	}
-	p.processed.Add(int64(len(batch)))
-	p.batches.Add(1)
-	return nil
 }
 
 // writeDurable retries a durable sink with exponential back-off (100ms to 10s) until it

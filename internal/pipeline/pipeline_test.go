@@ -147,7 +147,7 @@ func TestPipelineBackPressure(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	line := "2026 Nov 22 10:00:00 lunaA local5 info lunash [3442]: info : 0 : Command: hsm show : admin : 192.168.0.111/2719"
-	// The run loop holds one batch (2) waiting on the store; the queue holds 4 more.
+	// The writer holds one batch (2) waiting on the store; the queue holds 4 more.
 	accepted := 0
 	for accepted < 6 {
 		if err := p.Emit(ctx, component.Record{Event: parsed(t, line)}); err != nil {
@@ -158,7 +158,10 @@ func TestPipelineBackPressure(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancelShort()
 	var blocked error
-	for i := 0; i < 3 && blocked == nil; i++ { // one more may fit while the loop takes its batch
+	// Beyond them the writer's queue of one batch and the loop's next batch (2 + 2) may
+	// fit, and one more while the loop takes its batch: the bound is the queue and three
+	// batches, never more.
+	for i := 0; i < 7 && blocked == nil; i++ {
 		blocked = p.Emit(short, component.Record{Event: parsed(t, line)})
 		if blocked == nil {
 			accepted++
