@@ -61,7 +61,14 @@ func sets() []set {
 		// measured blind, for its aggregate, after that: 55/77 serious to warning+, 30/77 to
 		// major+, 10/130 routine raised (the catalog of 5b3dc4c: 52/77, 26/77, 10/130). One
 		// line left it first: its message is a rule's example (TestHeldOutApart).
-		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 55, SeriousMajor: 30, Routine: 130, RoutineRaised: 10}},
+		// It was read afterwards; the mechanisms and packs its misses showed were added:
+		// 67/77, 52/77, 9/130.
+		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 52, Routine: 130, RoutineRaised: 9}},
+		// lines6.tsv, the sixth set, gathered like the third while lines5.tsv was read, and
+		// measured blind, for its aggregate, after that: 61/78 serious to warning+, 39/78
+		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 59/78, 29/78, 2/137; of
+		// 41d4274, before the packs from lines5.tsv: 60/78, 39/78, 1/137).
+		{"../../" + Files()[5], Figures{Serious: 78, SeriousWarn: 61, SeriousMajor: 39, Routine: 137, RoutineRaised: 1}},
 	}
 }
 
