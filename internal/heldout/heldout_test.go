@@ -65,10 +65,11 @@ func sets() []set {
 		// 67/77, 52/77, 9/130.
 		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 52, Routine: 130, RoutineRaised: 9}},
 		// lines6.tsv, the sixth set, gathered like the third while lines5.tsv was read, and
-		// measured blind, for its aggregate, after that: 61/78 serious to warning+, 39/78
-		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 59/78, 29/78, 2/137; of
-		// 41d4274, before the packs from lines5.tsv: 60/78, 39/78, 1/137).
-		{"../../" + Files()[5], Figures{Serious: 78, SeriousWarn: 61, SeriousMajor: 39, Routine: 137, RoutineRaised: 1}},
+		// measured blind, for its aggregate, after that: 58/75 serious to warning+, 36/75
+		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 56/75, 26/75, 2/137; of
+		// 41d4274, before the packs from lines5.tsv: 57/75, 36/75, 1/137). Three serious
+		// lines left it first: their messages are rule examples (TestHeldOutApart).
+		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 58, SeriousMajor: 36, Routine: 137, RoutineRaised: 1}},
 	}
 }
 
