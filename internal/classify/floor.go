@@ -284,6 +284,10 @@ func (t *floorTable) head(msg string) *Rule {
 			i = j
 			continue
 		}
+		if j := tagEnd(msg, i); j > i {
+			i = j
+			continue
+		}
 		break
 	}
 	if i >= len(msg) {
@@ -364,6 +368,40 @@ func (t *floorTable) startWord(rest string) *Rule {
 		}
 	}
 	return best
+}
+
+// tagEnd returns the end of a token at i that names the program rather than saying
+// anything: GLib's "**" and "(prog:pid):" ("** (tpm2-abrmd:3873): CRITICAL **: ..."), a
+// process tag ending in "]:" ("hp-ams[812]:"), and a host before such a tag ("server1
+// hp-ams[812]: CRITICAL: ..." in a line no header reader took); or i.
+func tagEnd(s string, i int) int {
+	j := i
+	for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+		j++
+	}
+	tok := s[i:j]
+	switch {
+	case tok == "**":
+		return j
+	case len(tok) > 3 && tok[0] == '(' && strings.HasSuffix(tok, "):"):
+		return j
+	case len(tok) > 3 && strings.HasSuffix(tok, "]:") && strings.IndexByte(tok, '[') > 0:
+		return j
+	}
+	k := j
+	for k < len(s) && s[k] == ' ' {
+		k++
+	}
+	if k > j && k < len(s) && isWordByte(s[i]) {
+		e := k
+		for e < len(s) && s[e] != ' ' && s[e] != '\t' {
+			e++
+		}
+		if next := s[k:e]; len(next) > 3 && strings.HasSuffix(next, "]:") && strings.IndexByte(next, '[') > 0 {
+			return j // the host; the tag is taken next
+		}
+	}
+	return i
 }
 
 // stampEnd returns the end of a separator ("|", "-") or of a time stamp token at i (digits

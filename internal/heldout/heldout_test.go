@@ -27,11 +27,14 @@ type set struct {
 // sets are the held-out files (Files, seen from this package's folder) with their reached
 // figures.
 func sets() []set {
+	// Every set but the newest has been read by now; the figures held below are the
+	// ones reached after the session of 2026-12-07 that read lines3.tsv to lines6.tsv
+	// (testdata/heldout/README.md), each comment giving how the set was measured first.
 	return []set{
 		// lines.tsv: ratcheted after the floor's trouble words (floor.trouble,
 		// floor.trouble.hardware, floor.trouble.hsm): 97/104 serious to warning+, 80/104 to
 		// major+, 9/189 routine raised; the routine bound is the target itself (5 %).
-		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 97, SeriousMajor: 80, Routine: 1000, RoutineRaised: 50}},
+		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 100, SeriousMajor: 91, Routine: 1000, RoutineRaised: 50}},
 		// lines2.tsv, gathered apart from the rule writers: first measure 45/97, 41/97,
 		// 5/156; 50/94, 45/94, 6/156 after the second round of packs written without
 		// seeing it. The trouble words, designed before it was looked at, first measured
@@ -40,7 +43,7 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
 		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
 		// trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 71, Routine: 156, RoutineRaised: 11}},
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 78, Routine: 156, RoutineRaised: 9}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
@@ -48,7 +51,7 @@ func sets() []set {
 		// 56/100, 12/137 with floor.trouble.hsm, measured once, for its aggregate. Two
 		// serious lines left the set before it was measured: a pack writer had found them
 		// in the same public threads and made them rule examples (TestHeldOutApart).
-		{"../../" + Files()[2], Figures{Serious: 100, SeriousWarn: 81, SeriousMajor: 56, Routine: 137, RoutineRaised: 12}},
+		{"../../" + Files()[2], Figures{Serious: 100, SeriousWarn: 90, SeriousMajor: 83, Routine: 137, RoutineRaised: 10}},
 		// lines4.tsv, the fourth set, gathered like the third, measured blind for its
 		// aggregate: 52/71 serious to warning+, 40/71 to major+, 13/149 routine raised (the
 		// catalog of 5b3dc4c, before the floor's first-level, capitals, keys, device and
@@ -63,13 +66,15 @@ func sets() []set {
 		// line left it first: its message is a rule's example (TestHeldOutApart).
 		// It was read afterwards; the mechanisms and packs its misses showed were added:
 		// 67/77, 52/77, 9/130.
-		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 52, Routine: 130, RoutineRaised: 9}},
+		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 53, Routine: 130, RoutineRaised: 9}},
 		// lines6.tsv, the sixth set, gathered like the third while lines5.tsv was read, and
 		// measured blind, for its aggregate, after that: 58/75 serious to warning+, 36/75
 		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 56/75, 26/75, 2/137; of
 		// 41d4274, before the packs from lines5.tsv: 57/75, 36/75, 1/137). Three serious
 		// lines left it first: their messages are rule examples (TestHeldOutApart).
-		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 58, SeriousMajor: 36, Routine: 137, RoutineRaised: 1}},
+		// Read afterwards: 70/75, 57/75, 2/137 (a GLib "WARNING **" debug trace now reads
+		// as the warning its sender wrote).
+		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 57, Routine: 137, RoutineRaised: 2}},
 	}
 }
 

@@ -1,6 +1,10 @@
 package parse
 
-import "github.com/hsmwatch/hsmwatch/internal/event"
+import (
+	"strings"
+
+	"github.com/hsmwatch/hsmwatch/internal/event"
+)
 
 // syslogBody reads what is left of a syslog line without its header: the tag and the
 // message, as journalctl -o cat, container logs and collectors that strip the header
@@ -26,11 +30,17 @@ func (p *syslogBody) Parse(line string, ev *event.Event) error {
 	if i < len(line) && line[i-1] != ' ' {
 		return fail(event.SourceSyslogBody, "no space after the process's colon")
 	}
-	if s := levelWord(ev.Process); s != "" && ev.PID == 0 {
-		ev.Severity, ev.Process = s, ""
-	}
 	ev.Source = event.SourceSyslogBody
 	ev.Message = line[i:]
+	switch {
+	case ev.PID != 0:
+	case levelWord(ev.Process) != "":
+		ev.Severity, ev.Process = levelWord(ev.Process), ""
+	case exceptionName(ev.Process):
+		// "NoSuchTokenException: No such token", "ValueError: ...": the head of an
+		// exception a program did not handle, not a process; the error it reports.
+		ev.Severity, ev.Process, ev.Message = "err", "", line
+	}
 	decodeMessage(ev)
 	return nil
 }
@@ -50,4 +60,16 @@ func programName(name string) bool {
 		}
 	}
 	return true
+}
+
+// exceptionName reports whether name is an exception's class, as Java, Python and .NET
+// name them: one word ending in Exception or Error ("NoSuchTokenException", "ValueError").
+func exceptionName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if !isWordByte(name[i]) && name[i] != '.' && name[i] != '$' {
+			return false
+		}
+	}
+	return len(name) > 5 && name[0] >= 'A' && name[0] <= 'Z' &&
+		(strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
 }

@@ -54,6 +54,10 @@ func TestHostGuard(t *testing.T) {
 			// after the wide gap the word is a host all the same
 			{"2018-02-12 20:51:49 +0100  Power failure.", "", "", ""},
 			{"2018-02-12 20:51:49 +0100  hsm1 sshd[4]: ok", "hsm1", "", "sshd"},
+			// a message that starts with a word no host is named, unless a tag follows
+			{"Feb 19 18:25:07 failed to initialize device TCTI context: 0xa000a", "", "", ""},
+			{"Feb 19 18:25:07 Cannot load certificate using PKCS#11 interface", "", "", ""},
+			{"Feb 19 18:25:07 no sshd[4]: ok", "no", "", "sshd"},
 		} {
 			var ev event.Event
 			Into(p, tc.line, &ev)
@@ -139,6 +143,9 @@ func TestBodyLevelWord(t *testing.T) {
 		{"warning: no token URL was provided", "warning", ""},
 		{"debug4: x", "", "debug4"},
 		{"ata4: SError: { BadCRC }", "", "ata4"},
+		{"NoSuchTokenException: No such token: SmartCard-HSM (UserPIN)", "err", ""},
+		{"ValueError: invalid literal", "err", ""},
+		{"Error: x", "err", ""},
 	} {
 		var ev event.Event
 		Into(p, tc.line, &ev)

@@ -65,6 +65,9 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 		ev.Severity, i = levelWord(host), skipSpaces(line, j)
 	case notHost(host):
 		// A tag ("[hsm]") or a process ("sshd[42]:") right after the time: no host.
+	case proseWord(host) && !tagAt(line, skipSpaces(line, j)):
+		// "Feb 19 18:25:07 failed to initialize device ...": a line with no host whose
+		// message starts with a word no host is named; a tag behind it would make it one.
 	case zoned && spacedOff(line, i) && !tagAt(line, skipSpaces(line, j)):
 		// "2018-02-12 20:51:49 +0100  Power failure.": after a zone offset, a wider gap
 		// than the header's one space and no tag behind the word, the word is the
@@ -158,6 +161,18 @@ func zoneTokenAt(line string, i int, ev *event.Event, o Options) int {
 		ev.Time = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), fixedZone(off))
 	}
 	return skipSpaces(line, j)
+}
+
+// proseWord reports whether word starts a sentence rather than names a host: the words a
+// program's message begins with when it says what went wrong.
+func proseWord(word string) bool {
+	switch word {
+	case "failed", "Failed", "FAILED", "unable", "Unable", "cannot", "Cannot", "could",
+		"Could", "can't", "Can't", "not", "Not", "no", "No", "the", "The", "a", "A", "an", "An",
+		"failure", "Failure", "lost", "Lost", "invalid", "Invalid":
+		return true
+	}
+	return false
 }
 
 // spacedOff reports whether two or more spaces stand before i.
