@@ -345,7 +345,9 @@ func TestFloorReadings(t *testing.T) {
 		{"a key store names the context", event.SourceRFC3164, "", "signer",
 			"unable to open the keystore /etc/signer/ks.p12", "floor.trouble.keys"},
 		{"a disk driver names the context", event.SourceKernel, "", "",
-			"[ 1730.4] nvme nvme0: failed to mark controller CONNECTING", "floor.trouble.device"},
+			"[ 1730.4] nvme nvme0: failed to mark controller CONNECTING", "floor.trouble.storage"},
+		{"a bus's error reporting names the context", event.SourceKernel, "", "",
+			"[ 1730.4] pcieport 0000:00:1c.0: AER: device recovery failed", "floor.trouble.device"},
 		{"errno EIO is a hardware error", event.SourceRFC3164, "", "someapp",
 			"journal update ended with Error -5", "floor.trouble.hardware"},
 		{"a panic is a crash", event.SourceRFC3164, "", "storaged",
@@ -380,6 +382,7 @@ func TestFloorBootWindow(t *testing.T) {
 		{0.8, "pcieport 0000:e0:1c.4: can't derive routing for PCI INT A", "floor.severity.none"},
 		{0.8, "somedrv 0000:03:00.0: uncorrectable ECC fault on bank 2", "floor.trouble.hardware"},
 		{4000, "pcieport 0000:e0:1c.4: can't derive routing for PCI INT A", "floor.trouble.device"},
+		{4.4, "JBD2: journal recovery failed on sdb1", "floor.trouble.storage"},
 	} {
 		ev := &event.Event{Source: event.SourceKernel, Message: tc.msg}
 		ev.Fields.SetFloat("uptime_s", tc.uptime)
