@@ -587,8 +587,10 @@ func troubleWord(msg string, words []string) bool {
 // its context spellings in the message or the process name when it has some: a
 // "p11-kit: ..." or "pkcs11-tool[12]: ..." line names its context in the head.
 func troubleIn(ev *event.Event, r *Rule) bool {
-	if !r.floorEntry.Boot && booting(ev) || strings.Contains(ev.Message, "Deasserted") {
-		return false // probing at boot; an IPMI condition that ended ("PS1 FAIL ... Deasserted")
+	if !r.floorEntry.Boot && booting(ev) || strings.Contains(ev.Message, "Deasserted") || stackFrame(ev.Message) {
+		// probing at boot; an IPMI condition that ended ("PS1 FAIL ... Deasserted"); a
+		// frame of a stack trace, which names functions ("at Error (native)"), not events
+		return false
 	}
 	if !troubleWord(ev.Message, r.Match.ContainsAny) {
 		return false
@@ -601,6 +603,20 @@ func troubleIn(ev *event.Event, r *Rule) bool {
 		if containsFold(ev.Message, w) || containsFold(ev.Process, w) {
 			return true
 		}
+	}
+	return false
+}
+
+// stackFrame reports whether msg is one frame of a stack trace, a continuation line of
+// the exception reported before it: Java's and JavaScript's "at name(file:line)", Python's
+// "File \"x.py\", line 12, in f".
+func stackFrame(msg string) bool {
+	msg = strings.TrimLeft(msg, " \t")
+	switch {
+	case strings.HasPrefix(msg, "at ") && strings.IndexByte(msg, '(') > 3:
+		return true
+	case strings.HasPrefix(msg, `File "`) && strings.Contains(msg, `", line `):
+		return true
 	}
 	return false
 }

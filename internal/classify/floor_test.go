@@ -360,6 +360,8 @@ func TestFloorReadings(t *testing.T) {
 			" crit: node lost its peers", "floor.word.critical"},
 		{"unable alone", event.SourceRFC3164, "", "someapp",
 			"Unable get the object", "floor.trouble"},
+		{"a frame of a stack trace", event.SourceRFC3164, "", "node",
+			"    at Error (native) C_GetTokenInfo:243", "floor.severity.none"},
 		{"an IPMI condition that ended", event.SourceRFC3164, "", "ipmitool",
 			"166 | PS2 FAIL | Voltage | 'State Deasserted'", "floor.severity.none"},
 	} {

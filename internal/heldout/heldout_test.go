@@ -66,7 +66,9 @@ func sets() []set {
 		// line left it first: its message is a rule's example (TestHeldOutApart).
 		// It was read afterwards; the mechanisms and packs its misses showed were added:
 		// 67/77, 52/77, 9/130.
-		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 53, Routine: 130, RoutineRaised: 9}},
+		// 10/130 routine since corosync's "Members left" is a warning (ha.corosync.member-left):
+		// this set's labeller called one such line routine, lines7.tsv's a serious one.
+		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 53, Routine: 130, RoutineRaised: 10}},
 		// lines6.tsv, the sixth set, gathered like the third while lines5.tsv was read, and
 		// measured blind, for its aggregate, after that: 58/75 serious to warning+, 36/75
 		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 56/75, 26/75, 2/137; of
@@ -82,8 +84,8 @@ func sets() []set {
 		// only those: file-system journal errors at 4 s of uptime, which the boot window
 		// silenced; storage and file-system contexts count at boot since
 		// (floor.trouble.storage): 61/75, 49/75, 2/126. One line left it first (its message
-		// is a rule's example). The rest of its misses is unread.
-		{"../../" + Files()[6], Figures{Serious: 75, SeriousWarn: 61, SeriousMajor: 49, Routine: 126, RoutineRaised: 2}},
+		// is a rule's example). It was read whole afterwards: 75/75, 67/75, 1/126.
+		{"../../" + Files()[6], Figures{Serious: 75, SeriousWarn: 75, SeriousMajor: 67, Routine: 126, RoutineRaised: 1}},
 	}
 }
 
