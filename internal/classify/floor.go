@@ -335,15 +335,32 @@ func (t *floorTable) capitals(msg string, i int) *Rule {
 	return nil
 }
 
-// tag looks up the text of a bracketed tag, trimmed, and its part after the last "/" or
-// ":" ("main/ERROR", a thread/level form; "core:error", Apache's module:level).
+// tag looks up the text of a bracketed tag, trimmed, its part after the last "/" or ":"
+// ("main/ERROR", a thread/level form; "core:error", Apache's module:level), and else its
+// words of three letters or more one by one ("[P11 - ERR 11:41:59.204728]", a library's
+// name, level and time).
 func (t *floorTable) tag(s string) *Rule {
 	s = strings.TrimSpace(s)
 	if r := t.tags[s]; r != nil {
 		return r
 	}
 	if k := strings.LastIndexAny(s, "/:"); k >= 0 {
-		return t.tags[s[k+1:]]
+		if r := t.tags[s[k+1:]]; r != nil {
+			return r
+		}
+	}
+	for s != "" {
+		w := s
+		if k := strings.IndexByte(s, ' '); k >= 0 {
+			w, s = s[:k], s[k+1:]
+		} else {
+			s = ""
+		}
+		if len(w) >= 3 {
+			if r := t.tags[w]; r != nil {
+				return r
+			}
+		}
 	}
 	return nil
 }
@@ -479,7 +496,7 @@ func levelKey(s string, sep int) bool {
 	}
 	if j > 0 {
 		switch s[j-1] {
-		case ' ', '\t', '"', '{', ',', '.', '_', '(', '[':
+		case ' ', '\t', '"', '{', ',', '.', '_', '(', '[', '@':
 		default:
 			return false
 		}

@@ -360,6 +360,8 @@ func TestFloorReadings(t *testing.T) {
 			" crit: node lost its peers", "floor.word.critical"},
 		{"unable alone", event.SourceRFC3164, "", "someapp",
 			"Unable get the object", "floor.trouble"},
+		{"a level among a tag's words", event.SourceRFC3164, "", "yubihsm",
+			"[P11 - ERR 11:41:59.204728] util_pkcs11.c:3856 (get_session): Session user not logged in", "floor.word.error"},
 		{"a frame of a stack trace", event.SourceRFC3164, "", "node",
 			"    at Error (native) C_GetTokenInfo:243", "floor.severity.none"},
 		{"an IPMI condition that ended", event.SourceRFC3164, "", "ipmitool",

@@ -34,7 +34,7 @@ func sets() []set {
 		// lines.tsv: ratcheted after the floor's trouble words (floor.trouble,
 		// floor.trouble.hardware, floor.trouble.hsm): 97/104 serious to warning+, 80/104 to
 		// major+, 9/189 routine raised; the routine bound is the target itself (5 %).
-		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 100, SeriousMajor: 91, Routine: 1000, RoutineRaised: 50}},
+		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 100, SeriousMajor: 92, Routine: 1000, RoutineRaised: 50}},
 		// lines2.tsv, gathered apart from the rule writers: first measure 45/97, 41/97,
 		// 5/156; 50/94, 45/94, 6/156 after the second round of packs written without
 		// seeing it. The trouble words, designed before it was looked at, first measured
@@ -43,7 +43,7 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
 		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
 		// trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 78, Routine: 156, RoutineRaised: 9}},
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 79, Routine: 156, RoutineRaised: 9}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
@@ -76,7 +76,7 @@ func sets() []set {
 		// lines left it first: their messages are rule examples (TestHeldOutApart).
 		// Read afterwards: 70/75, 57/75, 2/137 (a GLib "WARNING **" debug trace now reads
 		// as the warning its sender wrote).
-		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 57, Routine: 137, RoutineRaised: 2}},
+		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 58, Routine: 137, RoutineRaised: 2}},
 		// lines7.tsv, the seventh set, gathered like the third while lines6.tsv was read,
 		// measured blind for its aggregate after that: 59/75 serious to warning+, 47/75 to
 		// major+, 2/126 routine raised (the catalog of 5b3dc4c: 61/75, 27/75, 2/126). The two
@@ -89,8 +89,9 @@ func sets() []set {
 		// lines8.tsv, the eighth set, gathered like the third while lines7.tsv was read,
 		// measured blind, for its aggregate, after that: 63/74 serious to warning+, 47/74
 		// to major+, 10/120 routine raised (the catalog of 5b3dc4c: 60/74, 37/74, 10/120).
-		// Two lines left it first (their messages are rule examples). Unread.
-		{"../../" + Files()[7], Figures{Serious: 74, SeriousWarn: 63, SeriousMajor: 47, Routine: 120, RoutineRaised: 10}},
+		// Two lines left it first (their messages are rule examples). Read afterwards:
+		// 72/74, 64/74, 7/120.
+		{"../../" + Files()[7], Figures{Serious: 74, SeriousWarn: 72, SeriousMajor: 64, Routine: 120, RoutineRaised: 7}},
 	}
 }
 

@@ -36,6 +36,10 @@ func (p *syslogBody) Parse(line string, ev *event.Event) error {
 	case ev.PID != 0:
 	case levelWord(ev.Process) != "":
 		ev.Severity, ev.Process = levelWord(ev.Process), ""
+	case levelWord(lastWord(ev.Process)) != "" && lastWord(ev.Process) != ev.Process:
+		// "BTRFS CRITICAL: Device 1: ...": a name and the level it logged at
+		ev.Severity = levelWord(lastWord(ev.Process))
+		ev.Process = strings.TrimSpace(ev.Process[:len(ev.Process)-len(lastWord(ev.Process))])
 	case exceptionName(ev.Process):
 		// "NoSuchTokenException: No such token", "ValueError: ...": the head of an
 		// exception a program did not handle, not a process; the error it reports.
@@ -72,4 +76,9 @@ func exceptionName(name string) bool {
 	}
 	return len(name) > 5 && name[0] >= 'A' && name[0] <= 'Z' &&
 		(strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
+}
+
+// lastWord returns the last space-separated word of name.
+func lastWord(name string) string {
+	return name[strings.LastIndexByte(name, ' ')+1:]
 }

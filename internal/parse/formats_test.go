@@ -146,11 +146,22 @@ func TestBodyLevelWord(t *testing.T) {
 		{"NoSuchTokenException: No such token: SmartCard-HSM (UserPIN)", "err", ""},
 		{"ValueError: invalid literal", "err", ""},
 		{"Error: x", "err", ""},
+		{"BTRFS CRITICAL: Device 1: generation_errs: 1", "crit", "BTRFS"},
 	} {
 		var ev event.Event
 		Into(p, tc.line, &ev)
 		if ev.Source != event.SourceSyslogBody || ev.Severity != tc.sev || ev.Process != tc.proc {
 			t.Errorf("%q: source=%s sev=%q proc=%q, want sev=%q proc=%q", tc.line, ev.Source, ev.Severity, ev.Process, tc.sev, tc.proc)
 		}
+	}
+}
+
+// TestJSONHclog: hclog's JSON keys (Vault, Consul) give the level and the message.
+func TestJSONHclog(t *testing.T) {
+	p, _ := New(Auto, goldenOptions())
+	var ev event.Event
+	Into(p, `{"@level":"error","@message":"failed to revoke lease","@module":"expiration","@timestamp":"2021-07-16T06:30:48.194192Z"}`, &ev)
+	if ev.Source != event.SourceJSON || ev.Severity != "err" || ev.Message != "failed to revoke lease" || ev.Time.IsZero() {
+		t.Errorf("source=%s sev=%q msg=%q time=%v", ev.Source, ev.Severity, ev.Message, ev.Time)
 	}
 }

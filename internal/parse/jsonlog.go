@@ -10,6 +10,7 @@ import (
 // JSON handler, logrus' JSON formatter, Bunyan and Elastic's ECS loggers write them:
 //
 //	{"level":"error","ts":1709294400.123,"msg":"HSM unreachable","slot":0}
+//	{"@level":"error","@message":"failed to unseal","@timestamp":"..."} (hclog: Vault, Consul)
 //	{"@timestamp":"2024-03-01T12:00:00.123Z","log.level":"WARN","message":"retrying"}
 //
 // time, @timestamp, ts or timestamp is the event's time (RFC 3339 or epoch seconds); level,
@@ -140,12 +141,12 @@ func (p *jsonLog) setString(key, val string, ev *event.Event) {
 			ev.Time = t
 			return
 		}
-	case "level", "severity", "lvl", "loglevel", "log.level":
+	case "level", "severity", "lvl", "loglevel", "log.level", "@level":
 		if s := levelWord(val); s != "" {
 			ev.Severity = s
 			return
 		}
-	case "msg", "message":
+	case "msg", "message", "@message":
 		ev.Message = val
 		return
 	case "host", "hostname":
