@@ -57,6 +57,7 @@ type scratch struct {
 	buf      []byte
 	deferred []int32 // low-priority rules the scan found, considered last
 	troubles []*Rule // the floor's rows of anywhere words the scan found
+	lower    []byte  // the message and the process in lower case, for the rows' with (troubleScan)
 }
 
 // newCatalog indexes rules; floor holds the rules of the severity floor (FloorEntry.rule),
@@ -350,11 +351,13 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 	if best == nil || best.Floor {
 		// A trouble word counts only for an event no rule knows or a rule that takes the
 		// floor's level: most events that a specific rule classifies skip the check.
+		ts := troubleScan{ev: ev, lower: s.lower[:0]}
 		for _, r := range s.troubles {
-			if higherRule(trouble, r) == r && r != trouble && troubleIn(ev, r) {
+			if higherRule(trouble, r) == r && r != trouble && ts.in(r) {
 				trouble = r
 			}
 		}
+		s.lower = ts.lower
 	}
 	s.troubles = s.troubles[:0]
 	if best == nil {

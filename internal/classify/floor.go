@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -33,7 +34,8 @@ type FloorEntry struct {
 	// With, for a row of anywhere words, are lower-case spellings of which one must also
 	// be in the message, in any case ("pkcs11", "hsm"): the context that makes a failure
 	// matter more than the word alone says.
-	With []string `yaml:"with"`
+	With      []string `yaml:"with"`
+	withBytes [][]byte // With, for bytes.Contains on troubleScan's lower-case text
 	// Boot keeps the row in force for kernel lines of the first seconds after boot, when
 	// the other trouble rows are quiet (booting).
 	Boot     bool      `yaml:"boot"`
@@ -85,6 +87,10 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 	title := f.Title
 	if title == "" {
 		title = "Unclassified message"
+	}
+	f.withBytes = make([][]byte, len(f.With))
+	for i, w := range f.With {
+		f.withBytes[i] = []byte(w)
 	}
 	r := &Rule{ID: f.ID, Class: event.ClassUnclassified, Title: title, Level: f.Level, Meaning: f.Meaning,
 		Action: f.Action, Examples: f.Examples, Origin: origin, floorEntry: f}
@@ -349,6 +355,9 @@ func (t *floorTable) tag(s string) *Rule {
 			return r
 		}
 	}
+	if strings.IndexByte(s, ' ') < 0 {
+		return nil // one word, looked up above ("[  12.345678]", "[main]")
+	}
 	for s != "" {
 		w := s
 		if k := strings.IndexByte(s, ' '); k >= 0 {
@@ -356,7 +365,7 @@ func (t *floorTable) tag(s string) *Rule {
 		} else {
 			s = ""
 		}
-		if len(w) >= 3 {
+		if len(w) >= 3 && !isDigit(w[0]) {
 			if r := t.tags[w]; r != nil {
 				return r
 			}
@@ -600,28 +609,90 @@ func troubleWord(msg string, words []string) bool {
 	return false
 }
 
-// troubleIn reports whether the row's trouble words stand in ev's message, with one of
-// its context spellings in the message or the process name when it has some: a
-// "p11-kit: ..." or "pkcs11-tool[12]: ..." line names its context in the head.
-func troubleIn(ev *event.Event, r *Rule) bool {
-	if !r.floorEntry.Boot && booting(ev) || strings.Contains(ev.Message, "Deasserted") || stackFrame(ev.Message) {
-		// probing at boot; an IPMI condition that ended ("PS1 FAIL ... Deasserted"); a
-		// frame of a stack trace, which names functions ("at Error (native)"), not events
+// troubleScan decides the rows of trouble words for one event, doing once what every row
+// would otherwise repeat: whether the event is quiet (booting, Deasserted, a stack frame),
+// which word lists stand in the message (rows share lists), and the lower-case text the
+// rows' context spellings are looked for in.
+type troubleScan struct {
+	ev         *event.Event
+	quietDone  bool
+	quiet      bool // a stack frame or a Deasserted line: no row counts
+	boot       bool // a kernel line of the boot window: only boot rows count
+	lists      [8]listHit
+	nlists     int
+	lower      []byte // "message\nprocess" in lower case, built on first use
+	lowerReady bool
+}
+
+// listHit remembers troubleWord's answer for one word list, by its first element.
+type listHit struct {
+	first *string
+	hit   bool
+}
+
+// in reports whether the row's trouble words stand in the event's message, with one of
+// its context spellings in the message or the process name when it has some: a "p11-kit:
+// ..." or "pkcs11-tool[12]: ..." line names its context in the head.
+func (ts *troubleScan) in(r *Rule) bool {
+	if !ts.quietDone {
+		ts.quietDone = true
+		ts.quiet = strings.Contains(ts.ev.Message, "Deasserted") || stackFrame(ts.ev.Message)
+		ts.boot = booting(ts.ev)
+	}
+	if ts.quiet || (ts.boot && !r.floorEntry.Boot) {
+		// an IPMI condition that ended ("PS1 FAIL ... Deasserted"); a frame of a stack
+		// trace, which names functions ("at Error (native)"), not events; probing at boot
 		return false
 	}
-	if !troubleWord(ev.Message, r.Match.ContainsAny) {
+	if !ts.words(r.Match.ContainsAny) {
 		return false
 	}
 	with := r.floorEntry.With
 	if len(with) == 0 {
 		return true
 	}
-	for _, w := range with {
-		if containsFold(ev.Message, w) || containsFold(ev.Process, w) {
+	if !ts.lowerReady {
+		ts.lowerReady = true
+		ts.lower = appendLower(ts.lower[:0], ts.ev.Message)
+		ts.lower = append(ts.lower, '\n')
+		ts.lower = appendLower(ts.lower, ts.ev.Process)
+	}
+	for _, w := range r.floorEntry.withBytes {
+		if bytes.Contains(ts.lower, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// words is troubleWord(message, list), asked once per list and event.
+func (ts *troubleScan) words(list []string) bool {
+	if len(list) == 0 {
+		return false
+	}
+	for k := 0; k < ts.nlists; k++ {
+		if ts.lists[k].first == &list[0] {
+			return ts.lists[k].hit
+		}
+	}
+	hit := troubleWord(ts.ev.Message, list)
+	if ts.nlists < len(ts.lists) {
+		ts.lists[ts.nlists] = listHit{first: &list[0], hit: hit}
+		ts.nlists++
+	}
+	return hit
+}
+
+// appendLower appends s in lower case (ASCII letters).
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // stackFrame reports whether msg is one frame of a stack trace, a continuation line of
@@ -652,28 +723,6 @@ func booting(ev *event.Event) bool {
 	}
 	f, ok := ev.Fields.Get("uptime_s")
 	return ok && f.Kind == event.KindFloat && f.Float < bootWindow
-}
-
-// containsFold reports whether s contains lower, a lower-case ASCII spelling, in any
-// case, without allocating.
-func containsFold(s, lower string) bool {
-	n := len(lower)
-	for i := 0; i+n <= len(s); i++ {
-		j := 0
-		for ; j < n; j++ {
-			c := s[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != lower[j] {
-				break
-			}
-		}
-		if j == n {
-			return true
-		}
-	}
-	return false
 }
 
 // negated reports whether one of the three words before a word, within its clause,
