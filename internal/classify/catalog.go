@@ -392,14 +392,7 @@ func appendProcess(dst []byte, s string) []byte {
 	if i := strings.LastIndexByte(s, '/'); i >= 0 && i < len(s)-1 {
 		s = s[i+1:]
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
+	return appendLower(dst, s)
 }
 
 // normProcess is appendProcess for a rule's process names.

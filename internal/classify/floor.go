@@ -152,6 +152,7 @@ func severityIndex(s string) int {
 
 func newFloorTable(rules []*Rule) *floorTable {
 	t := &floorTable{rules: rules, tags: map[string]*Rule{}, values: map[string]*Rule{}}
+	shareWordLists(rules)
 	// higher keeps, for a spelling two rows share, the row of the higher level.
 	higher := func(m map[string]*Rule, k string, r *Rule) {
 		if o := m[k]; o == nil || event.LevelRank(r.Level) > event.LevelRank(o.Level) {
@@ -181,6 +182,25 @@ func newFloorTable(rules []*Rule) *floorTable {
 		}
 	}
 	return t
+}
+
+// shareWordLists makes rows whose anywhere words are the same (a YAML alias, *trouble,
+// decodes to a copy per row) share one slice, so that troubleScan asks each list once per
+// event whatever the number of rows built on it.
+func shareWordLists(rules []*Rule) {
+	byWords := map[string][]string{}
+	for _, r := range rules {
+		words := r.Match.ContainsAny
+		if len(words) == 0 {
+			continue
+		}
+		k := strings.Join(words, "\x00")
+		if shared, ok := byWords[k]; ok {
+			r.Match.ContainsAny = shared
+		} else {
+			byWords[k] = words
+		}
+	}
 }
 
 // maxValue bounds the value of a level key that is looked up: level words are short.
@@ -715,8 +735,8 @@ const bootWindow = 20 // seconds: the kernel and udev have probed the devices by
 // booting reports whether ev is a kernel line of the first seconds after boot (dmesg's
 // uptime stamp below bootWindow): drivers probe every device and port there and say
 // "failed", "can't" and "error" of hardware that is absent or optional ("vesafb: probe
-// failed", "can't derive routing for PCI INT A"). Only rows marked boot: true (errors of hardware that is there,
-// crashes) count then; specific rules count as ever.
+// failed", "can't derive routing for PCI INT A"). Only rows marked boot: true (errors of
+// hardware that is there, crashes) count then; specific rules count as ever.
 func booting(ev *event.Event) bool {
 	if ev.Source != event.SourceKernel {
 		return false

@@ -32,14 +32,14 @@ func (p *syslogBody) Parse(line string, ev *event.Event) error {
 	}
 	ev.Source = event.SourceSyslogBody
 	ev.Message = line[i:]
-	switch {
-	case ev.PID != 0:
-	case levelWord(ev.Process) != "":
-		ev.Severity, ev.Process = levelWord(ev.Process), ""
-	case levelWord(lastWord(ev.Process)) != "" && lastWord(ev.Process) != ev.Process:
+	last := ev.Process[strings.LastIndexByte(ev.Process, ' ')+1:]
+	switch sev := levelWord(last); {
+	case ev.PID != 0: // "sshd[42]:" names a process whatever it is called
+	case sev != "" && last == ev.Process:
+		ev.Severity, ev.Process = sev, ""
+	case sev != "":
 		// "BTRFS CRITICAL: Device 1: ...": a name and the level it logged at
-		ev.Severity = levelWord(lastWord(ev.Process))
-		ev.Process = strings.TrimSpace(ev.Process[:len(ev.Process)-len(lastWord(ev.Process))])
+		ev.Severity, ev.Process = sev, strings.TrimSpace(ev.Process[:len(ev.Process)-len(last)])
 	case exceptionName(ev.Process):
 		// "NoSuchTokenException: No such token", "ValueError: ...": the head of an
 		// exception a program did not handle, not a process; the error it reports.
@@ -76,9 +76,4 @@ func exceptionName(name string) bool {
 	}
 	return len(name) > 5 && name[0] >= 'A' && name[0] <= 'Z' &&
 		(strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
-}
-
-// lastWord returns the last space-separated word of name.
-func lastWord(name string) string {
-	return name[strings.LastIndexByte(name, ' ')+1:]
 }
