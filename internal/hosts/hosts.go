@@ -86,6 +86,9 @@ func (h *Book) Name(ev *event.Event) {
 		}
 		return
 	}
+	if !addrLike(ev.Input) {
+		return // a file's "path:line": most events, and a failed parse would allocate its error
+	}
 	peer, err := netip.ParseAddrPort(ev.Input)
 	if err != nil || ev.Host != peer.Addr().String() {
 		return // the trap named its host, or came from elsewhere
@@ -106,4 +109,9 @@ func (h *Book) Name(ev *event.Event) {
 			ev.Host = host
 		}
 	}
+}
+
+// addrLike tells whether s may be an "address:port" (a digit or an IPv6 bracket first).
+func addrLike(s string) bool {
+	return s != "" && (s[0] == '[' || '0' <= s[0] && s[0] <= '9')
 }

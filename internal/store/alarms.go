@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
@@ -39,34 +40,90 @@ func (s *sqlStore) PutAlarms(ctx context.Context, alarms []state.Alarm) error {
 	if len(alarms) == 0 {
 		return nil
 	}
-	c := s.d.cleanText
-	err := s.db.write(ctx, func(q querier) error {
-		for _, a := range alarms {
-			host, key := c(a.Host), c(a.Key)
-			lastSeen := max(unixNano(a.LastSeen), unixNano(a.Opened))
-			ev := c(evidenceJSON(a))
-			n, err := q.exec(ctx, updateAlarmSQL, s.site, host, key, c(a.Level), c(a.Message),
-				c(a.Input), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared), c(a.ClearedBy),
-				unixNano(a.Opened), ev)
-			if err != nil {
-				return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
-			}
-			if n > 0 {
-				continue
-			}
-			if _, err := q.exec(ctx, insertAlarmSQL, s.site, host, key, c(a.Rule), c(a.Title),
-				c(a.Component), c(a.Level), c(a.Notification), c(a.Message), c(a.Input),
-				unixNano(a.Opened), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared),
-				c(a.ClearedBy), ev); err != nil {
-				return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
-			}
-		}
-		return nil
-	})
+	err := s.db.write(ctx, func(q querier) error { return s.putAlarms(ctx, q, alarms) })
 	if err != nil {
 		return fmt.Errorf("store: put %d alarms: %w", len(alarms), err)
 	}
 	return nil
+}
+
+// putAlarms applies the changes in a write transaction, one statement or two for each
+// occurrence the changes name (merged).
+func (s *sqlStore) putAlarms(ctx context.Context, q querier, alarms []state.Alarm) error {
+	c := s.d.cleanText
+	for _, a := range merged(alarms) {
+		host, key := c(a.Host), c(a.Key)
+		lastSeen := max(unixNano(a.LastSeen), unixNano(a.Opened))
+		ev := c(evidenceJSON(a))
+		n, err := q.exec(ctx, updateAlarmSQL, s.site, host, key, c(a.Level), c(a.Message),
+			c(a.Input), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared), c(a.ClearedBy),
+			unixNano(a.Opened), ev)
+		if err != nil {
+			return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := q.exec(ctx, insertAlarmSQL, s.site, host, key, c(a.Rule), c(a.Title),
+			c(a.Component), c(a.Level), c(a.Notification), c(a.Message), c(a.Input),
+			unixNano(a.Opened), lastSeen, a.Asserts, a.Flapping, nullNano(a.Cleared),
+			c(a.ClearedBy), ev); err != nil {
+			return fmt.Errorf("alarm %s/%s: %w", a.Host, a.Key, err)
+		}
+	}
+	return nil
+}
+
+// occurrence names one alarm row: an alarm of a host and key opened at a time.
+type occurrence struct {
+	host, key string
+	opened    int64
+}
+
+// merged folds the changes of one occurrence into one, in the place of its last change,
+// with what applying them one by one leaves in its row: the last change's fields, the
+// highest last_seen and asserts, and the rule, title, component and notification of the
+// first (which inserted the row when it was new). A busy alarm changes with each of its
+// events, so a batch of 2000 lines of one repeating fault becomes one statement rather
+// than 2000.
+func merged(alarms []state.Alarm) []state.Alarm {
+	if len(alarms) < 2 {
+		return alarms
+	}
+	type fold struct {
+		first, last int // indexes into alarms
+		lastSeen    time.Time
+		asserts     int64
+	}
+	folds := make(map[occurrence]*fold, 8)
+	for i, a := range alarms {
+		o := occurrence{a.Host, a.Key, unixNano(a.Opened)}
+		f := folds[o]
+		if f == nil {
+			folds[o] = &fold{first: i, last: i, lastSeen: a.LastSeen, asserts: a.Asserts}
+			continue
+		}
+		f.last = i
+		if a.LastSeen.After(f.lastSeen) {
+			f.lastSeen = a.LastSeen
+		}
+		f.asserts = max(f.asserts, a.Asserts)
+	}
+	if len(folds) == len(alarms) {
+		return alarms
+	}
+	out := make([]state.Alarm, 0, len(folds))
+	for i, a := range alarms {
+		f := folds[occurrence{a.Host, a.Key, unixNano(a.Opened)}]
+		if f.last != i {
+			continue
+		}
+		first := alarms[f.first]
+		a.Rule, a.Title, a.Component, a.Notification = first.Rule, first.Title, first.Component, first.Notification
+		a.LastSeen, a.Asserts = f.lastSeen, f.asserts
+		out = append(out, a)
+	}
+	return out
 }
 
 const selectAlarmCols = `id, site, host, key, rule, title, component, level, notification,

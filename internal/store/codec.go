@@ -56,7 +56,7 @@ func multiRowInsert(n int, placeholder string) string {
 		}
 		b.WriteString(row)
 	}
-	b.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
+	b.WriteString(" ON CONFLICT DO NOTHING")
 	return b.String()
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,7 @@ func runConformance(t *testing.T, kind string, newDSN func(t *testing.T) string)
 		{"Pagination", c.testPagination},
 		{"EachEventStops", c.testEachEventStops},
 		{"Alarms", c.testAlarms},
+		{"WriteBatch", c.testWriteBatch},
 		{"OperatorActions", c.testOperatorActions},
 		{"SamplesAndHSMs", c.testSamplesAndHSMs},
 		{"SampleHistory", c.testSampleHistory},
@@ -276,6 +278,10 @@ func (c conformance) testIdempotent(t *testing.T) {
 		if want := i < 5; replayed != want {
 			t.Fatalf("record %d of the re-read: replayed %v, want %v", 5+i, replayed, want)
 		}
+	}
+	// A batch read again whole stores nothing.
+	if r := writeKeyed(t, st, keys(0, 4)...); slices.Contains(r, false) {
+		t.Fatalf("a batch read again: replayed %v, want all", r)
 	}
 	// The same key twice in one batch is stored once too; the second is the replay.
 	if r := writeKeyed(t, st, "dup", "dup"); !slices.Equal(r, []bool{false, true}) {
@@ -525,6 +531,78 @@ func (c conformance) testAlarms(t *testing.T) {
 	}
 	if n := len(alarms(t, st, AlarmFilter{Limit: 1})); n != 1 {
 		t.Errorf("limit 1 gave %d", n)
+	}
+}
+
+// testWriteBatch stores events and alarm changes in one WriteBatch and checks that the
+// changes, which it merges by occurrence, leave the rows that applying them one by one
+// leaves; a failing batch stores neither its events nor its alarms.
+func (c conformance) testWriteBatch(t *testing.T) {
+	ctx := context.Background()
+	t1, t2, t3, t4 := base, base.Add(time.Minute), base.Add(2*time.Minute), base.Add(3*time.Minute)
+	changes := func() []state.Alarm {
+		a := alarm("luna1", "fan3b", t1, 1)
+		b := alarm("luna2", "psu", t1, 1)
+		var out []state.Alarm
+		out = append(out, a, b)
+		a.Asserts, a.LastSeen, a.Message = 2, t3, "late line first"
+		out = append(out, a)
+		a.Asserts, a.LastSeen, a.Message, a.Rule = 3, t2, "an earlier time read later", "r.other"
+		a.Evidence = []state.Evidence{{Source: "snmp-trap", Rule: "luna.trap.fan", Time: t2, Input: "10.0.0.5:40000", Assert: true}}
+		out = append(out, a)
+		a.Cleared, a.ClearedBy = t3, "r.fan3b.ok"
+		out = append(out, a, alarm("luna1", "fan3b", t4, 1)) // cleared, then a new occurrence
+		b.Asserts, b.LastSeen = 5, t4
+		return append(out, b)
+	}
+	one := openStore(t, c.newDSN(t), "lab")
+	for _, a := range changes() {
+		put(t, one, a)
+	}
+	batch := openStore(t, c.newDSN(t), "lab")
+	recs := []component.Record{{Key: "k1", Event: &event.Event{Time: t1, Host: "luna1", Message: "fan", Raw: "fan"}}}
+	replayed, err := batch.WriteBatch(ctx, recs, changes())
+	if err != nil || len(replayed) != 1 || replayed[0] {
+		t.Fatalf("WriteBatch: replayed %v, err %v", replayed, err)
+	}
+	if replayed, err := batch.WriteBatch(ctx, recs, nil); err != nil || !replayed[0] {
+		t.Errorf("the same key again: replayed %v, err %v", replayed, err)
+	}
+	want, got := alarms(t, one, AlarmFilter{Limit: 10}), alarms(t, batch, AlarmFilter{Limit: 10})
+	if len(want) != 3 || len(got) != len(want) {
+		t.Fatalf("%d rows from one change at a time, %d from the batch, want 3", len(want), len(got))
+	}
+	// Ids may differ (a merged change inserts its row where its last change was); the
+	// rows must not.
+	byOccurrence := func(as []Alarm) {
+		slices.SortFunc(as, func(x, y Alarm) int {
+			return cmp.Or(strings.Compare(x.Host, y.Host), strings.Compare(x.Key, y.Key), x.Opened.Compare(y.Opened))
+		})
+	}
+	byOccurrence(want)
+	byOccurrence(got)
+	for i := range want {
+		want[i].ID, got[i].ID = 0, 0
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("row %d:\nbatch    %+v\none by one %+v", i, got[i], want[i])
+		}
+	}
+	if w := alarms(t, one, AlarmFilter{Open: true, Host: "luna1"}); len(w) != 1 || !w[0].Opened.Equal(t4) {
+		t.Errorf("open rows of luna1: %+v", w)
+	}
+
+	// A batch that fails stores nothing: here its context is already over.
+	dead, cancel := context.WithCancel(ctx)
+	cancel()
+	rec := []component.Record{{Key: "k2", Event: &event.Event{Time: t1, Host: "luna3", Message: "x", Raw: "x"}}}
+	if _, err := batch.WriteBatch(dead, rec, []state.Alarm{alarm("luna3", "psu", t1, 1)}); err == nil {
+		t.Fatal("WriteBatch with a cancelled context: no error")
+	}
+	if n := len(all(t, batch, EventFilter{Host: "luna3"})); n != 0 {
+		t.Errorf("a failed batch stored %d events", n)
+	}
+	if n := len(alarms(t, batch, AlarmFilter{Host: "luna3"})); n != 0 {
+		t.Errorf("a failed batch stored %d alarms", n)
 	}
 }
 

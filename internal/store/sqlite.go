@@ -200,7 +200,7 @@ func (b *sqliteBackend) prepareInserts(ctx context.Context) error {
 
 // insertEvents inserts the rows in statements of insertChunk, then of the powers of two
 // that make up the rest (so that a handful of prepared statements serve every batch
-// size), each returning the keys it stored.
+// size), and says which rows each stored.
 func (s sqlQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool, error) {
 	inserted := make([]bool, 0, len(argLists))
 	flat := make([]any, 0, min(len(argLists), insertChunk)*eventCols)
@@ -211,22 +211,69 @@ func (s sqlQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool,
 		}
 		chunk := rest[:n]
 		rest = rest[n:]
-		st := s.b.inserts[n]
 		flat = flat[:0]
 		for _, a := range chunk {
 			flat = append(flat, a...)
 		}
-		r, err := s.tx.StmtContext(ctx, st).QueryContext(ctx, flat...)
+		res, err := s.tx.StmtContext(ctx, s.b.inserts[n]).ExecContext(ctx, flat...)
 		if err != nil {
 			return nil, err
 		}
-		ins, err := storedKeys(sqlRows{r}, chunk)
+		ins, err := s.stored(ctx, res, chunk)
 		if err != nil {
 			return nil, err
 		}
 		inserted = append(inserted, ins...)
 	}
 	return inserted, nil
+}
+
+// stored says which rows of chunk an insert stored. Nearly always all of them, which the
+// count of rows it changed tells without reading anything back (RETURNING costs a result
+// row per event). Otherwise (a file re-read after a restart, a key twice in one chunk)
+// the stored rows are read back by id: the ids of one INSERT are consecutive, ending at
+// the last one it gave (AUTOINCREMENT, one writer, no other statement between).
+func (s sqlQuerier) stored(ctx context.Context, res sql.Result, chunk [][]any) ([]bool, error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(chunk))
+	if n == int64(len(chunk)) {
+		for i := range out {
+			out[i] = true
+		}
+		return out, nil
+	}
+	if n == 0 { // rows without a key are always stored: all had one, all were held
+		return out, nil
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.tx.QueryContext(ctx, "SELECT key FROM events WHERE id > ? AND id <= ?", last-n, last)
+	if err != nil {
+		return nil, fmt.Errorf("read back the stored keys: %w", err)
+	}
+	out, err = storedKeys(sqlRows{r}, chunk)
+	if err != nil {
+		return nil, fmt.Errorf("read back the stored keys: %w", err)
+	}
+	if got := countTrue(out); got != int(n) {
+		return nil, fmt.Errorf("read back the stored keys: %d rows match, the insert stored %d", got, n)
+	}
+	return out, nil
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // usedBytes is the size of the pages in use: the file less its free pages (which SQLite

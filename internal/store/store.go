@@ -41,6 +41,9 @@ type Store interface {
 	// alarm is inserted or merged into the open row of its host and key, a cleared alarm
 	// closes that row; a replayed change is a no-op. See alarms.go for the rules.
 	PutAlarms(ctx context.Context, alarms []state.Alarm) error
+	// WriteBatch does Write and then PutAlarms in one transaction: the pipeline's batch
+	// and the alarm changes it made are committed together, with one commit.
+	WriteBatch(ctx context.Context, recs []component.Record, alarms []state.Alarm) (replayed []bool, err error)
 	// RenameHost moves this site's events and samples of host from to host to (an HSM
 	// first known by its address, then by its name).
 	RenameHost(ctx context.Context, from, to string) error

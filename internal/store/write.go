@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
+	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Write inserts the batch with a few prepared multi-row statements (SQLite) or one
@@ -12,7 +13,16 @@ import (
 // NOTHING on (site, key) makes a re-read record a no-op, which the keys the insert
 // returns (the rows it stored) report as replayed.
 func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, error) {
+	return s.WriteBatch(ctx, recs, nil)
+}
+
+// WriteBatch is Write and PutAlarms in one transaction: one commit (and one fsync) per
+// pipeline batch, and a batch retried after a failure is retried whole.
+func (s *sqlStore) WriteBatch(ctx context.Context, recs []component.Record, alarms []state.Alarm) ([]bool, error) {
 	if len(recs) == 0 {
+		if err := s.PutAlarms(ctx, alarms); err != nil {
+			return nil, err
+		}
 		return nil, nil
 	}
 	now := s.now()
@@ -29,10 +39,13 @@ func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, 
 		if inserted, err = q.insertEvents(ctx, argLists); err != nil {
 			return err
 		}
-		return s.addCounts(ctx, q, argLists, inserted)
+		if err := s.addCounts(ctx, q, argLists, inserted); err != nil {
+			return err
+		}
+		return s.putAlarms(ctx, q, alarms)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: write %d events: %w", len(recs), err)
+		return nil, fmt.Errorf("store: write %d events, %d alarm changes: %w", len(recs), len(alarms), err)
 	}
 	replayed := make([]bool, len(recs))
 	for i, ok := range inserted {
