@@ -227,15 +227,24 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 	word := t.word(ev.Message)
 	switch {
 	case word == nil:
-		if sev != nil && (sev.Level == "debug" || ownLevel(ev)) {
+		if sev != nil && (sev.Level == "debug" || ownLevel(ev) && below(sev, "warning")) {
 			return sev
 		}
 		return higherRule(sev, trouble)
 	case sev == nil || sev.floorEntry.Severity == "none" || event.LevelRank(word.Level) >= event.LevelRank(sev.Level):
-		return word // no severity written: the word is the only reading
+		// No severity written: the word is the only reading. A warning the program
+		// stated still rises with a trouble row that names what failed (a key, an HSM,
+		// a disk): the program saw a failure, the context says how much it matters here.
+		if !below(word, "warning") {
+			return higherRule(word, trouble)
+		}
+		return word
 	}
 	return sev
 }
+
+// below reports whether r's level ranks below level.
+func below(r *Rule, level string) bool { return event.LevelRank(r.Level) < event.LevelRank(level) }
 
 // ownLevel reports whether ev's severity is a level word its program wrote into the line
 // (an application log's "INFO", logfmt's level=, a JSON record's level, logrus' head), which
@@ -268,7 +277,76 @@ func (t *floorTable) word(msg string) *Rule {
 	if r := t.head(msg); r != nil {
 		return r
 	}
+	if r := t.mnemonic(msg); r != nil {
+		return r
+	}
 	return t.keyed(msg)
+}
+
+// mnemonic reads the severity of a Cisco message mnemonic, "%FACILITY-SEVERITY-MNEMONIC:"
+// ("%LINK-3-UPDOWN:", "%EARL-SW2_DFC1-1-EXCESSIVE_PARITY_ERROR:"), among the first
+// mnemonicReach bytes of msg: IOS, NX-OS, ASA and the wireless controllers write the
+// syslog severity (0 emergencies to 7 debugging) into every message's name, which a relay
+// or a line without its <PRI> keeps.
+func (t *floorTable) mnemonic(msg string) *Rule {
+	s := msg[:min(len(msg), mnemonicReach)]
+	for {
+		k := strings.IndexByte(s, '%')
+		if k < 0 {
+			return nil
+		}
+		s = s[k+1:]
+		if d, ok := mnemonicSeverity(s); ok && !firewallMnemonic(s) {
+			return t.bySeverity[d]
+		}
+	}
+}
+
+// mnemonicReach bounds how far into a message a Cisco mnemonic is looked for: a sequence
+// number, a host, a process and a time stamp may come first.
+const mnemonicReach = 160
+
+// firewallMnemonic reports whether s names a message of Cisco's firewalls (ASA, PIX,
+// FWSM, FTD): their message guides rate traffic events at 2 to 4 (a denied connection,
+// "%ASA-2-106001", is "critical"), so the digit says how the firewall rates a packet, not
+// how the system is.
+func firewallMnemonic(s string) bool {
+	for _, f := range [...]string{"ASA-", "PIX-", "FWSM-", "FTD-"} {
+		if strings.HasPrefix(s, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// mnemonicSeverity reads "FACILITY(-SUB)*-D-MNEMONIC:" at the start of s (after the "%")
+// and returns D, the severity's index (0 emerg .. 7 debug, severityIndex's order).
+func mnemonicSeverity(s string) (int, bool) {
+	upper := func(c byte) bool { return c >= 'A' && c <= 'Z' || isDigit(c) || c == '_' }
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return 0, false
+	}
+	i := 0
+	for {
+		for i < len(s) && upper(s[i]) {
+			i++
+		}
+		// at "-D-X": the severity, then the mnemonic up to its colon
+		if i+3 < len(s) && s[i] == '-' && s[i+1] >= '0' && s[i+1] <= '7' && s[i+2] == '-' {
+			j := i + 3
+			for j < len(s) && upper(s[j]) {
+				j++
+			}
+			if j > i+3 && j < len(s) && s[j] == ':' {
+				return int(s[i+1] - '0'), true
+			}
+		}
+		if i+1 < len(s) && s[i] == '-' && upper(s[i+1]) {
+			i++
+			continue
+		}
+		return 0, false
+	}
 }
 
 // head reads the level stated at the head of msg: the first whole tag that names one, or

@@ -43,7 +43,7 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
 		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
 		// trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 79, Routine: 156, RoutineRaised: 9}},
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 82, Routine: 156, RoutineRaised: 9}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
@@ -76,7 +76,7 @@ func sets() []set {
 		// lines left it first: their messages are rule examples (TestHeldOutApart).
 		// Read afterwards: 70/75, 57/75, 2/137 (a GLib "WARNING **" debug trace now reads
 		// as the warning its sender wrote).
-		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 58, Routine: 137, RoutineRaised: 2}},
+		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 60, Routine: 137, RoutineRaised: 2}},
 		// lines7.tsv, the seventh set, gathered like the third while lines6.tsv was read,
 		// measured blind for its aggregate after that: 59/75 serious to warning+, 47/75 to
 		// major+, 2/126 routine raised (the catalog of 5b3dc4c: 61/75, 27/75, 2/126). The two
@@ -85,18 +85,35 @@ func sets() []set {
 		// silenced; storage and file-system contexts count at boot since
 		// (floor.trouble.storage): 61/75, 49/75, 2/126. One line left it first (its message
 		// is a rule's example). It was read whole afterwards: 75/75, 67/75, 1/126.
-		{"../../" + Files()[6], Figures{Serious: 75, SeriousWarn: 75, SeriousMajor: 67, Routine: 126, RoutineRaised: 1}},
+		// 2/126 routine since OpenWrt's logread lines are parsed (internal/parse/ctime.go):
+		// a "daemon.err upsd: listening on ..." now carries the err its sender wrote.
+		{"../../" + Files()[6], Figures{Serious: 75, SeriousWarn: 75, SeriousMajor: 70, Routine: 126, RoutineRaised: 2}},
 		// lines8.tsv, the eighth set, gathered like the third while lines7.tsv was read,
 		// measured blind, for its aggregate, after that: 63/74 serious to warning+, 47/74
 		// to major+, 10/120 routine raised (the catalog of 5b3dc4c: 60/74, 37/74, 10/120).
 		// Two lines left it first (their messages are rule examples). Read afterwards:
-		// 72/74, 64/74, 7/120.
-		{"../../" + Files()[7], Figures{Serious: 74, SeriousWarn: 72, SeriousMajor: 64, Routine: 120, RoutineRaised: 7}},
+		// 72/74, 64/74, 7/120. 9/120 routine since dmesg --raw's "<4>[...]" is parsed: two
+		// register-dump lines of a crash report carry the warning the kernel wrote.
+		{"../../" + Files()[7], Figures{Serious: 74, SeriousWarn: 72, SeriousMajor: 64, Routine: 120, RoutineRaised: 9}},
 		// lines9.tsv, the ninth set, gathered like the third while lines8.tsv was read,
 		// measured blind, for its aggregate, after that: 59/76 serious to warning+, 39/76
 		// to major+, 10/123 routine raised (the catalog of 5b3dc4c: 59/76, 28/76, 10/123).
-		// Two lines left it first (their messages are rule examples). Unread.
-		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 59, SeriousMajor: 39, Routine: 123, RoutineRaised: 10}},
+		// Two lines left it first (their messages are rule examples). Read afterwards,
+		// with lines10.tsv: 66/76, 49/76, 9/123.
+		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 66, SeriousMajor: 49, Routine: 123, RoutineRaised: 9}},
+		// lines10.tsv, the tenth set, gathered like the third while nothing was read,
+		// measured blind, for its aggregate, with the catalog of b9cc369: 63/86 serious to
+		// warning+, 43/86 to major+, 4/142 routine raised (the catalog of 5b3dc4c: 56/86,
+		// 27/86, 5/142). No line left it. Read afterwards, with lines9.tsv: 70/86, 63/86,
+		// 4/142.
+		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 70, SeriousMajor: 63, Routine: 142, RoutineRaised: 4}},
+		// lines11.tsv, the eleventh set, gathered like the third while lines9.tsv and
+		// lines10.tsv were read, measured blind, for its aggregate, after that: 56/87 serious
+		// to warning+, 34/87 to major+, 7/138 routine raised (the catalog of b9cc369, before
+		// that round: 54/87, 32/87, 7/138; of 5b3dc4c: 50/87, 21/87, 6/138). One routine line
+		// left it (its message is a rule's example; the first aggregate, taken before
+		// TestHeldOutApart saw the set, counted it: 8/139). Unread.
+		{"../../" + Files()[10], Figures{Serious: 87, SeriousWarn: 56, SeriousMajor: 34, Routine: 138, RoutineRaised: 7}},
 	}
 }
 

@@ -48,6 +48,11 @@ func (p *auto) parse(line string, ev *event.Event) error {
 	c := line[0]
 	switch {
 	case c == '<':
+		if len(line) > 3 && line[3] == '[' {
+			if ok, err := p.dmesgWithLevel(line, ev); ok {
+				return err // dmesg --raw: "<4>[ 12.345678] ..."
+			}
+		}
 		if isRFC5424(line) {
 			return p.rfc5424.Parse(line, ev)
 		}
@@ -93,6 +98,14 @@ func (p *auto) parse(line string, ev *event.Event) error {
 	}
 	if _, _, ok := monthAt(line, 0); ok && len(line) > 3 && isSpace(line[3]) {
 		return p.monthFirst(line, ev)
+	}
+	if c >= 'a' && c <= 'z' {
+		if ok, err := p.dmesgWithLevel(line, ev); ok {
+			return err // dmesg --decode: "kern  :warn  : [ 12.345678] ..."
+		}
+	}
+	if weekdayAt(line, 0) && ctimeLine(line, p.o, ev) {
+		return nil
 	}
 	err := errNoFormat
 	if strings.Contains(line, "ALM") {

@@ -23,6 +23,12 @@ func newSyslogBody(o Options) *syslogBody { return &syslogBody{o: o} }
 func (p *syslogBody) Format() string { return event.SourceSyslogBody }
 
 func (p *syslogBody) Parse(line string, ev *event.Event) error {
+	if kernelReportHead(line) {
+		// a line of a kernel crash report copied without its dmesg bracket: the
+		// kernel's, and its head is the message's start, not a process
+		ev.Source, ev.Message = event.SourceKernel, line
+		return nil
+	}
 	i := processAt(line, 0, ev)
 	if i == 0 || ev.Process == "" || !programName(ev.Process) {
 		return errNoTag
@@ -76,4 +82,28 @@ func exceptionName(name string) bool {
 	}
 	return len(name) > 5 && name[0] >= 'A' && name[0] <= 'Z' &&
 		(strings.HasSuffix(name, "Exception") || strings.HasSuffix(name, "Error"))
+}
+
+// kernelReportHeads start the lines of a kernel crash report (arch/x86/kernel/dumpstack.c
+// __die_header's "%s: %04lx [#%d]", traps.c's trap names, lib/bug.c, kernel/panic.c), which
+// people paste and collectors forward without the dmesg bracket.
+var kernelReportHeads = [...]string{"Oops: ", "BUG: ", "divide error: ", "invalid opcode: ",
+	"general protection fault", "stack segment: ", "double fault: ", "Kernel panic - not syncing",
+	"RIP: ", "Call Trace:", "Kernel Offset: ", "Hardware name: ", "Modules linked in: "}
+
+func kernelReportHead(line string) bool {
+	if line == "" {
+		return false
+	}
+	switch line[0] {
+	case 'O', 'B', 'd', 'i', 'g', 's', 'K', 'R', 'C', 'H', 'M':
+	default:
+		return false
+	}
+	for _, h := range kernelReportHeads {
+		if strings.HasPrefix(line, h) {
+			return true
+		}
+	}
+	return false
 }

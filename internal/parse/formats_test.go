@@ -165,3 +165,42 @@ func TestJSONHclog(t *testing.T) {
 		t.Errorf("source=%s sev=%q msg=%q time=%v", ev.Source, ev.Severity, ev.Message, ev.Time)
 	}
 }
+
+// TestCtimeDmesgLevelsAndKernelHeads: lines that start with ctime's time and year
+// (OpenVPN, OpenWrt's logread), dmesg's --raw and --decode heads, and a kernel crash
+// report's lines without a bracket are parsed, with the severity they state.
+func TestCtimeDmesgLevelsAndKernelHeads(t *testing.T) {
+	p, _ := New(Auto, goldenOptions())
+	for _, tc := range []struct{ line, source, time, facility, severity, process, message string }{
+		{"Tue Jan 14 23:49:34 2020 PKCS#11: Cannot add provider '/usr/lib/x.so'", event.SourceRFC3164,
+			"2020-01-14T23:49:34Z", "", "", "", "PKCS#11: Cannot add provider '/usr/lib/x.so'"},
+		{"Tue Dec  1 17:07:50 2020 kern.err kernel: [ 1023.7] e1000e eth0: hang", event.SourceRFC3164,
+			"2020-12-01T17:07:50Z", "kern", "err", "kernel", "[ 1023.7] e1000e eth0: hang"},
+		{"Sat Jul 18 22:54:01 2026 daemon.info upsd[5540]: listening on ::1 port 3493", event.SourceRFC3164,
+			"2026-07-18T22:54:01Z", "daemon", "info", "upsd", "listening on ::1 port 3493"},
+		{"kern  :warn  : [   12.345678] ata1: link is slow to respond", event.SourceKernel,
+			"", "kern", "warning", "", "ata1: link is slow to respond"},
+		{"kern  :err   : 2025-01-21T04:41:44,287197+00:00 VFS: file-max limit reached", event.SourceKernel,
+			"2025-01-21T04:41:44.287197Z", "kern", "err", "", "VFS: file-max limit reached"},
+		{"daemon:info  : [   12.3] x", event.SourceKernel, "", "daemon", "info", "", "x"},
+		{"<0>[ 3098.275598] Kernel panic - not syncing: Fatal exception", event.SourceKernel,
+			"", "kern", "emerg", "", "Kernel panic - not syncing: Fatal exception"},
+		{"Oops: 0002 [#1] PREEMPT SMP", event.SourceKernel, "", "", "", "", "Oops: 0002 [#1] PREEMPT SMP"},
+		{"divide error: 0000 [#1] SMP", event.SourceKernel, "", "", "", "", "divide error: 0000 [#1] SMP"},
+		// not these: a wrong weekday's date, a facility without dmesg's padding
+		{"Mon Jan 14 23:49:34 2020x ok", event.SourceUnparsed, "", "", "", "", ""},
+		{"user: info: hello", event.SourceSyslogBody, "", "", "", "user", "info: hello"},
+	} {
+		var ev event.Event
+		Into(p, tc.line, &ev)
+		got := ""
+		if !ev.Time.IsZero() {
+			got = ev.Time.UTC().Format("2006-01-02T15:04:05.999999Z")
+		}
+		if ev.Source != tc.source || got != tc.time || ev.Facility != tc.facility || ev.Severity != tc.severity ||
+			ev.Process != tc.process || (tc.message != "" && ev.Message != tc.message) || ev.Raw != tc.line {
+			t.Errorf("%q:\n got source %s time %q facility %q severity %q process %q message %q raw %q",
+				tc.line, ev.Source, got, ev.Facility, ev.Severity, ev.Process, ev.Message, ev.Raw)
+		}
+	}
+}
