@@ -29,7 +29,11 @@ func init() {
 		// should it fail half-way): in memory it costs a copy per page changed, on disk
 		// a write system call each. It is never needed after the statement, so losing it
 		// in a crash loses nothing: the transaction's own rollback is the WAL's.
-		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		if _, err := c.Exec("PRAGMA temp_store = MEMORY", nil); err != nil {
+			return err
+		}
+		// The writer checkpoints only when the background one fell behind (checkpoint.go).
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = "+strconv.Itoa(walBound), nil)
 		return err
 	}})
 }
@@ -81,7 +85,16 @@ func openSQLite(ctx context.Context, target string, opts Options) (Store, error)
 	}
 	r.SetMaxOpenConns(opts.MaxConns)
 	r.SetMaxIdleConns(opts.MaxConns)
-	b := &sqliteBackend{w: w, r: r}
+	cq := url.Values{"_busy_timeout": {busy}, "_synchronous": {"FULL"}}
+	ck, err := sql.Open(sqliteDriver, file+"?"+cq.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open %s: %w", file, err)
+	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	b := &sqliteBackend{w: w, r: r, ck: startCheckpointer(ck, opts.Logger)}
 	d := dialect{name: "sqlite", like: "LIKE", fieldsCol: "fields", listSite: "+site", greatest: "MAX", cleanText: keepText}
 	if err := migrate(ctx, b, d, "", opts); err != nil {
 		b.close()
@@ -141,9 +154,13 @@ func ownerOnly(file string) error {
 type sqliteBackend struct {
 	w *sql.DB // one connection: the writer
 	r *sql.DB // readers
+	// ck checkpoints the WAL beside the writer (checkpoint.go).
+	ck *checkpointer
 	// inserts holds the writer's prepared multi-row event inserts by rows per statement
 	// (powers of two up to insertChunk): preparing one costs more than running it.
 	inserts map[int]*sql.Stmt
+	// counters reads what the last INSERT stored: changes() and last_insert_rowid().
+	counters *sql.Stmt
 }
 
 func (b *sqliteBackend) read(ctx context.Context, fn func(q querier) error) error {
@@ -161,6 +178,7 @@ func (b *sqliteBackend) write(ctx context.Context, fn func(q querier) error) err
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	b.ck.committed()
 	return nil
 }
 
@@ -175,7 +193,10 @@ func (b *sqliteBackend) close() error {
 	for _, st := range b.inserts {
 		st.Close()
 	}
-	return errors.Join(b.r.Close(), b.w.Close())
+	if b.counters != nil {
+		b.counters.Close()
+	}
+	return errors.Join(b.ck.close(), b.r.Close(), b.w.Close())
 }
 
 // insertChunk is the most rows one INSERT statement carries: 256 rows of 26 columns are
@@ -195,6 +216,11 @@ func (b *sqliteBackend) prepareInserts(ctx context.Context) error {
 		}
 		b.inserts[n] = st
 	}
+	st, err := b.w.PrepareContext(ctx, "SELECT changes(), last_insert_rowid()")
+	if err != nil {
+		return fmt.Errorf("store: prepare the insert's counters: %w", err)
+	}
+	b.counters = st
 	return nil
 }
 
@@ -215,11 +241,21 @@ func (s sqlQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool,
 		for _, a := range chunk {
 			flat = append(flat, a...)
 		}
-		res, err := s.tx.StmtContext(ctx, s.b.inserts[n]).ExecContext(ctx, flat...)
+		// Query rather than Exec: the driver binds a query's arguments in one call into
+		// the C library, an Exec's in one call each (26 per event). Its first step runs
+		// the INSERT whole; then the connection's counters say what it stored.
+		r, err := s.tx.StmtContext(ctx, s.b.inserts[n]).QueryContext(ctx, flat...)
 		if err != nil {
 			return nil, err
 		}
-		ins, err := s.stored(ctx, res, chunk)
+		if err := errors.Join(r.Err(), r.Close()); err != nil {
+			return nil, err
+		}
+		var changes, last int64
+		if err := s.tx.StmtContext(ctx, s.b.counters).QueryRowContext(ctx).Scan(&changes, &last); err != nil {
+			return nil, fmt.Errorf("read the insert's counters: %w", err)
+		}
+		ins, err := s.stored(ctx, changes, last, chunk)
 		if err != nil {
 			return nil, err
 		}
@@ -233,11 +269,7 @@ func (s sqlQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool,
 // row per event). Otherwise (a file re-read after a restart, a key twice in one chunk)
 // the stored rows are read back by id: the ids of one INSERT are consecutive, ending at
 // the last one it gave (AUTOINCREMENT, one writer, no other statement between).
-func (s sqlQuerier) stored(ctx context.Context, res sql.Result, chunk [][]any) ([]bool, error) {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return nil, err
-	}
+func (s sqlQuerier) stored(ctx context.Context, n, last int64, chunk [][]any) ([]bool, error) {
 	out := make([]bool, len(chunk))
 	if n == int64(len(chunk)) {
 		for i := range out {
@@ -247,10 +279,6 @@ func (s sqlQuerier) stored(ctx context.Context, res sql.Result, chunk [][]any) (
 	}
 	if n == 0 { // rows without a key are always stored: all had one, all were held
 		return out, nil
-	}
-	last, err := res.LastInsertId()
-	if err != nil {
-		return nil, err
 	}
 	r, err := s.tx.QueryContext(ctx, "SELECT key FROM events WHERE id > ? AND id <= ?", last-n, last)
 	if err != nil {
