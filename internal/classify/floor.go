@@ -280,7 +280,50 @@ func (t *floorTable) word(msg string) *Rule {
 	if r := t.mnemonic(msg); r != nil {
 		return r
 	}
+	if r := t.postgres(msg); r != nil {
+		return r
+	}
 	return t.keyed(msg)
+}
+
+// postgres reads PostgreSQL's message level, which its server log writes as a word in
+// capitals, a colon and two spaces after whatever log_line_prefix put first
+// ("2025-04-03 22:32:14.322 CEST [31225] app@db LOG:  ..."), among the first
+// mnemonicReach bytes. The levels are PostgreSQL's (its documentation, "Message Severity
+// Levels"): PANIC ends every session (crit); FATAL ends one client's session (a failed
+// login, a database that does not exist, a server starting up) and ERROR one command: the
+// server goes on (warning; postgres.yaml names the ones that matter more); WARNING,
+// NOTICE, LOG and INFO as named, DEBUG1 to DEBUG5 debug; DETAIL, HINT, CONTEXT and STATEMENT follow the line that
+// carries the level and say nothing of their own (info).
+func (t *floorTable) postgres(msg string) *Rule {
+	s := msg[:min(len(msg), mnemonicReach)]
+	k := strings.Index(s, ":  ")
+	if k < 3 {
+		return nil
+	}
+	j := k
+	for j > 0 && (msg[j-1] >= 'A' && msg[j-1] <= 'Z' || isDigit(msg[j-1])) {
+		j--
+	}
+	if j > 0 && msg[j-1] != ' ' && msg[j-1] != ']' {
+		return nil
+	}
+	sev := -1
+	switch msg[j:k] {
+	case "PANIC":
+		sev = severityIndex("crit")
+	case "FATAL", "ERROR", "WARNING":
+		sev = severityIndex("warning")
+	case "NOTICE":
+		sev = severityIndex("notice")
+	case "LOG", "INFO", "DETAIL", "HINT", "CONTEXT", "STATEMENT":
+		sev = severityIndex("info")
+	case "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5":
+		sev = severityIndex("debug")
+	default:
+		return nil
+	}
+	return t.bySeverity[sev]
 }
 
 // mnemonic reads the severity of a Cisco message mnemonic, "%FACILITY-SEVERITY-MNEMONIC:"

@@ -43,7 +43,7 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
 		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
 		// trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 87, SeriousMajor: 82, Routine: 156, RoutineRaised: 9}},
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 88, SeriousMajor: 82, Routine: 156, RoutineRaised: 9}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
@@ -93,27 +93,38 @@ func sets() []set {
 		// to major+, 10/120 routine raised (the catalog of 5b3dc4c: 60/74, 37/74, 10/120).
 		// Two lines left it first (their messages are rule examples). Read afterwards:
 		// 72/74, 64/74, 7/120. 9/120 routine since dmesg --raw's "<4>[...]" is parsed: two
-		// register-dump lines of a crash report carry the warning the kernel wrote.
-		{"../../" + Files()[7], Figures{Serious: 74, SeriousWarn: 72, SeriousMajor: 64, Routine: 120, RoutineRaised: 9}},
+		// register-dump lines of a crash report carry the warning the kernel wrote; 10/120
+		// since PostgreSQL's own level is read (floor.go, postgres): a client's FATAL
+		// "database ... does not exist" is a warning.
+		{"../../" + Files()[7], Figures{Serious: 74, SeriousWarn: 72, SeriousMajor: 64, Routine: 120, RoutineRaised: 10}},
 		// lines9.tsv, the ninth set, gathered like the third while lines8.tsv was read,
 		// measured blind, for its aggregate, after that: 59/76 serious to warning+, 39/76
 		// to major+, 10/123 routine raised (the catalog of 5b3dc4c: 59/76, 28/76, 10/123).
 		// Two lines left it first (their messages are rule examples). Read afterwards,
-		// with lines10.tsv: 66/76, 49/76, 9/123.
-		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 66, SeriousMajor: 49, Routine: 123, RoutineRaised: 9}},
+		// with lines10.tsv: 66/76, 49/76, 9/123; 8/123 after the round from lines11.tsv.
+		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 66, SeriousMajor: 49, Routine: 123, RoutineRaised: 8}},
 		// lines10.tsv, the tenth set, gathered like the third while nothing was read,
 		// measured blind, for its aggregate, with the catalog of b9cc369: 63/86 serious to
 		// warning+, 43/86 to major+, 4/142 routine raised (the catalog of 5b3dc4c: 56/86,
 		// 27/86, 5/142). No line left it. Read afterwards, with lines9.tsv: 70/86, 63/86,
-		// 4/142.
-		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 70, SeriousMajor: 63, Routine: 142, RoutineRaised: 4}},
+		// 4/142. 5/142 since PostgreSQL's own level is read: a FATAL "the database system
+		// is starting up" is a warning.
+		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 70, SeriousMajor: 63, Routine: 142, RoutineRaised: 5}},
 		// lines11.tsv, the eleventh set, gathered like the third while lines9.tsv and
 		// lines10.tsv were read, measured blind, for its aggregate, after that: 56/87 serious
 		// to warning+, 34/87 to major+, 7/138 routine raised (the catalog of b9cc369, before
 		// that round: 54/87, 32/87, 7/138; of 5b3dc4c: 50/87, 21/87, 6/138). One routine line
 		// left it (its message is a rule's example; the first aggregate, taken before
-		// TestHeldOutApart saw the set, counted it: 8/139). Unread.
-		{"../../" + Files()[10], Figures{Serious: 87, SeriousWarn: 56, SeriousMajor: 34, Routine: 138, RoutineRaised: 7}},
+		// TestHeldOutApart saw the set, counted it: 8/139). Read afterwards: 74/87, 55/87,
+		// 1/138.
+		{"../../" + Files()[10], Figures{Serious: 87, SeriousWarn: 74, SeriousMajor: 55, Routine: 138, RoutineRaised: 1}},
+		// lines12.tsv, the twelfth set, gathered like the third after lines11.tsv was
+		// measured and before it was read, measured blind, for its aggregate, with the catalog of 2f17a6c (after
+		// the round from lines9.tsv and lines10.tsv): 63/80 serious to warning+, 44/80 to
+		// major+, 9/146 routine raised (b9cc369: 62/80, 42/80, 8/146; 5b3dc4c: 61/80, 30/80,
+		// 9/146). Five lines left it first (their messages are rule examples). Measured
+		// again, for its aggregate, after the round from lines11.tsv: the same. Unread.
+		{"../../" + Files()[11], Figures{Serious: 80, SeriousWarn: 63, SeriousMajor: 44, Routine: 146, RoutineRaised: 9}},
 	}
 }
 

@@ -46,6 +46,10 @@ func (p *syslogBody) Parse(line string, ev *event.Event) error {
 	case sev != "":
 		// "BTRFS CRITICAL: Device 1: ...": a name and the level it logged at
 		ev.Severity, ev.Process = sev, strings.TrimSpace(ev.Process[:len(ev.Process)-len(last)])
+	case proseHead(ev.Process):
+		// "Failed: No key available", "Unable: ...": a sentence's first word, not a
+		// process; the message is the whole line.
+		ev.Process, ev.Message = "", line
 	case exceptionName(ev.Process):
 		// "NoSuchTokenException: No such token", "ValueError: ...": the head of an
 		// exception a program did not handle, not a process; the error it reports.
@@ -104,6 +108,16 @@ func kernelReportHead(line string) bool {
 		if strings.HasPrefix(line, h) {
 			return true
 		}
+	}
+	return false
+}
+
+// proseHead reports whether name is a word that starts a sentence about a failure rather
+// than a program's name.
+func proseHead(name string) bool {
+	switch name {
+	case "Failed", "FAILED", "Failure", "FAILURE", "Unable", "Cannot", "Could not", "Fatal":
+		return true
 	}
 	return false
 }

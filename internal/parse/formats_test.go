@@ -187,6 +187,8 @@ func TestCtimeDmesgLevelsAndKernelHeads(t *testing.T) {
 			"", "kern", "emerg", "", "Kernel panic - not syncing: Fatal exception"},
 		{"Oops: 0002 [#1] PREEMPT SMP", event.SourceKernel, "", "", "", "", "Oops: 0002 [#1] PREEMPT SMP"},
 		{"divide error: 0000 [#1] SMP", event.SourceKernel, "", "", "", "", "divide error: 0000 [#1] SMP"},
+		// a sentence about a failure names no process
+		{"Failed: No key available for purpose: signKey", event.SourceSyslogBody, "", "", "", "", "Failed: No key available for purpose: signKey"},
 		// not these: a wrong weekday's date, a facility without dmesg's padding
 		{"Mon Jan 14 23:49:34 2020x ok", event.SourceUnparsed, "", "", "", "", ""},
 		{"user: info: hello", event.SourceSyslogBody, "", "", "", "user", "info: hello"},
