@@ -28,8 +28,7 @@ type Config struct {
 	// BatchSize and FlushInterval bound how long a record waits for its batch (defaults
 	// 2000 and 200ms). Below 10,000 events/s the interval flushes first, so the size only
 	// counts under load, where one commit per 2000 events costs about a fifth less CPU
-	// per event than one per 500 (BenchmarkServeFollowSQLite, bench/README.md). While the
-	// writer is busy a full batch keeps growing, up to 8 times BatchSize (full).
+	// per event than one per 500 (BenchmarkServeFollowSQLite, bench/README.md).
 	BatchSize     int
 	FlushInterval time.Duration
 	Catalog       *classify.Catalog
@@ -252,7 +251,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				continue
 			}
 			batch = append(batch, p.process(r.rec))
-			if !p.full(w, batch) {
+			if len(batch) < p.cfg.BatchSize {
 				continue
 			}
 		case b := <-w.committed:
@@ -293,18 +292,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		batch = w.buffer(batch)
 	}
 }
-
-// full reports whether batch goes to the writer now: at BatchSize when the writer can
-// take it at once, else (the writer is committing, its queue holds a batch) it grows up
-// to growBatch times that while the records keep coming. Under load the commits, and
-// their fsyncs, get fewer and larger instead of the pipeline waiting on each.
-func (p *Pipeline) full(w *writer, batch []Item) bool {
-	n := len(batch)
-	return n >= p.cfg.BatchSize && (len(w.jobs) == 0 || n >= growBatch*p.cfg.BatchSize)
-}
-
-// growBatch bounds how far a batch grows while the writer is busy (full).
-const growBatch = 8
 
 // writer commits batches to the durable sinks on a goroutine of its own. jobs carries
 // batches to commit, and nil as a marker that drain waits for; committed gives them back,

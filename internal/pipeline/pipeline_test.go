@@ -158,10 +158,10 @@ func TestPipelineBackPressure(t *testing.T) {
 	short, cancelShort := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancelShort()
 	var blocked error
-	// Beyond them the writer's queue of one batch (2) and the loop's next batch may fit,
-	// which grows while the writer is busy up to growBatch times BatchSize, and one more
-	// while the loop takes its batch: the bound is the queue and those batches, never more.
-	for i := 0; i < 2+growBatch*2+1 && blocked == nil; i++ {
+	// Beyond them the writer's queue of one batch and the loop's next batch (2 + 2) may
+	// fit, and one more while the loop takes its batch: the bound is the queue and three
+	// batches, never more.
+	for i := 0; i < 7 && blocked == nil; i++ {
 		blocked = p.Emit(short, component.Record{Event: parsed(t, line)})
 		if blocked == nil {
 			accepted++
