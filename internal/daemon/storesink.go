@@ -13,10 +13,9 @@ import (
 // storeSink is the pipeline's durable sink: it writes the batch's records (the store
 // skips a Key it already holds, so a line re-read after a crash is kept once, and marks
 // it replayed so that the other sinks do not get it twice) and the alarm changes the
-// state tracker decided, in one transaction (store.WriteBatch: one commit per batch, and
-// a failed batch retried whole). A batch that renames a host (rare: an HSM first known
-// by its address) takes three steps instead. The pipeline acknowledges the records to
-// their sources only after Write returned nil.
+// state tracker decided, and the hosts it renamed, in one transaction (store.WriteBatch:
+// one commit per batch, and a failed batch retried whole). The pipeline acknowledges the
+// records to their sources only after Write returned nil.
 type storeSink struct{ st store.Store }
 
 func (s storeSink) Name() string { return "store" }
@@ -42,41 +41,14 @@ func (s storeSink) Write(ctx context.Context, batch []component.Item) error {
 			renames = append(renames, [2]string{from, it.Record.Event.Host})
 		}
 	}
-	if len(renames) == 0 { // the usual batch: one transaction
-		replayed, err := s.st.WriteBatch(ctx, recs, alarms)
-		if err != nil {
-			return fmt.Errorf("store batch: %w", err)
-		}
-		markReplayed(batch, replayed, keyed)
-		return nil
-	}
-	replayed, err := s.st.Write(ctx, recs)
+	replayed, err := s.st.WriteBatch(ctx, store.Batch{Records: recs, Renames: renames, Alarms: alarms})
 	if err != nil {
-		return fmt.Errorf("store events: %w", err)
+		return fmt.Errorf("store batch: %w", err)
 	}
-	markReplayed(batch, replayed, keyed)
-	// An HSM known by its address until its name was read: its history becomes the
-	// name's, so that it is one row of the fleet.
-	for _, r := range renames {
-		if err := s.st.RenameHost(ctx, r[0], r[1]); err != nil {
-			return err
-		}
-	}
-	if len(alarms) > 0 {
-		if err := s.st.PutAlarms(ctx, alarms); err != nil {
-			return fmt.Errorf("store alarms: %w", err)
+	if keyed { // only a keyed record (a file's line) can be read twice
+		for i := range batch {
+			batch[i].Replayed = replayed[i]
 		}
 	}
 	return nil
-}
-
-// markReplayed marks the records the store already had; only a keyed record (a file's
-// line) can be read twice.
-func markReplayed(batch []component.Item, replayed []bool, keyed bool) {
-	if !keyed {
-		return
-	}
-	for i := range batch {
-		batch[i].Replayed = replayed[i]
-	}
 }

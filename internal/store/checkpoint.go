@@ -30,6 +30,7 @@ type checkpointer struct {
 	log     *slog.Logger
 	commits chan struct{} // a token per commit not yet checkpointed (capacity 1)
 	stop    chan struct{}
+	stopped sync.Once
 	wg      sync.WaitGroup
 	// copied is the size in frames of the log the last checkpoint copied whole: the
 	// writer's next transaction starts the log over from its beginning.
@@ -92,12 +93,16 @@ func (c *checkpointer) run() {
 }
 
 // close stops the checkpointer (a checkpoint under way is interrupted) and closes its
-// connection.
+// connection; closing a store twice closes it once.
 func (c *checkpointer) close() error {
 	if c == nil {
 		return nil
 	}
-	close(c.stop)
-	c.wg.Wait()
-	return c.db.Close()
+	var err error
+	c.stopped.Do(func() {
+		close(c.stop)
+		c.wg.Wait()
+		err = c.db.Close()
+	})
+	return err
 }

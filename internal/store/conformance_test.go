@@ -561,11 +561,11 @@ func (c conformance) testWriteBatch(t *testing.T) {
 	}
 	batch := openStore(t, c.newDSN(t), "lab")
 	recs := []component.Record{{Key: "k1", Event: &event.Event{Time: t1, Host: "luna1", Message: "fan", Raw: "fan"}}}
-	replayed, err := batch.WriteBatch(ctx, recs, changes())
+	replayed, err := batch.WriteBatch(ctx, Batch{Records: recs, Alarms: changes()})
 	if err != nil || len(replayed) != 1 || replayed[0] {
 		t.Fatalf("WriteBatch: replayed %v, err %v", replayed, err)
 	}
-	if replayed, err := batch.WriteBatch(ctx, recs, nil); err != nil || !replayed[0] {
+	if replayed, err := batch.WriteBatch(ctx, Batch{Records: recs}); err != nil || !replayed[0] {
 		t.Errorf("the same key again: replayed %v, err %v", replayed, err)
 	}
 	want, got := alarms(t, one, AlarmFilter{Limit: 10}), alarms(t, batch, AlarmFilter{Limit: 10})
@@ -595,7 +595,8 @@ func (c conformance) testWriteBatch(t *testing.T) {
 	dead, cancel := context.WithCancel(ctx)
 	cancel()
 	rec := []component.Record{{Key: "k2", Event: &event.Event{Time: t1, Host: "luna3", Message: "x", Raw: "x"}}}
-	if _, err := batch.WriteBatch(dead, rec, []state.Alarm{alarm("luna3", "psu", t1, 1)}); err == nil {
+	if _, err := batch.WriteBatch(dead, Batch{Records: rec, Renames: [][2]string{{"luna1", "luna9"}},
+		Alarms: []state.Alarm{alarm("luna3", "psu", t1, 1)}}); err == nil {
 		t.Fatal("WriteBatch with a cancelled context: no error")
 	}
 	if n := len(all(t, batch, EventFilter{Host: "luna3"})); n != 0 {
@@ -603,6 +604,23 @@ func (c conformance) testWriteBatch(t *testing.T) {
 	}
 	if n := len(alarms(t, batch, AlarmFilter{Host: "luna3"})); n != 0 {
 		t.Errorf("a failed batch stored %d alarms", n)
+	}
+	if n := len(all(t, batch, EventFilter{Host: "luna1"})); n != 1 {
+		t.Errorf("a failed batch renamed a host: %d events left under the old name, want 1", n)
+	}
+
+	// A batch that renames a host (an HSM known by its address, then by its name) moves
+	// the events stored before it and its own, in its transaction.
+	ren := []component.Record{{Key: "k3", Event: &event.Event{Time: t2, Host: "10.0.0.5", Message: "poll failed", Raw: "poll failed"}},
+		{Key: "k4", Event: &event.Event{Time: t3, Host: "luna5", Message: "renamed", Raw: "renamed"}}}
+	if _, err := batch.WriteBatch(ctx, Batch{Records: ren[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := batch.WriteBatch(ctx, Batch{Records: ren[1:], Renames: [][2]string{{"10.0.0.5", "luna5"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if old, renamed := all(t, batch, EventFilter{Host: "10.0.0.5"}), all(t, batch, EventFilter{Host: "luna5"}); len(old) != 0 || len(renamed) != 2 {
+		t.Errorf("after a batch's rename: %d events under the address, %d under the name, want 0 and 2", len(old), len(renamed))
 	}
 }
 

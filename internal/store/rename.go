@@ -21,22 +21,27 @@ func (s *sqlStore) RenameHost(ctx context.Context, from, to string) error {
 	if from == "" || to == "" || from == to {
 		return nil
 	}
+	if err := s.db.write(ctx, func(q querier) error { return s.renameHost(ctx, q, from, to) }); err != nil {
+		return fmt.Errorf("store: rename host %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+// renameHost runs the rename in a write transaction.
+func (s *sqlStore) renameHost(ctx context.Context, q querier, from, to string) error {
+	if from == "" || to == "" || from == to {
+		return nil
+	}
 	c := s.d.cleanText
 	args := []any{s.site, c(from), c(to)}
-	err := s.db.write(ctx, func(q querier) error {
-		for i, stmt := range renameHostSQL {
-			a := args
-			if i == len(renameHostSQL)-1 {
-				a = args[:2] // the DELETE names no new host
-			}
-			if _, err := q.execMany(ctx, stmt, [][]any{a}); err != nil {
-				return err
-			}
+	for i, stmt := range renameHostSQL {
+		a := args
+		if i == len(renameHostSQL)-1 {
+			a = args[:2] // the DELETE names no new host
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: rename host %s to %s: %w", from, to, err)
+		if _, err := q.execMany(ctx, stmt, [][]any{a}); err != nil {
+			return fmt.Errorf("rename host %s to %s: %w", from, to, err)
+		}
 	}
 	return nil
 }

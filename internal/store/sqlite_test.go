@@ -156,3 +156,18 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 		t.Errorf("the log grew from %d to %d bytes in a second burst: it was not started over", first, wal)
 	}
 }
+
+// TestSQLiteCloseTwice: a store closed twice (a fixture's cleanup after the test's own
+// Close) closes once and says nothing the second time.
+func TestSQLiteCloseTwice(t *testing.T) {
+	st, err := Open(context.Background(), t.TempDir(), Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

@@ -25,6 +25,15 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
+// Batch is what one batch of the pipeline stores (Store.WriteBatch): its records' events,
+// the hosts it renamed (an HSM known by its address, then by its name: {from, to}) and
+// the alarm changes the state tracker decided.
+type Batch struct {
+	Records []component.Record
+	Renames [][2]string
+	Alarms  []state.Alarm
+}
+
 // Store is the event store. Its methods are safe for concurrent use; writes are
 // serialised inside the store (SQLite has one writer).
 type Store interface {
@@ -41,9 +50,9 @@ type Store interface {
 	// alarm is inserted or merged into the open row of its host and key, a cleared alarm
 	// closes that row; a replayed change is a no-op. See alarms.go for the rules.
 	PutAlarms(ctx context.Context, alarms []state.Alarm) error
-	// WriteBatch does Write and then PutAlarms in one transaction: the pipeline's batch
-	// and the alarm changes it made are committed together, with one commit.
-	WriteBatch(ctx context.Context, recs []component.Record, alarms []state.Alarm) (replayed []bool, err error)
+	// WriteBatch does Write, RenameHost for each rename and PutAlarms, in that order, in
+	// one transaction: a pipeline batch and what it decided are committed together.
+	WriteBatch(ctx context.Context, b Batch) (replayed []bool, err error)
 	// RenameHost moves this site's events and samples of host from to host to (an HSM
 	// first known by its address, then by its name).
 	RenameHost(ctx context.Context, from, to string) error

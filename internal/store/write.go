@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
-	"github.com/hsmwatch/hsmwatch/internal/state"
 )
 
 // Write inserts the batch with a few prepared multi-row statements (SQLite) or one
@@ -13,21 +12,16 @@ import (
 // NOTHING on (site, key) makes a re-read record a no-op, which the keys the insert
 // returns (the rows it stored) report as replayed.
 func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, error) {
-	return s.WriteBatch(ctx, recs, nil)
+	return s.WriteBatch(ctx, Batch{Records: recs})
 }
 
-// WriteBatch is Write and PutAlarms in one transaction: one commit (and one fsync) per
-// pipeline batch, and a batch retried after a failure is retried whole.
-func (s *sqlStore) WriteBatch(ctx context.Context, recs []component.Record, alarms []state.Alarm) ([]bool, error) {
-	if len(recs) == 0 {
-		if err := s.PutAlarms(ctx, alarms); err != nil {
-			return nil, err
-		}
-		return nil, nil
-	}
+// WriteBatch stores a pipeline batch in one transaction: one commit (and one fsync) per
+// batch, and a batch retried after a failure is retried whole (a batch whose events were
+// committed and whose alarms failed would come back as replays, kept from the sinks).
+func (s *sqlStore) WriteBatch(ctx context.Context, b Batch) ([]bool, error) {
+	argLists := make([][]any, len(b.Records))
 	now := s.now()
-	argLists := make([][]any, len(recs))
-	for i, r := range recs {
+	for i, r := range b.Records {
 		if r.Event == nil {
 			return nil, fmt.Errorf("store: write: record %d has no event", i)
 		}
@@ -35,19 +29,30 @@ func (s *sqlStore) WriteBatch(ctx context.Context, recs []component.Record, alar
 	}
 	var inserted []bool
 	err := s.db.write(ctx, func(q querier) error {
-		var err error
-		if inserted, err = q.insertEvents(ctx, argLists); err != nil {
-			return err
+		if len(argLists) > 0 {
+			var err error
+			if inserted, err = q.insertEvents(ctx, argLists); err != nil {
+				return err
+			}
+			if err := s.addCounts(ctx, q, argLists, inserted); err != nil {
+				return err
+			}
 		}
-		if err := s.addCounts(ctx, q, argLists, inserted); err != nil {
-			return err
+		for _, r := range b.Renames {
+			if err := s.renameHost(ctx, q, r[0], r[1]); err != nil {
+				return err
+			}
 		}
-		return s.putAlarms(ctx, q, alarms)
+		return s.putAlarms(ctx, q, b.Alarms)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: write %d events, %d alarm changes: %w", len(recs), len(alarms), err)
+		return nil, fmt.Errorf("store: write %d events, %d renames, %d alarm changes: %w",
+			len(b.Records), len(b.Renames), len(b.Alarms), err)
 	}
-	replayed := make([]bool, len(recs))
+	if len(inserted) == 0 {
+		return nil, nil
+	}
+	replayed := make([]bool, len(inserted))
 	for i, ok := range inserted {
 		replayed[i] = !ok
 	}
