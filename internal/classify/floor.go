@@ -529,6 +529,9 @@ func (t *floorTable) startWord(rest string) *Rule {
 			if (w.boundary && isWordByte(next)) || next == '=' {
 				continue
 			}
+			if next == '+' && strings.HasPrefix(rest[len(w.word)+1:], "0x") {
+				continue // a frame of a kernel call trace, "panic+0x15c/0x33b"
+			}
 		}
 		if best == nil || event.LevelRank(w.rule.Level) > event.LevelRank(best.Level) {
 			best = w.rule
@@ -838,7 +841,8 @@ func appendLower(b []byte, s string) []byte {
 
 // stackFrame reports whether msg is one frame of a stack trace, a continuation line of
 // the exception reported before it: Java's and JavaScript's "at name(file:line)", Python's
-// "File \"x.py\", line 12, in f".
+// "File \"x.py\", line 12, in f", a kernel call trace's "name+0x15c/0x33b" (with "?" before
+// an unreliable one).
 func stackFrame(msg string) bool {
 	msg = strings.TrimLeft(msg, " \t")
 	switch {
@@ -847,7 +851,21 @@ func stackFrame(msg string) bool {
 	case strings.HasPrefix(msg, `File "`) && strings.Contains(msg, `", line `):
 		return true
 	}
-	return false
+	return kernelFrame(strings.TrimPrefix(msg, "? "))
+}
+
+// kernelFrame reports whether msg starts with a kernel call trace's frame,
+// "symbol+0xoffset/0xsize".
+func kernelFrame(msg string) bool {
+	i := 0
+	for i < len(msg) && (isWordByte(msg[i]) || msg[i] == '.') {
+		i++
+	}
+	if i == 0 || !strings.HasPrefix(msg[i:], "+0x") {
+		return false
+	}
+	j := strings.IndexByte(msg[i:], '/')
+	return j > 3 && strings.HasPrefix(msg[i+j:], "/0x")
 }
 
 // bootWindow is how long after boot a kernel line is taken as the probing of devices.

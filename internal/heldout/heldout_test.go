@@ -123,14 +123,16 @@ func sets() []set {
 		// the round from lines9.tsv and lines10.tsv): 63/80 serious to warning+, 44/80 to
 		// major+, 9/146 routine raised (b9cc369: 62/80, 42/80, 8/146; 5b3dc4c: 61/80, 30/80,
 		// 9/146). Five lines left it first (their messages are rule examples). Measured
-		// again, for its aggregate, after the round from lines11.tsv: the same. Unread.
-		{"../../" + Files()[11], Figures{Serious: 80, SeriousWarn: 63, SeriousMajor: 44, Routine: 146, RoutineRaised: 9}},
+		// again, for its aggregate, after the round from lines11.tsv: the same. Read
+		// afterwards: 73/80, 63/80, 4/146.
+		{"../../" + Files()[11], Figures{Serious: 80, SeriousWarn: 73, SeriousMajor: 63, Routine: 146, RoutineRaised: 4}},
 		// lines13.tsv, the thirteenth set, gathered like the third while lines11.tsv was
 		// read, measured blind, for its aggregate, with the catalog of c3bce79 (after the
 		// round from lines11.tsv): 67/88 serious to warning+, 51/88 to major+, 22/146
 		// routine raised (b9cc369: 62/88, 43/88, 23/146; 5b3dc4c: 50/88, 24/88, 23/146). No
-		// line left it. Unread.
-		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 67, SeriousMajor: 51, Routine: 146, RoutineRaised: 22}},
+		// line left it. Measured again, for its aggregate, after the round from
+		// lines12.tsv: 69/88, 53/88, 22/146. Unread.
+		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 69, SeriousMajor: 53, Routine: 146, RoutineRaised: 22}},
 	}
 }
 
