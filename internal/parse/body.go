@@ -96,14 +96,6 @@ var kernelReportHeads = [...]string{"Oops: ", "BUG: ", "divide error: ", "invali
 	"RIP: ", "Call Trace:", "Kernel Offset: ", "Hardware name: ", "Modules linked in: "}
 
 func kernelReportHead(line string) bool {
-	if line == "" {
-		return false
-	}
-	switch line[0] {
-	case 'O', 'B', 'd', 'i', 'g', 's', 'K', 'R', 'C', 'H', 'M':
-	default:
-		return false
-	}
 	for _, h := range kernelReportHeads {
 		if strings.HasPrefix(line, h) {
 			return true

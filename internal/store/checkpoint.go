@@ -30,6 +30,7 @@ type checkpointer struct {
 	log     *slog.Logger
 	commits chan struct{} // a token per commit not yet checkpointed (capacity 1)
 	stop    chan struct{}
+	cancel  context.CancelFunc // interrupts a checkpoint under way at close
 	stopped sync.Once
 	wg      sync.WaitGroup
 	// copied is the size in frames of the log the last checkpoint copied whole: the
@@ -38,9 +39,10 @@ type checkpointer struct {
 }
 
 func startCheckpointer(db *sql.DB, log *slog.Logger) *checkpointer {
-	c := &checkpointer{db: db, log: log, commits: make(chan struct{}, 1), stop: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &checkpointer{db: db, log: log, commits: make(chan struct{}, 1), stop: make(chan struct{}), cancel: cancel}
 	c.wg.Add(1)
-	go c.run()
+	go c.run(ctx)
 	return c
 }
 
@@ -56,14 +58,8 @@ func (c *checkpointer) committed() {
 	}
 }
 
-func (c *checkpointer) run() {
+func (c *checkpointer) run(ctx context.Context) {
 	defer c.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-c.stop
-		cancel()
-	}()
 	pending := false // the last checkpoint left frames behind (a reader held them)
 	for {
 		if !pending {
@@ -100,6 +96,7 @@ func (c *checkpointer) close() error {
 	}
 	var err error
 	c.stopped.Do(func() {
+		c.cancel()
 		close(c.stop)
 		c.wg.Wait()
 		err = c.db.Close()

@@ -9,8 +9,8 @@ import (
 
 // Write inserts the batch with a few prepared multi-row statements (SQLite) or one
 // statement of column arrays (PostgreSQL), inside one transaction; ON CONFLICT DO
-// NOTHING on (site, key) makes a re-read record a no-op, which the keys the insert
-// returns (the rows it stored) report as replayed.
+// NOTHING on (site, key) makes a re-read record a no-op, which insertEvents reports as
+// not stored, and Write as replayed.
 func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, error) {
 	return s.WriteBatch(ctx, Batch{Records: recs})
 }
@@ -19,6 +19,9 @@ func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, 
 // batch, and a batch retried after a failure is retried whole (a batch whose events were
 // committed and whose alarms failed would come back as replays, kept from the sinks).
 func (s *sqlStore) WriteBatch(ctx context.Context, b Batch) ([]bool, error) {
+	if len(b.Records) == 0 && len(b.Renames) == 0 && len(b.Alarms) == 0 {
+		return nil, nil // no transaction for nothing
+	}
 	argLists := make([][]any, len(b.Records))
 	now := s.now()
 	for i, r := range b.Records {
