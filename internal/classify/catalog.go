@@ -268,12 +268,20 @@ func (c *Catalog) classifyUnparsed(ev *event.Event) *Rule {
 	ev.Message = ev.Raw
 	best := c.Match(ev)
 	ev.Message = ""
-	if best == nil || (best.floorEntry != nil && best.floorEntry.Severity != "") {
+	if best == nil || (best.floorEntry != nil && best.floorEntry.Severity != "" && !c.mnemonicRaise(ev.Raw, best)) {
 		return nil
 	}
 	best.apply(ev)
 	ev.Source = event.SourceUnparsed
 	return best
+}
+
+// mnemonicRaise reports whether the floor's severity row r is what a Cisco mnemonic in
+// the line says ("%PKT_INFRA-LINK-3-UPDOWN :" is err) and raises it: the sender wrote that
+// severity into the message's name, a reading as good as a parsed <PRI>, where a severity
+// row read from nothing (an unparsed line has none) would say nothing.
+func (c *Catalog) mnemonicRaise(raw string, r *Rule) bool {
+	return !below(r, "warning") && c.floor.mnemonic(raw) == r
 }
 
 // Match returns the rule that classifies ev without changing ev: the best matching rule,
@@ -352,11 +360,7 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 		// A trouble word counts only for an event no rule knows or a rule that takes the
 		// floor's level: most events that a specific rule classifies skip the check.
 		ts := troubleScan{ev: ev, lower: s.lower[:0]}
-		for _, r := range s.troubles {
-			if higherRule(trouble, r) == r && r != trouble && ts.in(r) {
-				trouble = r
-			}
-		}
+		trouble = pickTrouble(&ts, s.troubles)
 		s.lower = ts.lower
 	}
 	s.troubles = s.troubles[:0]
@@ -364,6 +368,29 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 		best = c.floor.pick(ev, trouble)
 	}
 	return best, trouble
+}
+
+// pickTrouble returns the row of trouble words that counts for the event: a quiet row
+// found in it, else the highest row found (a row that counts over a stated level on a tie).
+func pickTrouble(ts *troubleScan, rows []*Rule) *Rule {
+	var trouble *Rule
+	for _, r := range rows {
+		if r.floorEntry.Quiet {
+			if ts.in(r) {
+				return r
+			}
+			continue
+		}
+		switch {
+		case r == trouble:
+		case trouble == nil, event.LevelRank(r.Level) > event.LevelRank(trouble.Level),
+			r.Level == trouble.Level && r.floorEntry.Stated && !trouble.floorEntry.Stated:
+			if ts.in(r) {
+				trouble = r
+			}
+		}
+	}
+	return trouble
 }
 
 // better reports whether r outranks the current best: higher priority, then more

@@ -23,6 +23,9 @@ type FloorEntry struct {
 	// level key in the message ("level=error", "severity: high", "\"level\":\"warn\""). Words
 	// count as values too.
 	Values []string `yaml:"values"`
+	// States are the states of a check, in capitals, as a Nagios or Icinga log writes them
+	// in its alert, notification and state lines ("SERVICE ALERT: host;disk;CRITICAL;HARD;3;...").
+	States []string `yaml:"states"`
 	// Anywhere are spellings, case-sensitive, that count as whole words anywhere in the
 	// message ("Write-error on swap-device", "Communications with UPS lost"): trouble
 	// words that raise a message no specific rule knows, whoever wrote it and whatever
@@ -38,12 +41,28 @@ type FloorEntry struct {
 	withBytes [][]byte // With, for bytes.Contains on troubleScan's lower-case text
 	// Boot keeps the row in force for kernel lines of the first seconds after boot, when
 	// the other trouble rows are quiet (booting).
-	Boot     bool      `yaml:"boot"`
-	Level    string    `yaml:"level"`
-	Title    string    `yaml:"title"`
-	Meaning  string    `yaml:"meaning"`
-	Action   string    `yaml:"action"`
-	Examples []Example `yaml:"examples"`
+	Boot bool `yaml:"boot"`
+	// Stated lets a row of anywhere words raise a message whose program stated a level
+	// below warning (a Cisco mnemonic's notice, an "INFO" word), but not debug: what the
+	// words name (a link or a neighbour gone down) matters to an HSM's operator more than
+	// to the device that logged it as routine.
+	Stated bool `yaml:"stated"`
+	// Quiet makes a row of anywhere words lower rather than raise: a message that carries
+	// one of its spellings gets the row's level from the floor whatever its severity, level
+	// word or trouble words say (a failed login of a user on some service is the internet's
+	// noise, not a fault). Specific rules still count.
+	Quiet bool `yaml:"quiet"`
+	// Unless, for a row of anywhere words, are lower-case spellings of which none may be
+	// in the message or the process name, in any case: the contexts where the row's words
+	// say something else (a quiet row's login to an HSM, a token or a PIN matters; an
+	// interface "administratively down" was shut by its operator).
+	Unless      []string  `yaml:"unless"`
+	unlessBytes [][]byte  // Unless, for bytes.Contains on troubleScan's lower-case text
+	Level       string    `yaml:"level"`
+	Title       string    `yaml:"title"`
+	Meaning     string    `yaml:"meaning"`
+	Action      string    `yaml:"action"`
+	Examples    []Example `yaml:"examples"`
 }
 
 func validSeverity(s string) bool {
@@ -66,15 +85,25 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 		return nil, fmt.Errorf("floor entry %s: with belongs to a row of anywhere words", f.ID)
 	case strings.ToLower(strings.Join(f.With, "\x00")) != strings.Join(f.With, "\x00"):
 		return nil, fmt.Errorf("floor entry %s: write the spellings of with in lower case (they are compared in any case)", f.ID)
-	case len(f.Anywhere) == 0 && (f.Severity == "") == (len(f.Words)+len(f.Tags)+len(f.Values) == 0):
-		return nil, fmt.Errorf("floor entry %s: give either severity, words (tags, values) or anywhere", f.ID)
+	case len(f.States) > 0 && f.Severity+strings.Join(f.Words, "")+strings.Join(f.Tags, "")+strings.Join(f.Values, "")+strings.Join(f.Anywhere, "") != "":
+		return nil, fmt.Errorf("floor entry %s: a row of states has no severity, words, tags, values or anywhere", f.ID)
+	case len(f.Anywhere)+len(f.States) == 0 && (f.Severity == "") == (len(f.Words)+len(f.Tags)+len(f.Values) == 0):
+		return nil, fmt.Errorf("floor entry %s: give either severity, words (tags, values), states or anywhere", f.ID)
 	case f.Severity != "" && !validSeverity(f.Severity):
 		return nil, fmt.Errorf("floor entry %s: severity %q is not one of emerg alert crit err warning notice info debug none", f.ID, f.Severity)
 	case !validLevel(f.Level):
 		return nil, fmt.Errorf("floor entry %s: level %q is not one of critical, major, minor, warning, info, debug", f.ID, f.Level)
 	}
-	if f.Boot && len(f.Anywhere) == 0 {
-		return nil, fmt.Errorf("floor entry %s: boot belongs to a row of anywhere words", f.ID)
+	if (f.Boot || f.Stated || f.Quiet) && len(f.Anywhere) == 0 {
+		return nil, fmt.Errorf("floor entry %s: boot, stated and quiet belong to a row of anywhere words", f.ID)
+	}
+	switch {
+	case len(f.Unless) > 0 && len(f.Anywhere) == 0:
+		return nil, fmt.Errorf("floor entry %s: unless belongs to a row of anywhere words", f.ID)
+	case f.Quiet && (f.Stated || f.Boot):
+		return nil, fmt.Errorf("floor entry %s: a quiet row lowers; stated and boot are for rows that raise", f.ID)
+	case strings.ToLower(strings.Join(f.Unless, "\x00")) != strings.Join(f.Unless, "\x00"):
+		return nil, fmt.Errorf("floor entry %s: write the spellings of unless in lower case (they are compared in any case)", f.ID)
 	}
 	for _, w := range append(append(append(f.Words[:len(f.Words):len(f.Words)], f.Tags...), f.Values...), f.Anywhere...) {
 		if strings.TrimSpace(w) == "" {
@@ -91,6 +120,10 @@ func (f *FloorEntry) rule(origin string) (*Rule, error) {
 	f.withBytes = make([][]byte, len(f.With))
 	for i, w := range f.With {
 		f.withBytes[i] = []byte(w)
+	}
+	f.unlessBytes = make([][]byte, len(f.Unless))
+	for i, w := range f.Unless {
+		f.unlessBytes[i] = []byte(w)
 	}
 	r := &Rule{ID: f.ID, Class: event.ClassUnclassified, Title: title, Level: f.Level, Meaning: f.Meaning,
 		Action: f.Action, Examples: f.Examples, Origin: origin, floorEntry: f}
@@ -118,6 +151,7 @@ type floorTable struct {
 	bySeverity [numSeverities]*Rule // index: severityIndex; "none" for an event without one
 	byFirst    [256][]floorWord
 	tags       map[string]*Rule // a whole bracketed tag, or a glog head's letter: words and tags
+	states     map[string]*Rule // a Nagios or Icinga check's state
 	values     map[string]*Rule // the lower-case value of a level key: words and values
 }
 
@@ -151,7 +185,7 @@ func severityIndex(s string) int {
 }
 
 func newFloorTable(rules []*Rule) *floorTable {
-	t := &floorTable{rules: rules, tags: map[string]*Rule{}, values: map[string]*Rule{}}
+	t := &floorTable{rules: rules, tags: map[string]*Rule{}, values: map[string]*Rule{}, states: map[string]*Rule{}}
 	shareWordLists(rules)
 	// higher keeps, for a spelling two rows share, the row of the higher level.
 	higher := func(m map[string]*Rule, k string, r *Rule) {
@@ -174,6 +208,9 @@ func newFloorTable(rules []*Rule) *floorTable {
 		}
 		for _, w := range f.Tags {
 			higher(t.tags, w, r)
+		}
+		for _, w := range f.States {
+			higher(t.states, w, r)
 		}
 		for _, w := range f.Values {
 			if len(w) <= maxValue {
@@ -220,6 +257,13 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 	if t == nil {
 		return nil
 	}
+	if trouble != nil && trouble.floorEntry.Quiet {
+		// A quiet row's words: whatever else the line says is kept at the row's level.
+		if r := t.pick(ev, nil); r != nil && below(r, trouble.Level) {
+			return r
+		}
+		return trouble
+	}
 	var sev *Rule
 	if i := severityIndex(ev.Severity); i >= 0 {
 		sev = t.bySeverity[i]
@@ -228,7 +272,7 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 	switch {
 	case word == nil:
 		if sev != nil && (sev.Level == "debug" || ownLevel(ev) && below(sev, "warning")) {
-			return sev
+			return stated(sev, trouble)
 		}
 		return higherRule(sev, trouble)
 	case sev == nil || sev.floorEntry.Severity == "none" || event.LevelRank(word.Level) >= event.LevelRank(sev.Level):
@@ -238,9 +282,18 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 		if !below(word, "warning") {
 			return higherRule(word, trouble)
 		}
-		return word
+		return stated(word, trouble)
 	}
 	return sev
+}
+
+// stated returns the level the program stated (r, below warning) unless a row of trouble
+// words that counts over it (stated: true) says more; debug keeps its word.
+func stated(r, trouble *Rule) *Rule {
+	if trouble == nil || !trouble.floorEntry.Stated || r.Level == "debug" {
+		return r
+	}
+	return higherRule(r, trouble)
 }
 
 // below reports whether r's level ranks below level.
@@ -274,6 +327,9 @@ func higherRule(a, b *Rule) *Rule {
 //   - the letter of a glog/klog head ("E0612 12:34:56.789012 1234 file.go:12] ...");
 //   - the value of a level key anywhere in it ("level=error", "\"severity\":\"high\"").
 func (t *floorTable) word(msg string) *Rule {
+	if r := t.nagios(msg); r != nil {
+		return r // before head, which would read "SERVICE ALERT" as a level in capitals
+	}
 	if r := t.head(msg); r != nil {
 		return r
 	}
@@ -284,6 +340,42 @@ func (t *floorTable) word(msg string) *Rule {
 		return r
 	}
 	return t.keyed(msg)
+}
+
+// nagios reads the state of a check from a Nagios or Icinga log line: the first of its
+// ";"-separated fields that is a state of the table ("host;disk;CRITICAL;HARD;3;..."; a
+// notification names its contact first). The monitor that wrote the line has already
+// judged it: its CRITICAL is that check's, read as the rows say.
+func (t *floorTable) nagios(msg string) *Rule {
+	if len(t.states) == 0 || len(msg) < 12 {
+		return nil
+	}
+	if msg[0] == '[' { // an unparsed line keeps its "[1427956600] "
+		if k := strings.IndexByte(msg, ']'); k > 0 && k+2 < len(msg) {
+			msg = msg[k+2:]
+		}
+	}
+	if msg[0] != 'S' && msg[0] != 'H' && msg[0] != 'C' {
+		return nil
+	}
+	// the lines of a Nagios or Icinga (compat) log that carry a check's state
+	heads := [...]string{"SERVICE ALERT: ", "SERVICE NOTIFICATION: ", "CURRENT SERVICE STATE: ",
+		"HOST ALERT: ", "HOST NOTIFICATION: ", "CURRENT HOST STATE: "}
+	for _, h := range heads {
+		rest, ok := strings.CutPrefix(msg, h)
+		if !ok {
+			continue
+		}
+		for n := 0; n < 4; n++ {
+			f, after, _ := strings.Cut(rest, ";")
+			if r := t.states[f]; r != nil {
+				return r
+			}
+			rest = after
+		}
+		return nil
+	}
+	return nil
 }
 
 // postgres reads PostgreSQL's message level, which its server log writes as a word in
@@ -791,22 +883,36 @@ func (ts *troubleScan) in(r *Rule) bool {
 	if !ts.words(r.Match.ContainsAny) {
 		return false
 	}
-	with := r.floorEntry.With
-	if len(with) == 0 {
+	f := r.floorEntry
+	if len(f.With) == 0 && len(f.Unless) == 0 {
 		return true
 	}
+	lower := ts.lowerText()
+	for _, w := range f.unlessBytes {
+		if bytes.Contains(lower, w) {
+			return false
+		}
+	}
+	if len(f.With) == 0 {
+		return true
+	}
+	for _, w := range f.withBytes {
+		if bytes.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerText returns "message\nprocess" in lower case, built on first use.
+func (ts *troubleScan) lowerText() []byte {
 	if !ts.lowerReady {
 		ts.lowerReady = true
 		ts.lower = appendLower(ts.lower[:0], ts.ev.Message)
 		ts.lower = append(ts.lower, '\n')
 		ts.lower = appendLower(ts.lower, ts.ev.Process)
 	}
-	for _, w := range r.floorEntry.withBytes {
-		if bytes.Contains(ts.lower, w) {
-			return true
-		}
-	}
-	return false
+	return ts.lower
 }
 
 // words is troubleWord(message, list), asked once per list and event.

@@ -43,7 +43,7 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
 		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
 		// trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 88, SeriousMajor: 82, Routine: 156, RoutineRaised: 9}},
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 88, SeriousMajor: 82, Routine: 156, RoutineRaised: 8}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
@@ -101,15 +101,17 @@ func sets() []set {
 		// measured blind, for its aggregate, after that: 59/76 serious to warning+, 39/76
 		// to major+, 10/123 routine raised (the catalog of 5b3dc4c: 59/76, 28/76, 10/123).
 		// Two lines left it first (their messages are rule examples). Read afterwards,
-		// with lines10.tsv: 66/76, 49/76, 9/123; 8/123 after the round from lines11.tsv.
-		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 66, SeriousMajor: 49, Routine: 123, RoutineRaised: 8}},
+		// with lines10.tsv: 66/76, 49/76, 9/123; 8/123 after the round from lines11.tsv;
+		// 68/76, 51/76 after the round from lines13.tsv (an unparsed line's Cisco mnemonic).
+		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 68, SeriousMajor: 51, Routine: 123, RoutineRaised: 8}},
 		// lines10.tsv, the tenth set, gathered like the third while nothing was read,
 		// measured blind, for its aggregate, with the catalog of b9cc369: 63/86 serious to
 		// warning+, 43/86 to major+, 4/142 routine raised (the catalog of 5b3dc4c: 56/86,
 		// 27/86, 5/142). No line left it. Read afterwards, with lines9.tsv: 70/86, 63/86,
 		// 4/142. 5/142 since PostgreSQL's own level is read: a FATAL "the database system
-		// is starting up" is a warning.
-		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 70, SeriousMajor: 63, Routine: 142, RoutineRaised: 5}},
+		// is starting up" is a warning. 71/86, 64/86, 6/142 since an unparsed line's Cisco
+		// mnemonic is read: a wireless controller's "%NIM-3-ADMIN_MODE_DISABLE" says err.
+		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 71, SeriousMajor: 64, Routine: 142, RoutineRaised: 6}},
 		// lines11.tsv, the eleventh set, gathered like the third while lines9.tsv and
 		// lines10.tsv were read, measured blind, for its aggregate, after that: 56/87 serious
 		// to warning+, 34/87 to major+, 7/138 routine raised (the catalog of b9cc369, before
@@ -131,8 +133,17 @@ func sets() []set {
 		// round from lines11.tsv): 67/88 serious to warning+, 51/88 to major+, 22/146
 		// routine raised (b9cc369: 62/88, 43/88, 23/146; 5b3dc4c: 50/88, 24/88, 23/146). No
 		// line left it. Measured again, for its aggregate, after the round from
-		// lines12.tsv: 69/88, 53/88, 22/146. Unread.
-		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 69, SeriousMajor: 53, Routine: 146, RoutineRaised: 22}},
+		// lines12.tsv: 69/88, 53/88, 22/146. Read afterwards: 79/88, 69/88, 13/146.
+		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 79, SeriousMajor: 69, Routine: 146, RoutineRaised: 13}},
+		// lines14.tsv, the fourteenth set, gathered like the third while lines13.tsv was
+		// unread, measured for its aggregate with the catalog of 0bad560 (before the round
+		// from lines13.tsv): 31/47 serious to warning+, 26/47 to major+, 20/96 routine raised
+		// (b9cc369: 27/47, 22/47, 21/96; 5b3dc4c: 22/47, 16/47, 21/96). No line left it. That
+		// first measure printed the tail of the routine lines raised, and four of them were
+		// seen (testdata/heldout/README.md says which kind); no rule was written from them.
+		// Measured again, for its aggregate, after the round from lines13.tsv: 35/47, 31/47,
+		// 12/96. Unread.
+		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 35, SeriousMajor: 31, Routine: 96, RoutineRaised: 12}},
 	}
 }
 
@@ -186,8 +197,11 @@ func TestHeldOutFile(t *testing.T) {
 		for text := range seen {
 			inSet[strings.TrimSpace(text)] = st.file
 		}
-		if len(lines) < 230 || serious < 70 || routine < 120 {
-			t.Errorf("%s: %d lines, %d serious, %d routine: want at least 230, 70 and 120", st.file, len(lines), serious, routine)
+		// At least 40 serious and 90 routine lines, so that one line moves a figure by no
+		// more than 2.5 %; the first sets hold 70 and 120 and more, the fourteenth less (its
+		// helper found most public threads of hardware and HSM faults already cited).
+		if len(lines) < 150 || serious < 40 || routine < 90 {
+			t.Errorf("%s: %d lines, %d serious, %d routine: want at least 150, 40 and 90", st.file, len(lines), serious, routine)
 		}
 	}
 }
