@@ -205,7 +205,7 @@ func (c *lineCounter) count() (int, error) {
 }
 
 // startRsyslog runs rsyslogd in the foreground: imudp on a loopback port with the same
-// 8 MiB socket buffer hsmwatch asks for, every message to a file.
+// 32 MiB socket buffer hsmwatch asks for, every message to a file.
 func startRsyslog(ctx context.Context, s *setup, tag string) (*daemon, error) {
 	dir := filepath.Join(s.dir, tag)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -218,7 +218,7 @@ func startRsyslog(ctx context.Context, s *setup, tag string) (*daemon, error) {
 	out := filepath.Join(dir, "out.log")
 	conf := fmt.Sprintf(`global(workDirectory=%q)
 module(load="imudp")
-input(type="imudp" address="127.0.0.1" port="%d" rcvbufSize="8m")
+input(type="imudp" address="127.0.0.1" port="%d" rcvbufSize="32m")
 *.* action(type="omfile" file=%q template="RSYSLOG_FileFormat")
 `, dir, port, out)
 	cfg := filepath.Join(dir, "rsyslog.conf")
@@ -250,7 +250,7 @@ func syslogNG(ctx context.Context, s *setup, dir, conf string) (*exec.Cmd, error
 }
 
 // startSyslogNG runs syslog-ng in the foreground: a UDP source on a loopback port with
-// an 8 MiB socket buffer, every message to a file.
+// a 32 MiB socket buffer, every message to a file.
 func startSyslogNG(ctx context.Context, s *setup, tag string) (*daemon, error) {
 	dir := filepath.Join(s.dir, tag)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -263,7 +263,7 @@ func startSyslogNG(ctx context.Context, s *setup, tag string) (*daemon, error) {
 	out := filepath.Join(dir, "out.log")
 	conf := fmt.Sprintf(`@version: 3.38
 options { stats-freq(0); keep-hostname(yes); log-fifo-size(100000); };
-source s { udp(ip("127.0.0.1") port(%d) so-rcvbuf(8388608) log-iw-size(100000)); };
+source s { udp(ip("127.0.0.1") port(%d) so-rcvbuf(33554432) log-iw-size(100000)); };
 destination d { file(%q); };
 log { source(s); destination(d); };
 `, port, out)

@@ -54,7 +54,7 @@ const sampleConfig = `# Syslog listeners: UDP, TCP (octet counting or newline fr
 # none), so that a relay forwarding a whole fleet is not limited as one sender: default
 # 5000 messages/s per origin with a burst of 50000, well above a fleet's normal rate;
 # -1 turns it off. What it drops is counted per origin (hsmwatch_syslog_limited_origin_total)
-# and reported by a warning event every 10 s. UDP: the socket asks for an 8 MiB receive
+# and reported by a warning event every 10 s. UDP: the socket asks for a 32 MiB receive
 # buffer; datagrams the kernel drops when it is full are counted
 # (hsmwatch_syslog_kernel_drops_total).
 - listen: udp://0.0.0.0:514

@@ -55,7 +55,7 @@ const (
 	DefaultBurst       = 50_000
 	DefaultLimitReport = 10 * time.Second
 	DefaultMaxSenders  = 10_000
-	DefaultUDPBuffer   = 8 << 20
+	DefaultUDPBuffer   = 32 << 20
 	// handshakeTimeout bounds a TLS handshake, so a client that connects and says
 	// nothing does not hold a connection slot for the whole idle timeout.
 	handshakeTimeout = 10 * time.Second
