@@ -269,6 +269,11 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 		sev = t.bySeverity[i]
 	}
 	word := t.word(ev.Message)
+	if word == nil && strings.HasPrefix(ev.Process, "%") {
+		// a Cisco mnemonic the header reader took for the process ("10.0.0.1
+		// %SEC-6-IPACCESSLOGP: list 102 denied ..."): its severity digit still counts
+		word = t.mnemonic(ev.Process + ":")
+	}
 	switch {
 	case word == nil:
 		if sev != nil && (sev.Level == "debug" || ownLevel(ev) && below(sev, "warning")) {

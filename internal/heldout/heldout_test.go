@@ -102,8 +102,9 @@ func sets() []set {
 		// to major+, 10/123 routine raised (the catalog of 5b3dc4c: 59/76, 28/76, 10/123).
 		// Two lines left it first (their messages are rule examples). Read afterwards,
 		// with lines10.tsv: 66/76, 49/76, 9/123; 8/123 after the round from lines11.tsv;
-		// 68/76, 51/76 after the round from lines13.tsv (an unparsed line's Cisco mnemonic).
-		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 68, SeriousMajor: 51, Routine: 123, RoutineRaised: 8}},
+		// 68/76, 51/76 after the round from lines13.tsv (an unparsed line's Cisco mnemonic);
+		// 68/76, 53/76 after the round from lines14.tsv.
+		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 68, SeriousMajor: 53, Routine: 123, RoutineRaised: 8}},
 		// lines10.tsv, the tenth set, gathered like the third while nothing was read,
 		// measured blind, for its aggregate, with the catalog of b9cc369: 63/86 serious to
 		// warning+, 43/86 to major+, 4/142 routine raised (the catalog of 5b3dc4c: 56/86,
@@ -133,8 +134,9 @@ func sets() []set {
 		// round from lines11.tsv): 67/88 serious to warning+, 51/88 to major+, 22/146
 		// routine raised (b9cc369: 62/88, 43/88, 23/146; 5b3dc4c: 50/88, 24/88, 23/146). No
 		// line left it. Measured again, for its aggregate, after the round from
-		// lines12.tsv: 69/88, 53/88, 22/146. Read afterwards: 79/88, 69/88, 13/146.
-		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 79, SeriousMajor: 69, Routine: 146, RoutineRaised: 13}},
+		// lines12.tsv: 69/88, 53/88, 22/146. Read afterwards: 79/88, 69/88, 13/146; 81/88,
+		// 71/88 after the round from lines14.tsv.
+		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 81, SeriousMajor: 71, Routine: 146, RoutineRaised: 13}},
 		// lines14.tsv, the fourteenth set, gathered like the third while lines13.tsv was
 		// unread, measured for its aggregate with the catalog of 0bad560 (before the round
 		// from lines13.tsv): 31/47 serious to warning+, 26/47 to major+, 20/96 routine raised
@@ -142,13 +144,14 @@ func sets() []set {
 		// first measure printed the tail of the routine lines raised, and four of them were
 		// seen (testdata/heldout/README.md says which kind); no rule was written from them.
 		// Measured again, for its aggregate, after the round from lines13.tsv: 35/47, 31/47,
-		// 12/96. Unread.
-		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 35, SeriousMajor: 31, Routine: 96, RoutineRaised: 12}},
+		// 12/96. Read afterwards: 42/47, 36/47, 9/96.
+		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 42, SeriousMajor: 36, Routine: 96, RoutineRaised: 9}},
 		// lines15.tsv, the fifteenth set, gathered like the third while lines14.tsv was
 		// unread, measured blind, for its aggregate, with the catalog of 74bab0b (after the
 		// round from lines13.tsv): 30/42 serious to warning+, 20/42 to major+, 2/101 routine
 		// raised (0bad560, before that round: the same; b9cc369: 29/42, 17/42, 2/101;
-		// 5b3dc4c: 28/42, 13/42, 2/101). No line left it. Unread.
+		// 5b3dc4c: 28/42, 13/42, 2/101). No line left it. Measured again, for its
+		// aggregate, after the round from lines14.tsv: the same. Unread.
 		{"../../" + Files()[14], Figures{Serious: 42, SeriousWarn: 30, SeriousMajor: 20, Routine: 101, RoutineRaised: 2}},
 	}
 }

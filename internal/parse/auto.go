@@ -58,6 +58,9 @@ func (p *auto) parse(line string, ev *event.Event) error {
 		}
 		return p.bsd.Parse(line, ev)
 	case isDigit(c) && len(line) > 4:
+		if redisLine(line, p.o, ev) {
+			return nil // "18:X 30 Sep 2025 15:06:45.815 # +odown master ..."
+		}
 		if isLunaAudit(line) {
 			return p.audit.Parse(line, ev) // "79,12/02/29 16:33:31,S/N ..."
 		}
