@@ -144,20 +144,23 @@ func sets() []set {
 		// first measure printed the tail of the routine lines raised, and four of them were
 		// seen (testdata/heldout/README.md says which kind); no rule was written from them.
 		// Measured again, for its aggregate, after the round from lines13.tsv: 35/47, 31/47,
-		// 12/96. Read afterwards: 42/47, 36/47, 9/96.
-		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 42, SeriousMajor: 36, Routine: 96, RoutineRaised: 9}},
+		// 12/96. Read afterwards: 42/47, 36/47, 9/96; 8/96 after the round from lines15.tsv.
+		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 42, SeriousMajor: 36, Routine: 96, RoutineRaised: 8}},
 		// lines15.tsv, the fifteenth set, gathered like the third while lines14.tsv was
 		// unread, measured blind, for its aggregate, with the catalog of 74bab0b (after the
 		// round from lines13.tsv): 30/42 serious to warning+, 20/42 to major+, 2/101 routine
 		// raised (0bad560, before that round: the same; b9cc369: 29/42, 17/42, 2/101;
 		// 5b3dc4c: 28/42, 13/42, 2/101). No line left it. Measured again, for its
-		// aggregate, after the round from lines14.tsv: the same. Unread.
-		{"../../" + Files()[14], Figures{Serious: 42, SeriousWarn: 30, SeriousMajor: 20, Routine: 101, RoutineRaised: 2}},
+		// aggregate, after the round from lines14.tsv: the same. Read afterwards: 38/42,
+		// 33/42, 1/101.
+		{"../../" + Files()[14], Figures{Serious: 42, SeriousWarn: 38, SeriousMajor: 33, Routine: 101, RoutineRaised: 1}},
 		// lines16.tsv, the sixteenth set, gathered like the third while lines15.tsv was
 		// unread, measured blind, for its aggregate, with the catalog of 8cca5c5 (after the
 		// rounds from lines13.tsv and lines14.tsv): 32/45 serious to warning+, 21/45 to
 		// major+, 4/91 routine raised (0bad560, before both rounds: 32/45, 20/45, 4/91;
-		// b9cc369: 31/45, 19/45, 4/91; 5b3dc4c: 28/45, 12/45, 4/91). No line left it. Unread.
+		// b9cc369: 31/45, 19/45, 4/91; 5b3dc4c: 28/45, 12/45, 4/91). No line left it.
+		// Measured again, for its aggregate, after the round from lines15.tsv: the same.
+		// Unread.
 		{"../../" + Files()[15], Figures{Serious: 45, SeriousWarn: 32, SeriousMajor: 21, Routine: 91, RoutineRaised: 4}},
 	}
 }

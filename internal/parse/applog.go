@@ -136,3 +136,60 @@ func allDigits(w string) bool {
 	}
 	return true
 }
+
+// bracketedApp reads an application log line whose ISO-8601 time stands in brackets:
+//
+//	[2024-03-01 12:00:00,123] ERROR [main] hsm.client: slot 0 not present
+//	[2021-07-13 12:38:26.125047 +0000] W [MSGID: 108001] [afr-common.c:6441:afr_notify] 0-gv-replicate-0: Client-quorum is not met
+//
+// the second GlusterFS's, whose level is one letter (logging.h: M emerg, A alert, C
+// critical, E error, W warning, N notice, I info, D debug, T trace) and whose zone may
+// follow a space. Otherwise what follows the bracket is read as appRest reads it.
+func bracketedApp(line string, loc *time.Location, ev *event.Event) bool {
+	t, i, ok := rfc3339At(line, 1, loc)
+	if !ok {
+		return false
+	}
+	if i+1 < len(line) && line[i] == ' ' && (line[i+1] == '+' || line[i+1] == '-') {
+		off, k, ok := zoneOffsetAt(line, i+1)
+		if !ok {
+			return false
+		}
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), fixedZone(off))
+		i = k
+	}
+	if i >= len(line) || line[i] != ']' {
+		return false
+	}
+	i++
+	if i+2 < len(line) && line[i] == ' ' && line[i+2] == ' ' {
+		if sev := glusterLevel(line[i+1]); sev != "" {
+			ev.Source, ev.Time, ev.Severity, ev.Message = event.SourceAppLog, t, sev, line[i+3:]
+			return true
+		}
+	}
+	return appRest(line, i, t, ev) == nil
+}
+
+// glusterLevel maps GlusterFS's one-letter level to a syslog severity.
+func glusterLevel(c byte) string {
+	switch c {
+	case 'M':
+		return "emerg"
+	case 'A':
+		return "alert"
+	case 'C':
+		return "crit"
+	case 'E':
+		return "err"
+	case 'W':
+		return "warning"
+	case 'N':
+		return "notice"
+	case 'I':
+		return "info"
+	case 'D', 'T':
+		return "debug"
+	}
+	return ""
+}

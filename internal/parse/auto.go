@@ -83,6 +83,12 @@ func (p *auto) parse(line string, ev *event.Event) error {
 		}
 		return p.alarm.Parse(line, ev) // "<epoch> <msg>" driver log records
 	case c == '[':
+		if redisLine(line, p.o, ev) {
+			return nil // Redis 2: "[48668] 18 May 13:12:47.788 # Background saving error"
+		}
+		if len(line) > 21 && isDigit(line[1]) && bracketedApp(line, p.o.Location, ev) {
+			return nil // "[2024-03-01 12:00:00,123] ERROR ...", GlusterFS's "[...] W [MSGID: ...]"
+		}
 		return p.alarm.Parse(line, ev) // dmesg
 	case c == '{':
 		if p.json.Parse(line, ev) == nil {

@@ -29,14 +29,23 @@ func (p *syslogBody) Parse(line string, ev *event.Event) error {
 		ev.Source, ev.Message = event.SourceKernel, line
 		return nil
 	}
-	i := processAt(line, 0, ev)
-	if i == 0 || ev.Process == "" || !programName(ev.Process) {
+	// BusyBox's and some relays' "facility.severity" before the tag ("daemon.alert
+	// apcupsd[1234]: ..."), as logread writes it after its time
+	facility, severity, at := "", "", 0
+	if k := strings.IndexByte(line, ' '); k > 0 {
+		if f, sev := facilitySeverity(line[:k]); f != "" {
+			facility, severity, at = f, sev, skipSpaces(line, k)
+		}
+	}
+	i := processAt(line, at, ev)
+	if i <= at || ev.Process == "" || !programName(ev.Process) {
 		return errNoTag
 	}
 	if i < len(line) && line[i-1] != ' ' {
 		return fail(event.SourceSyslogBody, "no space after the process's colon")
 	}
 	ev.Source = event.SourceSyslogBody
+	ev.Facility, ev.Severity = facility, severity
 	ev.Message = line[i:]
 	last := ev.Process[strings.LastIndexByte(ev.Process, ' ')+1:]
 	switch sev := levelWord(last); {

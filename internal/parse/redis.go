@@ -14,18 +14,15 @@ import (
 //
 // the process id, the role (X sentinel, M master, S replica, C a child), the day, the
 // month, the year (Redis 3.0 wrote none), the time with milliseconds and the level as one
-// character: "." debug, "-" verbose, "*" notice, "#" warning. The source is app-log (an
-// application's own level), the process redis-sentinel or redis-server.
+// character: "." debug, "-" verbose, "*" notice, "#" warning. Redis 2 wrote the process
+// id in brackets and no role ("[48668] 18 May 13:12:47.788 # ..."). The source is app-log
+// (an application's own level), the process redis-sentinel or redis-server.
 func redisLine(line string, o Options, ev *event.Event) bool {
-	pid, j, ok := digits(line, 0, 1, 7)
-	if !ok || j+3 >= len(line) || line[j] != ':' || line[j+2] != ' ' {
+	pid, j, role, ok := redisHead(line)
+	if !ok {
 		return false
 	}
-	role := line[j+1]
-	if role != 'X' && role != 'M' && role != 'S' && role != 'C' {
-		return false
-	}
-	day, j, ok := digits(line, j+3, 2, 2)
+	day, j, ok := digits(line, j, 2, 2)
 	if !ok || j >= len(line) || line[j] != ' ' {
 		return false
 	}
@@ -82,4 +79,25 @@ func redisSeverity(c byte) string {
 		return "warning"
 	}
 	return ""
+}
+
+// redisHead reads "PID:R " or "[PID] " and returns the process id, where the day starts
+// and the role (0 for Redis 2's bracket).
+func redisHead(line string) (pid, next int, role byte, ok bool) {
+	if line != "" && line[0] == '[' {
+		pid, j, ok := digits(line, 1, 1, 7)
+		if !ok || j+1 >= len(line) || line[j] != ']' || line[j+1] != ' ' {
+			return 0, 0, 0, false
+		}
+		return pid, j + 2, 0, true
+	}
+	pid, j, ok := digits(line, 0, 1, 7)
+	if !ok || j+3 >= len(line) || line[j] != ':' || line[j+2] != ' ' {
+		return 0, 0, 0, false
+	}
+	switch role = line[j+1]; role {
+	case 'X', 'M', 'S', 'C':
+		return pid, j + 3, role, true
+	}
+	return 0, 0, 0, false
 }
