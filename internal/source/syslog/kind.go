@@ -3,6 +3,7 @@ package syslog
 import (
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/hsmwatch/hsmwatch/internal/component"
@@ -30,6 +31,10 @@ func (s *Spec) Check() []component.Problem {
 		return []component.Problem{component.Problemf("listen", "unknown scheme %q: want udp, tcp or tls", scheme)}
 	case scheme == "tls" && (s.Cert == "" || s.Key == ""):
 		return []component.Problem{component.Problemf("", "a tls listener needs cert and key")}
+	}
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(s.Listen, scheme+"://"))
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		return []component.Problem{component.Problemf("listen", "want %s://HOST:PORT with a port number, not %q", scheme, s.Listen)}
 	}
 	return nil
 }
