@@ -333,6 +333,15 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 	}
 	if rest != nil {
 		rest.scan(ev.Message, found)
+		if _, text := errorField(ev); text != "" {
+			// the floor's trouble words are read in a structured record's error too
+			// (troubleScan.text); the specific rules match the message alone
+			rest.scan(text, func(i int32) {
+				if c.all[i].floorEntry != nil {
+					consider(i)
+				}
+			})
+		}
 	}
 	for _, fi := range c.fieldKeys {
 		if len(ev.Fields) == 0 {

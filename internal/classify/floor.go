@@ -863,6 +863,36 @@ type troubleScan struct {
 	nlists     int
 	lower      []byte // "message\nprocess" in lower case, built on first use
 	lowerReady bool
+	txt        string // the message, with a structured record's error (text)
+	txtReady   bool
+}
+
+// text returns what the trouble words are looked for in: the message, and a structured
+// record's error field after it, where JSON, logfmt and logrus loggers put what failed
+// ({"msg":"rejected connection","error":"x509: certificate has expired"}).
+func (ts *troubleScan) text() string {
+	if !ts.txtReady {
+		ts.txtReady = true
+		ts.txt = ts.ev.Message
+		if k, v := errorField(ts.ev); v != "" {
+			ts.txt = ts.ev.Message + " (" + k + ": " + v + ")"
+		}
+	}
+	return ts.txt
+}
+
+// errorField returns a structured record's error field (its key and text), or "": JSON,
+// logfmt and logrus loggers put what failed there rather than in the message.
+func errorField(ev *event.Event) (key, text string) {
+	switch ev.Source {
+	case event.SourceJSON, event.SourceLogfmt, event.SourceLogrus:
+		for _, k := range [...]string{"error", "err"} {
+			if f, ok := ev.Fields.Get(k); ok && f.Kind == event.KindString && f.Str != "" {
+				return k, f.Str
+			}
+		}
+	}
+	return "", ""
 }
 
 // listHit remembers troubleWord's answer for one word list, by its first element.
@@ -913,7 +943,7 @@ func (ts *troubleScan) in(r *Rule) bool {
 func (ts *troubleScan) lowerText() []byte {
 	if !ts.lowerReady {
 		ts.lowerReady = true
-		ts.lower = appendLower(ts.lower[:0], ts.ev.Message)
+		ts.lower = appendLower(ts.lower[:0], ts.text())
 		ts.lower = append(ts.lower, '\n')
 		ts.lower = appendLower(ts.lower, ts.ev.Process)
 	}
@@ -930,7 +960,7 @@ func (ts *troubleScan) words(list []string) bool {
 			return ts.lists[k].hit
 		}
 	}
-	hit := troubleWord(ts.ev.Message, list)
+	hit := troubleWord(ts.text(), list)
 	if ts.nlists < len(ts.lists) {
 		ts.lists[ts.nlists] = listHit{first: &list[0], hit: hit}
 		ts.nlists++

@@ -463,3 +463,24 @@ func TestFloorBootWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestFloorReadsErrorField: a structured record's error field is read with its message:
+// JSON and logfmt loggers put what failed there, not in msg.
+func TestFloorReadsErrorField(t *testing.T) {
+	c := shippedCatalog(t)
+	for _, tc := range []struct {
+		source, key, value, rule string
+	}{
+		{event.SourceJSON, "error", "x509: certificate has expired or is not yet valid", "floor.trouble.certificate"},
+		{event.SourceLogfmt, "err", "signing failed: private key not loaded", "floor.trouble.keys"},
+		{event.SourceJSON, "error", "", "floor.severity.warning"},
+		// a syslog line's fields are what its parser found, not its logger's error
+		{event.SourceRFC3164, "error", "x509: certificate has expired", "floor.severity.warning"},
+	} {
+		ev := &event.Event{Source: tc.source, Severity: "warning", Message: "rejected connection"}
+		ev.Fields.SetString(tc.key, tc.value)
+		if c.Classify(ev); ev.Rule != tc.rule {
+			t.Errorf("%s %s=%q: rule %s, want %s", tc.source, tc.key, tc.value, ev.Rule, tc.rule)
+		}
+	}
+}

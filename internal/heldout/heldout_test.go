@@ -135,8 +135,9 @@ func sets() []set {
 		// routine raised (b9cc369: 62/88, 43/88, 23/146; 5b3dc4c: 50/88, 24/88, 23/146). No
 		// line left it. Measured again, for its aggregate, after the round from
 		// lines12.tsv: 69/88, 53/88, 22/146. Read afterwards: 79/88, 69/88, 13/146; 81/88,
-		// 71/88 after the round from lines14.tsv.
-		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 81, SeriousMajor: 71, Routine: 146, RoutineRaised: 13}},
+		// 71/88 after the round from lines14.tsv; 72/88 since a JSON record's error field
+		// is read.
+		{"../../" + Files()[12], Figures{Serious: 88, SeriousWarn: 81, SeriousMajor: 72, Routine: 146, RoutineRaised: 13}},
 		// lines14.tsv, the fourteenth set, gathered like the third while lines13.tsv was
 		// unread, measured for its aggregate with the catalog of 0bad560 (before the round
 		// from lines13.tsv): 31/47 serious to warning+, 26/47 to major+, 20/96 routine raised
