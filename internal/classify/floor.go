@@ -269,6 +269,10 @@ func (t *floorTable) pick(ev *event.Event, trouble *Rule) *Rule {
 		sev = t.bySeverity[i]
 	}
 	word := t.word(ev.Message)
+	if word == nil && ev.Process == "" {
+		// a csvlog record has no process (internal/parse reads its columns as the message)
+		word = t.csvlog(ev.Message)
+	}
 	if word == nil && strings.HasPrefix(ev.Process, "%") {
 		// a Cisco mnemonic the header reader took for the process ("10.0.0.1
 		// %SEC-6-IPACCESSLOGP: list 102 denied ..."): its severity digit still counts
@@ -405,8 +409,22 @@ func (t *floorTable) postgres(msg string) *Rule {
 	if j > 0 && msg[j-1] != ' ' && msg[j-1] != ']' {
 		return nil
 	}
+	return t.postgresLevel(msg[j:k])
+}
+
+// csvlog reads the level of a PostgreSQL csvlog record (postgresCSVLevel) as postgres
+// reads the prefixed one.
+func (t *floorTable) csvlog(msg string) *Rule {
+	if level := postgresCSVLevel(msg); level != "" {
+		return t.postgresLevel(level)
+	}
+	return nil
+}
+
+// postgresLevel maps a PostgreSQL level to a severity row (see postgres).
+func (t *floorTable) postgresLevel(level string) *Rule {
 	sev := -1
-	switch msg[j:k] {
+	switch level {
 	case "PANIC":
 		sev = severityIndex("crit")
 	case "FATAL", "ERROR", "WARNING":
@@ -421,6 +439,72 @@ func (t *floorTable) postgres(msg string) *Rule {
 		return nil
 	}
 	return t.bySeverity[sev]
+}
+
+// postgresCSVLevel reads the level of a PostgreSQL csvlog record: the word in capitals
+// before its five-character SQLSTATE, both quoted or neither (`...,LOG,00000,"connection
+// authorized"`, Greenplum's `...,"FATAL","XX001","invalid page in block 2423"`), among its
+// first 300 bytes; "" when there is none.
+func postgresCSVLevel(msg string) string {
+	s := msg[:min(len(msg), 300)]
+	if strings.Count(s, ",") < csvLevelColumn {
+		return "" // not a csvlog record: most lines stop here, at the cost of one count
+	}
+	for i := strings.IndexByte(s, ','); i >= 0 && i+8 < len(s); {
+		if level, ok := csvLevelAt(s, i+1); ok {
+			return level
+		}
+		k := strings.IndexByte(s[i+1:], ',')
+		if k < 0 {
+			return ""
+		}
+		i += k + 1
+	}
+	return ""
+}
+
+// csvLevelColumn is how many commas stand before a csvlog record's level: eleven columns
+// precede it in PostgreSQL's csvlog (time, user, database, pid, client, session, line,
+// command tag, session start, virtual and real transaction), and Greenplum's has more.
+const csvLevelColumn = 11
+
+// csvLevelAt reads `LEVEL,CODE,` or `"LEVEL","CODE",` at i: a known PostgreSQL level and a
+// SQLSTATE of five capitals or digits.
+func csvLevelAt(s string, i int) (string, bool) {
+	q := i < len(s) && s[i] == '"'
+	if q {
+		i++
+	}
+	j := i
+	for j < len(s) && (s[j] >= 'A' && s[j] <= 'Z' || isDigit(s[j])) {
+		j++
+	}
+	level := s[i:j]
+	switch level {
+	case "PANIC", "FATAL", "ERROR", "WARNING", "NOTICE", "LOG", "INFO", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5":
+	default:
+		return "", false
+	}
+	sep := ","
+	if q {
+		sep = `","`
+	}
+	if !strings.HasPrefix(s[j:], sep) {
+		return "", false
+	}
+	j += len(sep)
+	if j+6 > len(s) {
+		return "", false
+	}
+	for _, c := range []byte(s[j : j+5]) {
+		if !(c >= 'A' && c <= 'Z' || isDigit(c)) {
+			return "", false
+		}
+	}
+	if q {
+		return level, strings.HasPrefix(s[j+5:], `",`)
+	}
+	return level, s[j+5] == ','
 }
 
 // mnemonic reads the severity of a Cisco message mnemonic, "%FACILITY-SEVERITY-MNEMONIC:"
@@ -884,6 +968,9 @@ func (ts *troubleScan) text() string {
 // errorField returns a structured record's error field (its key and text), or "": JSON,
 // logfmt and logrus loggers put what failed there rather than in the message.
 func errorField(ev *event.Event) (key, text string) {
+	if len(ev.Fields) == 0 {
+		return "", ""
+	}
 	switch ev.Source {
 	case event.SourceJSON, event.SourceLogfmt, event.SourceLogrus:
 		for _, k := range [...]string{"error", "err"} {

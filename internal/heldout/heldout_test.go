@@ -161,8 +161,8 @@ func sets() []set {
 		// major+, 4/91 routine raised (0bad560, before both rounds: 32/45, 20/45, 4/91;
 		// b9cc369: 31/45, 19/45, 4/91; 5b3dc4c: 28/45, 12/45, 4/91). No line left it.
 		// Measured again, for its aggregate, after the round from lines15.tsv: the same.
-		// Unread.
-		{"../../" + Files()[15], Figures{Serious: 45, SeriousWarn: 32, SeriousMajor: 21, Routine: 91, RoutineRaised: 4}},
+		// Read afterwards: 38/45, 30/45, 4/91.
+		{"../../" + Files()[15], Figures{Serious: 45, SeriousWarn: 38, SeriousMajor: 30, Routine: 91, RoutineRaised: 4}},
 	}
 }
 

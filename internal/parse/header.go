@@ -63,6 +63,16 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 	case levelWord(host) != "":
 		// "Mar 01 12:00:00 ERROR ...": the sender wrote a level where the host stands.
 		ev.Severity, i = levelWord(host), skipSpaces(line, j)
+	case host == ",":
+		// "2016-09-28 04:30:31, Info  CBS  ...": a comma after the time (Windows' CBS
+		// log) separates it from the level; no host
+		i = skipSpaces(line, j)
+	case strings.IndexByte(host, ',') >= 0:
+		// "2024-03-01 12:00:00.1 UTC,"app","db",42,...": CSV columns (PostgreSQL's
+		// csvlog), no host and no process: the record is the message
+		ev.Message = line[i:]
+		decodeMessage(ev)
+		return info, nil
 	case notHost(host):
 		// A tag ("[hsm]") or a process ("sshd[42]:") right after the time: no host.
 	case proseWord(host) && !tagAt(line, skipSpaces(line, j)):

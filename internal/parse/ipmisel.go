@@ -48,13 +48,14 @@ func (p *ipmiSEL) Parse(line string, ev *event.Event) error {
 	n, off := 0, 0
 	for n < len(col) {
 		start[n] = off
-		k := strings.Index(line[off:], " | ")
+		// "|" with or without blanks: a Pre-Init row writes "Pre-Init  |0000000000|"
+		k := strings.IndexByte(line[off:], '|')
 		if k < 0 || n == len(col)-1 {
 			col[n] = line[off:]
 			n++
 			break
 		}
-		col[n], off = line[off:off+k], off+k+3
+		col[n], off = line[off:off+k], off+k+1
 		n++
 	}
 	if n < 5 {
@@ -88,8 +89,17 @@ func (p *ipmiSEL) Parse(line string, ev *event.Event) error {
 	if n > 6 {
 		ev.Fields.SetString("detail", strings.TrimSpace(col[6]))
 	}
-	// The message: the row from the sensor on.
+	// The message: the row from the sensor on, its columns trimmed and joined by " | "
+	// (ipmitool pads some columns, and a Pre-Init row writes "|" without blanks), so that
+	// rules read one spelling.
 	ev.Message = strings.TrimSpace(line[start[3]:])
+	if m := ev.Message; strings.Count(m, "|") != strings.Count(m, " | ") || strings.Contains(m, "  |") || strings.Contains(m, "|  ") {
+		parts := make([]string, 0, n-3)
+		for _, c := range col[3:n] {
+			parts = append(parts, strings.TrimSpace(c))
+		}
+		ev.Message = strings.Join(parts, " | ")
+	}
 	return nil
 }
 
