@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/bench/internal/proc"
+	"github.com/hsmwatch/hsmwatch/internal/testutil"
 )
 
 // daemon is one program under test, a private instance with its own configuration,
@@ -109,15 +110,6 @@ func freePort(network string) (int, error) {
 	}
 }
 
-// udpBound reports whether something listens on the UDP port (from /proc/net/udp).
-func udpBound(port int) bool {
-	b, err := os.ReadFile("/proc/net/udp")
-	if err != nil {
-		return false
-	}
-	return strings.Contains(string(b), fmt.Sprintf(":%04X ", port))
-}
-
 // startHsmwatch runs "hsmwatch serve" with the SQLite store in its own state folder,
 // following file (when set) or listening on a UDP port with the flood limit off.
 func startHsmwatch(ctx context.Context, s *setup, tag, file string) (*daemon, error) {
@@ -149,7 +141,7 @@ func startHsmwatch(ctx context.Context, s *setup, tag, file string) (*daemon, er
 	d.count = func() (int, error) { return metric(metrics, "hsmwatch_pipeline_events_processed_total") }
 	err = start(ctx, d, filepath.Join(dir, "hsmwatch.log"), func() bool {
 		_, err := d.count()
-		return err == nil && (d.port == 0 || udpBound(d.port))
+		return err == nil && (d.port == 0 || testutil.UDPBound(d.port))
 	})
 	return d, err
 }
@@ -227,7 +219,7 @@ input(type="imudp" address="127.0.0.1" port="%d" rcvbufSize="32m")
 	}
 	d := &daemon{name: "rsyslog", port: port, count: (&lineCounter{path: out}).count}
 	d.cmd = exec.CommandContext(ctx, s.rsyslogd, "-n", "-f", cfg, "-i", filepath.Join(dir, "rsyslog.pid"))
-	err = start(ctx, d, filepath.Join(dir, "rsyslog.log"), func() bool { return udpBound(port) })
+	err = start(ctx, d, filepath.Join(dir, "rsyslog.log"), func() bool { return testutil.UDPBound(port) })
 	return d, err
 }
 
@@ -271,6 +263,6 @@ log { source(s); destination(d); };
 	if d.cmd, err = syslogNG(ctx, s, dir, conf); err != nil {
 		return nil, err
 	}
-	err = start(ctx, d, filepath.Join(dir, "syslog-ng.log"), func() bool { return udpBound(port) })
+	err = start(ctx, d, filepath.Join(dir, "syslog-ng.log"), func() bool { return testutil.UDPBound(port) })
 	return d, err
 }

@@ -412,15 +412,6 @@ func (t *floorTable) postgres(msg string) *Rule {
 	return t.postgresLevel(msg[j:k])
 }
 
-// csvlog reads the level of a PostgreSQL csvlog record (postgresCSVLevel) as postgres
-// reads the prefixed one.
-func (t *floorTable) csvlog(msg string) *Rule {
-	if level := postgresCSVLevel(msg); level != "" {
-		return t.postgresLevel(level)
-	}
-	return nil
-}
-
 // postgresLevel maps a PostgreSQL level to a severity row (see postgres).
 func (t *floorTable) postgresLevel(level string) *Rule {
 	sev := -1
@@ -441,26 +432,28 @@ func (t *floorTable) postgresLevel(level string) *Rule {
 	return t.bySeverity[sev]
 }
 
-// postgresCSVLevel reads the level of a PostgreSQL csvlog record: the word in capitals
-// before its five-character SQLSTATE, both quoted or neither (`...,LOG,00000,"connection
-// authorized"`, Greenplum's `...,"FATAL","XX001","invalid page in block 2423"`), among its
-// first 300 bytes; "" when there is none.
-func postgresCSVLevel(msg string) string {
+// csvlog reads the level of a PostgreSQL csvlog record as postgres reads the prefixed
+// one: the word in capitals before its five-character SQLSTATE, both quoted or neither
+// (`...,LOG,00000,"connection authorized"`, Greenplum's `...,"FATAL","XX001","invalid page
+// in block 2423"`), among its first 300 bytes; nil when there is none.
+func (t *floorTable) csvlog(msg string) *Rule {
 	s := msg[:min(len(msg), 300)]
 	if strings.Count(s, ",") < csvLevelColumn {
-		return "" // not a csvlog record: most lines stop here, at the cost of one count
+		return nil // not a csvlog record: most lines stop here, at the cost of one count
 	}
 	for i := strings.IndexByte(s, ','); i >= 0 && i+8 < len(s); {
 		if level, ok := csvLevelAt(s, i+1); ok {
-			return level
+			if r := t.postgresLevel(level); r != nil {
+				return r
+			}
 		}
 		k := strings.IndexByte(s[i+1:], ',')
 		if k < 0 {
-			return ""
+			return nil
 		}
 		i += k + 1
 	}
-	return ""
+	return nil
 }
 
 // csvLevelColumn is how many commas stand before a csvlog record's level: eleven columns
@@ -468,8 +461,8 @@ func postgresCSVLevel(msg string) string {
 // command tag, session start, virtual and real transaction), and Greenplum's has more.
 const csvLevelColumn = 11
 
-// csvLevelAt reads `LEVEL,CODE,` or `"LEVEL","CODE",` at i: a known PostgreSQL level and a
-// SQLSTATE of five capitals or digits.
+// csvLevelAt reads `LEVEL,CODE,` or `"LEVEL","CODE",` at i: a word in capitals (the
+// caller knows which are levels) and a SQLSTATE of five capitals or digits.
 func csvLevelAt(s string, i int) (string, bool) {
 	q := i < len(s) && s[i] == '"'
 	if q {
@@ -480,9 +473,7 @@ func csvLevelAt(s string, i int) (string, bool) {
 		j++
 	}
 	level := s[i:j]
-	switch level {
-	case "PANIC", "FATAL", "ERROR", "WARNING", "NOTICE", "LOG", "INFO", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5":
-	default:
+	if level == "" {
 		return "", false
 	}
 	sep := ","

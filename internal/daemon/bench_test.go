@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -124,10 +123,7 @@ func finish(b *testing.B, d *Daemon, cpu0 time.Duration, deadline time.Time, can
 // (/proc/net/udp lists it; a datagram sent before would be lost).
 func dialWhenBound(tb testing.TB, port int) *net.UDPConn {
 	tb.Helper()
-	testutil.WaitFor(tb, "the daemon's UDP listener", 10*time.Second, func() bool {
-		b, err := os.ReadFile("/proc/net/udp")
-		return err == nil && strings.Contains(string(b), fmt.Sprintf(":%04X ", port))
-	})
+	testutil.WaitFor(tb, "the daemon's UDP listener", 10*time.Second, func() bool { return testutil.UDPBound(port) })
 	c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
 	if err != nil {
 		tb.Fatal(err)

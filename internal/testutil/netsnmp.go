@@ -1,7 +1,10 @@
 package testutil
 
 import (
+	"fmt"
 	"net"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,4 +38,11 @@ func FreeUDPPort(t testing.TB) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// UDPBound reports whether something listens on the UDP port (/proc/net/udp lists it), so
+// that a peer is sent datagrams only once it can take them.
+func UDPBound(port int) bool {
+	b, err := os.ReadFile("/proc/net/udp")
+	return err == nil && strings.Contains(string(b), fmt.Sprintf(":%04X ", port))
 }
