@@ -19,7 +19,7 @@ import (
 // order); it adds ts, the sort key, and level_rank, the level as a number.
 
 // eventColumns are the columns eventArgs fills, in its order, with their PostgreSQL
-// array types (insertEvents on PostgreSQL sends each column as one array).
+// array types (insertUnnest on PostgreSQL sends each column as one array).
 var eventColumns = []struct{ name, pgType string }{
 	{"site", "text"}, {"key", "text"}, {"ts", "int8"}, {"time", "text"}, {"host", "text"},
 	{"source", "text"}, {"facility", "text"}, {"severity", "text"}, {"process", "text"},

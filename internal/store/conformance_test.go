@@ -591,6 +591,21 @@ func (c conformance) testWriteBatch(t *testing.T) {
 		t.Errorf("open rows of luna1: %+v", w)
 	}
 
+	// A batch of a key stored before, a new key and an alarm change: PostgreSQL's COPY fails
+	// on the stored key, and the batch goes on in the same transaction through the INSERT
+	// that skips it.
+	again := []component.Record{recs[0], {Key: "k3", Event: &event.Event{Time: t2, Host: "luna5", Message: "psu", Raw: "psu"}}}
+	replayed, err = batch.WriteBatch(ctx, Batch{Records: again, Alarms: []state.Alarm{alarm("luna5", "psu", t2, 1)}})
+	if err != nil || !slices.Equal(replayed, []bool{true, false}) {
+		t.Errorf("a stored key and a new one: replayed %v, want [true false], err %v", replayed, err)
+	}
+	if ev := all(t, batch, EventFilter{Host: "luna5"}); len(ev) != 1 || ev[0].Key != "k3" {
+		t.Errorf("events of luna5 after the batch: %+v", ev)
+	}
+	if a := alarms(t, batch, AlarmFilter{Host: "luna5"}); len(a) != 1 {
+		t.Errorf("alarms of luna5 after the batch: %+v", a)
+	}
+
 	// A batch that fails stores nothing: here its context is already over.
 	dead, cancel := context.WithCancel(ctx)
 	cancel()

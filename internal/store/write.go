@@ -7,10 +7,10 @@ import (
 	"github.com/hsmwatch/hsmwatch/internal/component"
 )
 
-// Write inserts the batch with a few prepared multi-row statements (SQLite) or one
-// statement of column arrays (PostgreSQL), inside one transaction; ON CONFLICT DO
-// NOTHING on (site, key) makes a re-read record a no-op, which insertEvents reports as
-// not stored, and Write as replayed.
+// Write inserts the batch with a few prepared multi-row statements (SQLite) or a COPY
+// (PostgreSQL), inside one transaction; ON CONFLICT DO NOTHING on (site, key) (on
+// PostgreSQL, in the INSERT a COPY that met a stored key falls back to) makes a re-read
+// record a no-op, which insertEvents reports as not stored, and Write as replayed.
 func (s *sqlStore) Write(ctx context.Context, recs []component.Record) ([]bool, error) {
 	return s.WriteBatch(ctx, Batch{Records: recs})
 }
