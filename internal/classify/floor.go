@@ -511,7 +511,7 @@ func (t *floorTable) mnemonic(msg string) *Rule {
 			return nil
 		}
 		s = s[k+1:]
-		if d, ok := mnemonicSeverity(s); ok && !firewallMnemonic(s) {
+		if d, ok := mnemonicSeverity(s); ok && (!firewallMnemonic(s) || d <= 1 && !packetMnemonic(s)) {
 			return t.bySeverity[d]
 		}
 	}
@@ -523,8 +523,8 @@ const mnemonicReach = 160
 
 // firewallMnemonic reports whether s names a message of Cisco's firewalls (ASA, PIX,
 // FWSM, FTD): their message guides rate traffic events at 2 to 4 (a denied connection,
-// "%ASA-2-106001", is "critical"), so the digit says how the firewall rates a packet, not
-// how the system is.
+// "%ASA-2-106001", is "critical"), so from 2 down the digit says how the firewall rates a
+// packet, not how the system is.
 func firewallMnemonic(s string) bool {
 	for _, f := range [...]string{"ASA-", "PIX-", "FWSM-", "FTD-"} {
 		if strings.HasPrefix(s, f) {
@@ -532,6 +532,15 @@ func firewallMnemonic(s string) bool {
 		}
 	}
 	return false
+}
+
+// packetMnemonic reports whether the firewall message s ("ASA-1-106021: ...") is one of
+// the access messages (106xxx: a packet denied, spoofed, dropped), the only traffic events
+// a firewall rates at 0 or 1. Its other alerts are about the firewall itself (failover,
+// its power, its temperature) and keep their severity.
+func packetMnemonic(s string) bool {
+	j := strings.IndexByte(s, '-')
+	return j >= 0 && strings.HasPrefix(s[min(len(s), j+3):], "106")
 }
 
 // mnemonicSeverity reads "FACILITY(-SUB)*-D-MNEMONIC:" at the start of s (after the "%")
@@ -570,6 +579,9 @@ func mnemonicSeverity(s string) (int, bool) {
 // INFO dfs.DataNode: ..."). The first statement wins: in "[DEBUG] ERROR, cannot load
 // /etc/x" the program logged at debug a text that starts with a word.
 func (t *floorTable) head(msg string) *Rule {
+	if r := t.eventType(msg); r != nil {
+		return r
+	}
 	i, stamped := 0, false
 	for n := 0; n < 8; n++ {
 		for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
@@ -588,6 +600,18 @@ func (t *floorTable) head(msg string) *Rule {
 				break
 			}
 			if r := t.tag(msg[i+1 : i+1+j]); r != nil {
+				return r
+			}
+			i += j + 2
+			continue
+		}
+		if msg[i] == '#' {
+			// Ekinops OneOS and others mark the level between hashes ("#NOTIFY#")
+			j := strings.IndexByte(msg[i+1:], '#')
+			if j <= 0 || j > 12 {
+				break
+			}
+			if r := t.tags[msg[i+1:i+1+j]]; r != nil {
 				return r
 			}
 			i += j + 2
@@ -621,6 +645,32 @@ func (t *floorTable) head(msg string) *Rule {
 	}
 	return t.capitals(msg, i)
 }
+
+// eventType reads the level of a Windows event forwarded as NTSyslog and Dell's
+// OpenManage write it, "SOURCE[TYPE] EVENTID  text" ("clussvc[error] 1079 ...", "Server
+// Administrator[info] 1001 ..."): the source's name, perhaps of several words, the
+// event's type in brackets where a process id would be, then the event's number.
+func (t *floorTable) eventType(msg string) *Rule {
+	k := strings.IndexByte(msg[:min(len(msg), eventTypeReach)], '[')
+	if k <= 0 || !isWordByte(msg[k-1]) {
+		return nil
+	}
+	e := strings.IndexByte(msg[k:], ']')
+	if e < 2 || e > 12 || k+e+2 >= len(msg) || msg[k+e+1] != ' ' || !isDigit(msg[k+e+2]) {
+		return nil
+	}
+	j := k + e + 2
+	for j < len(msg) && isDigit(msg[j]) {
+		j++
+	}
+	if j == len(msg) || msg[j] != ' ' || strings.ContainsAny(msg[:k], ":[]") {
+		return nil
+	}
+	return t.tags[msg[k+1:k+e]]
+}
+
+// eventTypeReach bounds how far eventType looks for the type: the source's name.
+const eventTypeReach = 48
 
 // capitals finds a level word written in capitals among the first words of msg from i
 // when every word before it has no small letter (numbers, stamps, node names, upper-case
