@@ -52,6 +52,9 @@ type Server struct {
 	port int
 	cred *syscall.Credential // the postgres user's, when the test runs as root
 	dbs  atomic.Int64        // databases created, for unique names
+	// settings are the caller's server settings ("shared_buffers=128MB"), after the
+	// package's own so that they win.
+	settings []string
 }
 
 // StartServer launches a server for the test (and its subtests) and stops it when the
@@ -89,13 +92,16 @@ func Check(t testing.TB, err error) {
 	}
 }
 
-// Launch starts a server. The caller stops it with Stop.
-func Launch(ctx context.Context) (*Server, error) {
+// Launch starts a server with the package's settings (durability off, 16 MB of shared
+// buffers: many servers run side by side in the tests) and the given ones after them
+// ("shared_buffers=128MB", PostgreSQL's own default, for a benchmark). The caller stops it
+// with Stop.
+func Launch(ctx context.Context, settings ...string) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{bin: bin}
+	s := &Server{bin: bin, settings: settings}
 	if os.Geteuid() == 0 {
 		// The server refuses to run as root: run it (and initdb) as the postgres user
 		// the Debian package creates.
@@ -144,6 +150,9 @@ func (s *Server) start(ctx context.Context) error {
 	// data is thrown away.
 	opts := fmt.Sprintf("-k %s -p %d -c listen_addresses= -c fsync=off -c synchronous_commit=off "+
 		"-c full_page_writes=off -c max_connections=60 -c shared_buffers=16MB", s.dir, port)
+	for _, set := range s.settings {
+		opts += " -c " + set
+	}
 	if out, err := s.run(ctx, "pg_ctl", "start", "-w", "-t", "60", "-D", data,
 		"-l", filepath.Join(s.dir, "server.log"), "-o", opts); err != nil {
 		return fmt.Errorf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, s.serverLog())
