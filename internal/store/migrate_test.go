@@ -107,7 +107,8 @@ func testUpgrade(t *testing.T, old backend, d dialect, dsn string, keepsSiteTS b
 
 // TestSQLiteListingPlans: on schema 7 (no events_site_ts), SQLite's listings of a site
 // read an index in the listing's order and stop after the page: none sorts the site's
-// events in a temporary B-tree, which on a store of 10 M events takes seconds.
+// events in a temporary B-tree, which on a store of 10 M events takes seconds. A minimum
+// level reads events_serious_ts (schema 8), a component events_component_ts (schema 10).
 func TestSQLiteListingPlans(t *testing.T) {
 	st := openStore(t, "sqlite:"+t.TempDir(), "lab")
 	writeKeyed(t, st, "a", "b")
@@ -146,6 +147,9 @@ func TestSQLiteListingPlans(t *testing.T) {
 		}
 		if f.MinLevel != "" && f.Host == "" && !strings.Contains(joined, "events_serious_ts") {
 			t.Errorf("%+v: plan %q: want events_serious_ts", f, joined)
+		}
+		if f.Component != "" && !strings.Contains(joined, "events_component_ts") {
+			t.Errorf("%+v: plan %q: want events_component_ts", f, joined)
 		}
 	}
 }
