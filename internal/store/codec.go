@@ -35,12 +35,17 @@ var eventCols = len(eventColumns)
 
 // eventColumnList is "site, key, ts, ...": the INSERT's column list.
 func eventColumnList() string {
+	return strings.Join(eventColumnNames, ", ")
+}
+
+// eventColumnNames are eventColumns' names, in order (COPY takes them as a list).
+var eventColumnNames = func() []string {
 	names := make([]string, len(eventColumns))
 	for i, c := range eventColumns {
 		names[i] = c.name
 	}
-	return strings.Join(names, ", ")
-}
+	return names
+}()
 
 // multiRowInsert stores n events with one statement: a key already stored for the site
 // is skipped (the only unique constraints of events are the id and (site, key); a NULL

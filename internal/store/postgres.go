@@ -267,15 +267,6 @@ func (p pgQuerier) insertEvents(ctx context.Context, argLists [][]any) ([]bool, 
 // uniqueViolation is PostgreSQL's SQLSTATE for a duplicate key.
 const uniqueViolation = "23505"
 
-// eventColumnNames are eventColumns' names, in order, as COPY takes them.
-var eventColumnNames = func() []string {
-	names := make([]string, len(eventColumns))
-	for i, c := range eventColumns {
-		names[i] = c.name
-	}
-	return names
-}()
-
 // insertUnnest sends the batch as column arrays ([]string, []int64, []bool), a column as
 // []*T only when one of the batch's values is NULL (nil). pgx encodes a slice of values
 // without reflection and a slice of pointers through it, which was a fifth of the
