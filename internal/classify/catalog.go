@@ -58,6 +58,9 @@ type scratch struct {
 	deferred []int32 // low-priority rules the scan found, considered last
 	troubles []*Rule // the floor's rows of anywhere words the scan found
 	lower    []byte  // the message and the process in lower case, for the rows' with (troubleScan)
+	// cand and loc are the submatch indices of the rule last matched and of the best so
+	// far: the regex that chose a rule also gives its fields, so that it runs once.
+	cand, loc []int
 }
 
 // newCatalog indexes rules; floor holds the rules of the severity floor (FloorEntry.rule),
@@ -244,9 +247,9 @@ func (c *Catalog) Classify(ev *event.Event) *Rule {
 	if ev.Source == event.SourceUnparsed {
 		return c.classifyUnparsed(ev)
 	}
-	best, trouble := c.match(ev)
+	best, trouble, loc := c.match(ev)
 	if best != nil {
-		best.apply(ev)
+		best.apply(ev, loc)
 		if best.Floor {
 			if f := c.floor.pick(ev, trouble); f != nil && event.LevelRank(f.Level) > event.LevelRank(best.Level) {
 				ev.Level = f.Level
@@ -271,7 +274,7 @@ func (c *Catalog) classifyUnparsed(ev *event.Event) *Rule {
 	if best == nil || (best.floorEntry != nil && best.floorEntry.Severity != "" && !c.mnemonicRaise(ev.Raw, best)) {
 		return nil
 	}
-	best.apply(ev)
+	best.apply(ev, nil) // its regex ran over the raw line, which is not the message
 	ev.Source = event.SourceUnparsed
 	return best
 }
@@ -287,16 +290,17 @@ func (c *Catalog) mnemonicRaise(raw string, r *Rule) bool {
 // Match returns the rule that classifies ev without changing ev: the best matching rule,
 // else the severity floor's rule (a trouble word's row when it is higher).
 func (c *Catalog) Match(ev *event.Event) *Rule {
-	best, _ := c.match(ev)
+	best, _, _ := c.match(ev)
 	return best
 }
 
 // match returns the best rule for ev, else the floor's rule, and the highest row of
 // anywhere words found in its message (trouble), which is never the best rule itself
 // unless it is above the floor's reading of an event no rule knows.
-func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
+func (c *Catalog) match(ev *event.Event) (best, trouble *Rule, loc []int) {
 	s := c.scratch.Get().(*scratch)
 	defer c.scratch.Put(s)
+	s.loc = nil
 	s.gen++
 	if s.gen == 0 { // wrapped: forget every mark
 		clear(s.seen)
@@ -312,8 +316,8 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 			s.troubles = append(s.troubles, r) // checked at the end, only when it can count
 			return
 		}
-		if better(r, best) && r.matches(ev, s.buf) {
-			best = r
+		if better(r, best) && r.matches(ev, s) {
+			best, s.loc = r, s.cand
 		}
 	}
 	s.buf = appendProcess(s.buf[:0], ev.Process)
@@ -376,7 +380,7 @@ func (c *Catalog) match(ev *event.Event) (best, trouble *Rule) {
 	if best == nil {
 		best = c.floor.pick(ev, trouble)
 	}
-	return best, trouble
+	return best, trouble, s.loc
 }
 
 // pickTrouble returns the row of trouble words that counts for the event: a quiet row
@@ -434,9 +438,12 @@ func appendProcess(dst []byte, s string) []byte {
 // normProcess is appendProcess for a rule's process names.
 func normProcess(s string) string { return string(appendProcess(nil, s)) }
 
-// matches checks every constraint of the rule, the regex last; process is the event's
-// process normalised by appendProcess.
-func (r *Rule) matches(ev *event.Event, process []byte) bool {
+// matches checks every constraint of the rule, the regex last, against ev and s.buf (the
+// event's process normalised by appendProcess); a regex with named groups leaves its
+// submatch indices in s.cand.
+func (r *Rule) matches(ev *event.Event, s *scratch) bool {
+	process := s.buf
+	s.cand = nil
 	m := &r.Match
 	if len(m.Source) > 0 && !inList(m.Source, ev.Source, false) {
 		return false
@@ -468,7 +475,14 @@ func (r *Rule) matches(ev *event.Event, process []byte) bool {
 			return false
 		}
 	}
-	return r.re == nil || r.re.MatchString(ev.Message)
+	switch {
+	case r.re == nil:
+		return true
+	case r.captures:
+		s.cand = r.re.FindStringSubmatchIndex(ev.Message)
+		return s.cand != nil
+	}
+	return r.re.MatchString(ev.Message)
 }
 
 func inBytes(list []string, v []byte) bool {
@@ -498,16 +512,15 @@ func inList(list []string, v string, fold bool) bool {
 	return false
 }
 
-// apply writes what the rule says into ev.
-func (r *Rule) apply(ev *event.Event) {
+// apply writes what the rule says into ev: loc holds the submatch indices its regex found
+// in ev.Message when the rule matched (nil: no fields from it).
+func (r *Rule) apply(ev *event.Event, loc []int) {
 	ev.Component, ev.Class, ev.Rule, ev.Title, ev.Level = r.Component, r.Class, r.ID, r.Title, r.Level
 	ev.Notification = r.Notification
-	if r.re != nil {
-		if loc := r.re.FindStringSubmatchIndex(ev.Message); loc != nil {
-			for g, name := range r.re.SubexpNames() {
-				if name != "" && loc[2*g] >= 0 {
-					ev.Fields.SetString(name, ev.Message[loc[2*g]:loc[2*g+1]])
-				}
+	if r.captures && loc != nil {
+		for g, name := range r.re.SubexpNames() {
+			if name != "" && loc[2*g] >= 0 {
+				ev.Fields.SetString(name, ev.Message[loc[2*g]:loc[2*g+1]])
 			}
 		}
 	}

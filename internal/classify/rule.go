@@ -9,6 +9,7 @@ package classify
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -42,6 +43,7 @@ type Rule struct {
 	Origin string `yaml:"-"`
 
 	re          *regexp.Regexp
+	captures    bool // re has named groups: the fields apply sets
 	assert      *assertExpr
 	specificity int
 	process     []string    // Match.Process normalised (see normProcess)
@@ -151,6 +153,7 @@ func (r *Rule) compile() error {
 			return fmt.Errorf("rule %s: regex: %w", r.ID, err)
 		}
 		r.re = re
+		r.captures = slices.ContainsFunc(re.SubexpNames(), func(n string) bool { return n != "" })
 	}
 	if r.Assert.Set {
 		a, err := parseAssert(r.Assert.Expr)
