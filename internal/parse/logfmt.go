@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -39,6 +40,10 @@ func looksLogfmt(line string) bool {
 }
 
 func (p *logfmt) Parse(line string, ev *event.Event) error {
+	if t, rest, ok := auditHead(line, p.o.Location); ok {
+		p.audit(line, rest, t, ev)
+		return nil
+	}
 	known, pairs := false, 0
 	for i := skipSpaces(line, 0); i < len(line); i = skipSpaces(line, i) {
 		k := i
@@ -140,4 +145,75 @@ func logfmtTime(val string, loc *time.Location) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(int64(sec), int64(nsec)).In(loc), true
+}
+
+// auditHead reads the head of a Linux audit record as auditd writes it to audit.log and
+// its dispatcher to syslog: key=value pairs (node=, type=) up to msg=audit(SECONDS.MILLIS:
+// SERIAL): ("type=DAEMON_ABORT msg=audit(1339336882.189:9206): auditd error halt, ...").
+// It returns the record's time and what follows the stamp.
+func auditHead(line string, loc *time.Location) (time.Time, string, bool) {
+	const stamp = "msg=audit("
+	i := strings.Index(line, stamp)
+	if i < 0 || i > 128 || (i > 0 && line[i-1] != ' ') {
+		return time.Time{}, "", false
+	}
+	sec, j, ok := digits(line, i+len(stamp), minEpochDigits, 11)
+	if !ok || j >= len(line) || line[j] != '.' {
+		return time.Time{}, "", false
+	}
+	nsec, j := fraction(line, j+1)
+	if !strings.HasPrefix(line[j:], ":") {
+		return time.Time{}, "", false
+	}
+	_, j, ok = digits(line, j+1, 1, 20)
+	if !ok || !strings.HasPrefix(line[j:], "):") {
+		return time.Time{}, "", false
+	}
+	return time.Unix(int64(sec), int64(nsec)).In(loc), line[j+2:], true
+}
+
+// audit fills ev from an audit record: its time from the stamp, the whole record as the
+// message (rules read the record type: "type=DAEMON_ABORT", "type=ANOM_ABEND"), and its
+// key=value pairs as fields, those of the user-space part between msg=' and ' too. The
+// words between the pairs ("auditd error halt,") are the message's, not fields.
+func (p *logfmt) audit(line, rest string, t time.Time, ev *event.Event) {
+	ev.Source, ev.Time, ev.Message = event.SourceLogfmt, t, line
+	head := line[:len(line)-len(rest)]
+	for _, s := range [...]string{head, rest} {
+		for i := skipSpaces(s, 0); i < len(s); i = skipSpaces(s, i) {
+			var tok string
+			tok, i = auditToken(s, i)
+			key, val, ok := strings.Cut(tok, "=")
+			if !ok || key == "" || key == "msg" && strings.HasPrefix(val, "audit(") {
+				continue
+			}
+			if key == "msg" && strings.HasPrefix(val, "'") {
+				i -= len(tok) - len("msg='") // read the pairs inside the quotes
+				continue
+			}
+			val = strings.TrimSuffix(strings.Trim(val, `"`), "'")
+			if key == "pid" {
+				if n, j, ok := digits(val, 0, 1, 9); ok && j == len(val) {
+					ev.PID = n
+					continue
+				}
+			}
+			ev.Fields.SetString(key, val)
+		}
+	}
+}
+
+// auditToken returns the token at i: up to the next space, or past a double-quoted value
+// (comm="my prog").
+func auditToken(s string, i int) (string, int) {
+	j := i
+	for j < len(s) && !isSpace(s[j]) {
+		if s[j] == '"' {
+			if k := strings.IndexByte(s[j+1:], '"'); k >= 0 {
+				j += k + 1
+			}
+		}
+		j++
+	}
+	return s[i:j], j
 }
