@@ -68,15 +68,17 @@ func sets() []set {
 		// 67/77, 52/77, 9/130.
 		// 10/130 routine since corosync's "Members left" is a warning (ha.corosync.member-left):
 		// this set's labeller called one such line routine, lines7.tsv's a serious one.
-		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 67, SeriousMajor: 53, Routine: 130, RoutineRaised: 10}},
+		// 68/77, 54/77 after the round from lines18.tsv and lines19.tsv.
+		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 68, SeriousMajor: 54, Routine: 130, RoutineRaised: 10}},
 		// lines6.tsv, the sixth set, gathered like the third while lines5.tsv was read, and
 		// measured blind, for its aggregate, after that: 58/75 serious to warning+, 36/75
 		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 56/75, 26/75, 2/137; of
 		// 41d4274, before the packs from lines5.tsv: 57/75, 36/75, 1/137). Three serious
 		// lines left it first: their messages are rule examples (TestHeldOutApart).
 		// Read afterwards: 70/75, 57/75, 2/137 (a GLib "WARNING **" debug trace now reads
-		// as the warning its sender wrote).
-		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 60, Routine: 137, RoutineRaised: 2}},
+		// as the warning its sender wrote). 61/75 to major+ after the round from lines18.tsv
+		// and lines19.tsv.
+		{"../../" + Files()[5], Figures{Serious: 75, SeriousWarn: 70, SeriousMajor: 61, Routine: 137, RoutineRaised: 2}},
 		// lines7.tsv, the seventh set, gathered like the third while lines6.tsv was read,
 		// measured blind for its aggregate after that: 59/75 serious to warning+, 47/75 to
 		// major+, 2/126 routine raised (the catalog of 5b3dc4c: 61/75, 27/75, 2/126). The two
@@ -112,7 +114,8 @@ func sets() []set {
 		// 4/142. 5/142 since PostgreSQL's own level is read: a FATAL "the database system
 		// is starting up" is a warning. 71/86, 64/86, 6/142 since an unparsed line's Cisco
 		// mnemonic is read: a wireless controller's "%NIM-3-ADMIN_MODE_DISABLE" says err.
-		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 71, SeriousMajor: 64, Routine: 142, RoutineRaised: 6}},
+		// 72/86 serious to warning+ after the round from lines18.tsv and lines19.tsv.
+		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 72, SeriousMajor: 64, Routine: 142, RoutineRaised: 6}},
 		// lines11.tsv, the eleventh set, gathered like the third while lines9.tsv and
 		// lines10.tsv were read, measured blind, for its aggregate, after that: 56/87 serious
 		// to warning+, 34/87 to major+, 7/138 routine raised (the catalog of b9cc369, before
@@ -174,14 +177,16 @@ func sets() []set {
 		// unread, measured blind, for its aggregate, with the catalog of beb0da8: 31/41
 		// serious to warning+, 21/41 to major+, 1/92 routine raised (0bad560: the same;
 		// 5b3dc4c: 27/41, 12/41, 1/92). Measured again, for its aggregate, after the round
-		// from lines17.tsv: the same. Unread.
-		{"../../" + Files()[17], Figures{Serious: 41, SeriousWarn: 31, SeriousMajor: 21, Routine: 92, RoutineRaised: 1}},
+		// from lines17.tsv: the same. Read in the sixth session (after lines20.tsv was
+		// measured): 39/41, 36/41, 1/92 after the round from it and lines19.tsv.
+		{"../../" + Files()[17], Figures{Serious: 41, SeriousWarn: 39, SeriousMajor: 36, Routine: 92, RoutineRaised: 1}},
 		// lines19.tsv, the nineteenth set, gathered like the third while lines17.tsv was
 		// read and lines18.tsv unread, measured blind, for its aggregate, with the catalog of
 		// 0fd0f6c (after the round from lines17.tsv): 37/43 serious to warning+, 33/43 to
 		// major+, 2/92 routine raised (beb0da8, before that round: the same; 5b3dc4c: 29/43,
-		// 22/43, 3/92). Unread.
-		{"../../" + Files()[18], Figures{Serious: 43, SeriousWarn: 37, SeriousMajor: 33, Routine: 92, RoutineRaised: 2}},
+		// 22/43, 3/92). Read in the sixth session: 43/43, 42/43, 2/92 after the round from
+		// it and lines18.tsv.
+		{"../../" + Files()[18], Figures{Serious: 43, SeriousWarn: 43, SeriousMajor: 42, Routine: 92, RoutineRaised: 2}},
 		// lines20.tsv, the twentieth set, gathered like the third while lines18.tsv and
 		// lines19.tsv were unread, measured blind, for its aggregate, with the catalog of
 		// 72b6938 (the sixth session's start): 27/44 serious to warning+, 20/44 to major+,
