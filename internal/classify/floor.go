@@ -339,13 +339,13 @@ func (t *floorTable) word(msg string) *Rule {
 	if r := t.nagios(msg); r != nil {
 		return r // before head, which would read "SERVICE ALERT" as a level in capitals
 	}
+	if r := t.postgres(msg); r != nil {
+		return r // before head, which would read "[812] FATAL:  " as a fatal tag and word
+	}
 	if r := t.head(msg); r != nil {
 		return r
 	}
 	if r := t.mnemonic(msg); r != nil {
-		return r
-	}
-	if r := t.postgres(msg); r != nil {
 		return r
 	}
 	return t.keyed(msg)

@@ -67,6 +67,9 @@ func (p *auto) parse(line string, ev *event.Event) error {
 		if looksSEL(line) {
 			return p.sel.Parse(line, ev) // "1 | 03/01/2024 | 12:00:00 | ..."
 		}
+		if selExport(line, p.o.Location, ev) {
+			return nil // "0063 12/20/11 05:56:50 MAJ EFI ...", "2051,2016/12/07 21:16:36,FAN2 ,Fan,..."
+		}
 		switch line[4] {
 		case ' ', '\t':
 			return p.luna.Parse(line, ev)

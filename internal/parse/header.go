@@ -87,10 +87,30 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 		ev.Host, i = host, skipSpaces(line, j)
 		i = keywordsAt(line, i, ev, &info)
 	}
-	i = processAt(line, i, ev)
+	if sev, j := levelTag(line, i); sev != "" {
+		// "2013-03-28 12:49:30 GMT PANIC: WAL contains ...": the sender's level where a
+		// process would stand, not a process
+		ev.Severity, i = sev, j
+	} else {
+		i = processAt(line, i, ev)
+	}
 	ev.Message = line[i:]
 	decodeMessage(ev)
 	return info, nil
+}
+
+// levelTag reads a level word in capitals and a colon at i ("PANIC: ", "ERROR: "): its
+// severity and where the message starts after it, or "".
+func levelTag(line string, i int) (string, int) {
+	w, j := token(line, i)
+	if len(w) < 4 || w[len(w)-1] != ':' || w[0] < 'A' || w[0] > 'Z' {
+		return "", i
+	}
+	w = w[:len(w)-1]
+	if sev := levelWord(w); sev != "" && strings.ToUpper(w) == w {
+		return sev, skipSpaces(line, j)
+	}
+	return "", i
 }
 
 func timestampAt(line string, i int, o Options, format string, mode headerMode, info *headerInfo) (time.Time, int, error) {
@@ -159,13 +179,21 @@ func dayClock(line string, i, year int, m time.Month, o Options, format string) 
 	return time.Date(year, m, day, h, mi, s, ns, o.Location), j, nil
 }
 
-// zoneTokenAt reads a zone offset written as a word of its own after the time ("Mar 01
-// 12:00:00 +0100 host ..."): a time written without an offset is then read in that zone.
+// zoneTokenAt reads a zone offset or name written as a word of its own after the time ("Mar
+// 01 12:00:00 +0100 host ...", PostgreSQL's "2024-03-01 12:00:00.123 UTC [812] LOG:  ..."):
+// a time written without an offset is then read in that zone (UTC and GMT; the other names
+// are ambiguous, IST or CST, and leave the configured zone). The word is never the host.
 // It returns i unchanged when no offset stands there.
 func zoneTokenAt(line string, i int, ev *event.Event, o Options) int {
 	off, j, ok := zoneOffsetAt(line, i)
+	if !ok {
+		off, j, ok = zoneNameAt(line, i)
+	}
 	if !ok || (j < len(line) && !isSpace(line[j])) {
 		return i
+	}
+	if off == noOffset {
+		return skipSpaces(line, j)
 	}
 	if t := ev.Time; t.Location() == o.Location {
 		ev.Time = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), fixedZone(off))
@@ -316,4 +344,22 @@ func capitalisedWords(line string, i int) (int, bool) {
 		j++
 	}
 	return 0, false
+}
+
+// noOffset is zoneNameAt's offset for a zone name that does not say one unambiguously.
+const noOffset = -1 << 30
+
+// zoneNameAt reads a time zone's abbreviation at i (the common ones: "UTC", "CEST", "PDT"):
+// its offset in seconds for UTC, GMT and Z, else noOffset.
+func zoneNameAt(line string, i int) (int, int, bool) {
+	w, j := token(line, i)
+	switch w {
+	case "UTC", "GMT", "Z":
+		return 0, j, true
+	case "CET", "CEST", "EET", "EEST", "WET", "WEST", "BST", "IST", "MSK", "EST", "EDT", "CST",
+		"CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "JST", "KST", "AEST", "AEDT",
+		"ACST", "AWST", "NZST", "NZDT", "SGT", "HKT", "BRT", "ART":
+		return noOffset, j, true
+	}
+	return 0, i, false
 }

@@ -41,6 +41,9 @@ func looksSEL(line string) bool {
 
 func (p *ipmiSEL) Parse(line string, ev *event.Event) error {
 	if !looksSEL(line) {
+		if selExport(line, p.o.Location, ev) {
+			return nil // another tool's row (selexport.go)
+		}
 		return errSELShape
 	}
 	var col [8]string
@@ -75,9 +78,16 @@ func (p *ipmiSEL) Parse(line string, ev *event.Event) error {
 	ev.Source = event.SourceIPMISEL
 	ev.Fields.SetString("sel_id", id)
 	ev.Fields.SetString("sensor", strings.TrimSpace(col[3]))
-	ev.Fields.SetString("event", strings.TrimSpace(col[4]))
+	evText, state := strings.TrimSpace(col[4]), ""
 	if n > 5 {
-		state := strings.TrimSpace(col[5])
+		state = strings.TrimSpace(col[5])
+	} else if t, ok := strings.CutSuffix(evText, " Deasserted"); ok {
+		// older ipmitool wrote the direction after the event, in its column, and only when
+		// the event ended: "Predictive Failure Deasserted"
+		evText, state = t, "Deasserted"
+	}
+	ev.Fields.SetString("event", evText)
+	if state != "" {
 		ev.Fields.SetString("state", state)
 		switch state {
 		case "Asserted":
