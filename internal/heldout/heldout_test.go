@@ -34,7 +34,8 @@ func sets() []set {
 		// lines.tsv: ratcheted after the floor's trouble words (floor.trouble,
 		// floor.trouble.hardware, floor.trouble.hsm): 97/104 serious to warning+, 80/104 to
 		// major+, 9/189 routine raised; the routine bound is the target itself (5 %).
-		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 100, SeriousMajor: 92, Routine: 1000, RoutineRaised: 50}},
+		// 93/104 to major+ after the rounds from lines18.tsv to lines20.tsv (2026-12-08).
+		{"../../" + Files()[0], Figures{Serious: 104, SeriousWarn: 100, SeriousMajor: 93, Routine: 1000, RoutineRaised: 50}},
 		// lines2.tsv, gathered apart from the rule writers: first measure 45/97, 41/97,
 		// 5/156; 50/94, 45/94, 6/156 after the second round of packs written without
 		// seeing it. The trouble words, designed before it was looked at, first measured
@@ -69,7 +70,8 @@ func sets() []set {
 		// 10/130 routine since corosync's "Members left" is a warning (ha.corosync.member-left):
 		// this set's labeller called one such line routine, lines7.tsv's a serious one.
 		// 68/77, 54/77 after the round from lines18.tsv and lines19.tsv.
-		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 68, SeriousMajor: 54, Routine: 130, RoutineRaised: 10}},
+		// 69/77 and 55/77 after the rounds from lines18.tsv to lines20.tsv (2026-12-08).
+		{"../../" + Files()[4], Figures{Serious: 77, SeriousWarn: 69, SeriousMajor: 55, Routine: 130, RoutineRaised: 10}},
 		// lines6.tsv, the sixth set, gathered like the third while lines5.tsv was read, and
 		// measured blind, for its aggregate, after that: 58/75 serious to warning+, 36/75
 		// to major+, 1/137 routine raised (the catalog of 5b3dc4c: 56/75, 26/75, 2/137; of
@@ -115,7 +117,8 @@ func sets() []set {
 		// is starting up" is a warning. 71/86, 64/86, 6/142 since an unparsed line's Cisco
 		// mnemonic is read: a wireless controller's "%NIM-3-ADMIN_MODE_DISABLE" says err.
 		// 72/86 serious to warning+ after the round from lines18.tsv and lines19.tsv.
-		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 72, SeriousMajor: 64, Routine: 142, RoutineRaised: 6}},
+		// 73/86 and 65/86 after the rounds from lines18.tsv to lines20.tsv (2026-12-08).
+		{"../../" + Files()[9], Figures{Serious: 86, SeriousWarn: 73, SeriousMajor: 65, Routine: 142, RoutineRaised: 6}},
 		// lines11.tsv, the eleventh set, gathered like the third while lines9.tsv and
 		// lines10.tsv were read, measured blind, for its aggregate, after that: 56/87 serious
 		// to warning+, 34/87 to major+, 7/138 routine raised (the catalog of b9cc369, before
@@ -149,7 +152,8 @@ func sets() []set {
 		// seen (testdata/heldout/README.md says which kind); no rule was written from them.
 		// Measured again, for its aggregate, after the round from lines13.tsv: 35/47, 31/47,
 		// 12/96. Read afterwards: 42/47, 36/47, 9/96; 8/96 after the round from lines15.tsv.
-		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 42, SeriousMajor: 36, Routine: 96, RoutineRaised: 8}},
+		// 43/47 and 37/47 after the rounds from lines18.tsv to lines20.tsv (2026-12-08).
+		{"../../" + Files()[13], Figures{Serious: 47, SeriousWarn: 43, SeriousMajor: 37, Routine: 96, RoutineRaised: 8}},
 		// lines15.tsv, the fifteenth set, gathered like the third while lines14.tsv was
 		// unread, measured blind, for its aggregate, with the catalog of 74bab0b (after the
 		// round from lines13.tsv): 30/42 serious to warning+, 20/42 to major+, 2/101 routine
@@ -165,7 +169,8 @@ func sets() []set {
 		// b9cc369: 31/45, 19/45, 4/91; 5b3dc4c: 28/45, 12/45, 4/91). No line left it.
 		// Measured again, for its aggregate, after the round from lines15.tsv: the same.
 		// Read afterwards: 38/45, 30/45, 4/91.
-		{"../../" + Files()[15], Figures{Serious: 45, SeriousWarn: 38, SeriousMajor: 30, Routine: 91, RoutineRaised: 4}},
+		// 41/45 and 33/45 after the rounds from lines18.tsv to lines20.tsv (2026-12-08).
+		{"../../" + Files()[15], Figures{Serious: 45, SeriousWarn: 41, SeriousMajor: 33, Routine: 91, RoutineRaised: 4}},
 		// lines17.tsv, the seventeenth set, gathered like the third while lines16.tsv was
 		// read, measured blind, for its aggregate, with the catalog of ae5efae (after the
 		// session's rounds from lines13.tsv to lines16.tsv): 34/41 serious to warning+, 25/41
@@ -190,8 +195,10 @@ func sets() []set {
 		// lines20.tsv, the twentieth set, gathered like the third while lines18.tsv and
 		// lines19.tsv were unread, measured blind, for its aggregate, with the catalog of
 		// 72b6938 (the sixth session's start): 27/44 serious to warning+, 20/44 to major+,
-		// 6/122 routine raised (5b3dc4c: 25/44, 16/44, 5/122). No line left it. Unread.
-		{"../../" + Files()[19], Figures{Serious: 44, SeriousWarn: 27, SeriousMajor: 20, Routine: 122, RoutineRaised: 6}},
+		// 6/122 routine raised (5b3dc4c: 25/44, 16/44, 5/122). No line left it. Read in the
+		// same session after lines21.tsv was measured: 43/44, 38/44, 6/122 after the round
+		// from it.
+		{"../../" + Files()[19], Figures{Serious: 44, SeriousWarn: 43, SeriousMajor: 38, Routine: 122, RoutineRaised: 6}},
 		// lines21.tsv, the twenty-first set, gathered like the third while lines18.tsv and
 		// lines19.tsv were read and lines20.tsv unread, measured blind, for its aggregate,
 		// with the catalog of a650775 (after the round from lines18.tsv and lines19.tsv):
@@ -199,6 +206,13 @@ func sets() []set {
 		// that round: the same; 5b3dc4c: 23/41, 21/41, 1/93). 31 of its 41 serious lines are
 		// syzkaller's kernel crash reports. No line left it. Unread.
 		{"../../" + Files()[20], Figures{Serious: 41, SeriousWarn: 38, SeriousMajor: 35, Routine: 93, RoutineRaised: 1}},
+		// lines22.tsv, the twenty-second set, gathered like the third while lines20.tsv was
+		// read (from real incidents, no parser test samples), measured blind, for its
+		// aggregate, with the catalog of 7310a76 (after the rounds from lines18.tsv to
+		// lines20.tsv): 40/43 serious to warning+, 25/43 to major+, 3/99 routine raised
+		// (a650775 and 72b6938, before them: the same; 5b3dc4c: 39/43, 19/43, 3/99). No line
+		// left it. Unread.
+		{"../../" + Files()[21], Figures{Serious: 43, SeriousWarn: 40, SeriousMajor: 25, Routine: 99, RoutineRaised: 3}},
 	}
 }
 
