@@ -966,7 +966,7 @@ func troubleWord(msg string, words []string) bool {
 				(from < len(msg) && isWordByte(w[len(w)-1]) && isWordByte(msg[from])) {
 				continue
 			}
-			if negated(msg[:at]) || key(msg[from:]) {
+			if (negated(msg[:at]) && !numbered(msg[:at], w)) || key(msg[from:]) {
 				continue
 			}
 			return true
@@ -1178,6 +1178,42 @@ func negated(before string) bool {
 				return false
 			}
 		}
+	}
+	return false
+}
+
+// numbered reports whether the "0" just before word numbers a thing rather than counts
+// none: it follows a name ("Fan 0 Fault ON", "PSU 0 failure") and the word is a noun,
+// which a count of zero would put in the plural ("0 faults"); "0 failed" still counts none.
+func numbered(before, word string) bool {
+	if !strings.HasSuffix(before, " 0 ") || strings.HasSuffix(word, "ed") || !isNoun(word) {
+		return false
+	}
+	name := before[:len(before)-3]
+	k := len(name)
+	for k > 0 && isWordByte(name[k-1]) {
+		k--
+	}
+	if k == len(name) || name[k] >= '0' && name[k] <= '9' {
+		return false
+	}
+	switch strings.ToLower(name[k:]) {
+	case "with", "had", "has", "have", "found", "and", "or", "of", "are", "were", "is", "was",
+		"got", "after", "returned", "reported", "detected", "encountered", "total":
+		return false // "with 0 error": a count after all
+	}
+	return true
+}
+
+// isNoun reports whether a trouble word (or a quiet phrase: "Fault OFF") starts with one
+// of the nouns among them.
+func isNoun(word string) bool {
+	if i := strings.IndexByte(word, ' '); i > 0 {
+		word = word[:i]
+	}
+	switch strings.ToLower(word) {
+	case "error", "failure", "fault", "timeout":
+		return true
 	}
 	return false
 }

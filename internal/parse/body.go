@@ -46,6 +46,11 @@ func (p *syslogBody) Parse(line string, ev *event.Event) error {
 	}
 	ev.Source = event.SourceSyslogBody
 	ev.Facility, ev.Severity = facility, severity
+	if errorCode(ev.Process) && ev.PID == 0 {
+		// "ORA-00600: internal error code, ...": an error's code, which the message keeps
+		ev.Process, ev.Message = "", line[at:]
+		return nil
+	}
 	ev.Message = line[i:]
 	last := ev.Process[strings.LastIndexByte(ev.Process, ' ')+1:]
 	switch sev := levelWord(last); {
@@ -83,6 +88,24 @@ func programName(name string) bool {
 		}
 	}
 	return true
+}
+
+// errorCode reports whether name is an error's code rather than a program: capitals, a
+// dash and digits, as Oracle (ORA-00600, TNS-12541, RMAN-06054) and many others write them.
+func errorCode(name string) bool {
+	i := 0
+	for i < len(name) && name[i] >= 'A' && name[i] <= 'Z' {
+		i++
+	}
+	if i < 2 || i > 8 || i+2 >= len(name) || name[i] != '-' {
+		return false
+	}
+	for j := i + 1; j < len(name); j++ {
+		if !isDigit(name[j]) {
+			return false
+		}
+	}
+	return len(name)-i-1 <= 6
 }
 
 // exceptionName reports whether name is an exception's class, as Java, Python and .NET

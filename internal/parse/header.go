@@ -63,9 +63,9 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 	case levelWord(host) != "":
 		// "Mar 01 12:00:00 ERROR ...": the sender wrote a level where the host stands.
 		ev.Severity, i = levelWord(host), skipSpaces(line, j)
-	case host == ",":
+	case host == "," || !hasAlnum(host):
 		// "2016-09-28 04:30:31, Info  CBS  ...": a comma after the time (Windows' CBS
-		// log) separates it from the level; no host
+		// log) separates it from the level, as ";" or "|" do in other logs; no host
 		i = skipSpaces(line, j)
 	case strings.IndexByte(host, ',') >= 0:
 		// "2024-03-01 12:00:00.1 UTC,"app","db",42,...": CSV columns (PostgreSQL's
@@ -91,8 +91,8 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 		// "2013-03-28 12:49:30 GMT PANIC: WAL contains ...": the sender's level where a
 		// process would stand, not a process
 		ev.Severity, i = sev, j
-	} else {
-		i = processAt(line, i, ev)
+	} else if w, _ := token(line, i); len(w) < 2 || !errorCode(w[:len(w)-1]) {
+		i = processAt(line, i, ev) // not "ORA-07445: ...": an error's code stays in the message
 	}
 	ev.Message = line[i:]
 	decodeMessage(ev)
@@ -362,4 +362,15 @@ func zoneNameAt(line string, i int) (int, int, bool) {
 		return noOffset, j, true
 	}
 	return 0, i, false
+}
+
+// hasAlnum reports whether s holds a letter or a digit: a word without one is a separator,
+// never a host.
+func hasAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= 'a' && c <= 'z' || isDigit(s[i]) {
+			return true
+		}
+	}
+	return false
 }
