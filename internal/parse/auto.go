@@ -45,6 +45,18 @@ func (p *auto) parse(line string, ev *event.Event) error {
 	if strings.TrimSpace(line) == "" {
 		return fail(Auto, "empty line")
 	}
+	if name, inner, ok := servicePrefix(line); ok {
+		// a process runner's "signer-1    | ...": the line it ran is the event (two
+		// runners nest at most: foreman inside docker compose)
+		if err := p.parse(inner, ev); err == nil {
+			ev.Raw = line
+			if _, known := ev.Fields.Get("service"); !known {
+				ev.Fields.SetString("service", name)
+			}
+			return nil
+		}
+		p.again(line, ev)
+	}
 	c := line[0]
 	switch {
 	case c == '<':
@@ -69,6 +81,9 @@ func (p *auto) parse(line string, ev *event.Event) error {
 		}
 		if selExport(line, p.o.Location, ev) {
 			return nil // "0063 12/20/11 05:56:50 MAJ EFI ...", "2051,2016/12/07 21:16:36,FAN2 ,Fan,..."
+		}
+		if mysqlLine(line, p.o.Location, ev) {
+			return nil // "150319  1:46:59 [ERROR] InnoDB: ...", "150319 01:46:59 mysqld_safe ..."
 		}
 		switch line[4] {
 		case ' ', '\t':

@@ -15,8 +15,10 @@ import (
 //
 // time, @timestamp, ts or timestamp is the event's time (RFC 3339 or epoch seconds); level,
 // severity, lvl, loglevel or log.level its severity, normalised like the app-log parser's
-// (ERROR err, WARN warning, ...); msg or message its message; host or hostname its host; pid
-// its pid. Every other key with a scalar value goes to fields: strings as written between
+// (ERROR err, WARN warning, ...; GELF's level as a number, 0 emerg to 7 debug); msg or
+// message its message; host or hostname its host; pid its pid. NXLog's Windows events
+// (EventTime, Hostname, Severity or EventType, SourceName as the process, ProcessID,
+// Message) and GELF's short_message are read too. Every other key with a scalar value goes to fields: strings as written between
 // the quotes (escapes such as \" are not undone, as in logfmt: undoing them would cost a copy
 // of the line), numbers as numbers, true and false as booleans; null, objects and arrays are
 // skipped. A time or level that cannot be read is kept in fields as written.
@@ -105,7 +107,13 @@ func (p *jsonLog) value(line string, i int, key string, ev *event.Event) (int, b
 				ev.Time = t
 				return j, true
 			}
-		case "pid":
+		case "level":
+			// GELF (Graylog) writes the syslog severity's number, 0 emerg to 7 debug
+			if n, k, ok := digits(num, 0, 1, 1); ok && k == len(num) && n <= 7 {
+				ev.Severity = severityName(n)
+				return j, true
+			}
+		case "pid", "ProcessID":
 			if n, k, ok := digits(num, 0, 1, 9); ok && k == len(num) {
 				ev.PID = n
 				return j, true
@@ -136,21 +144,24 @@ func (p *jsonLog) value(line string, i int, key string, ev *event.Event) (int, b
 // setString stores a string value: the known keys into the event, the others into fields.
 func (p *jsonLog) setString(key, val string, ev *event.Event) {
 	switch key {
-	case "time", "@timestamp", "ts", "timestamp":
+	case "time", "@timestamp", "ts", "timestamp", "EventTime":
 		if t, ok := logfmtTime(val, p.o.Location); ok {
 			ev.Time = t
 			return
 		}
-	case "level", "severity", "lvl", "loglevel", "log.level", "@level":
-		if s := levelWord(val); s != "" {
+	case "level", "severity", "lvl", "loglevel", "log.level", "@level", "Severity", "Level", "EventType":
+		if s := levelWord(val); s != "" && ev.Severity == "" {
 			ev.Severity = s
 			return
 		}
-	case "msg", "message", "@message":
+	case "msg", "message", "@message", "Message", "short_message":
 		ev.Message = val
 		return
-	case "host", "hostname":
+	case "host", "hostname", "Hostname":
 		ev.Host = val
+		return
+	case "SourceName":
+		ev.Process = val
 		return
 	}
 	ev.Fields.SetString(key, val)
