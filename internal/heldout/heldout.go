@@ -40,7 +40,7 @@ const (
 // were gathered: lines.tsv first, lines2.tsv (a second, independently gathered set) next.
 // Each is measured on its own and all of them together.
 func Files() []string {
-	return []string{"testdata/heldout/lines.tsv", "testdata/heldout/lines2.tsv", "testdata/heldout/lines3.tsv", "testdata/heldout/lines4.tsv", "testdata/heldout/lines5.tsv", "testdata/heldout/lines6.tsv", "testdata/heldout/lines7.tsv", "testdata/heldout/lines8.tsv", "testdata/heldout/lines9.tsv", "testdata/heldout/lines10.tsv", "testdata/heldout/lines11.tsv", "testdata/heldout/lines12.tsv", "testdata/heldout/lines13.tsv", "testdata/heldout/lines14.tsv", "testdata/heldout/lines15.tsv", "testdata/heldout/lines16.tsv", "testdata/heldout/lines17.tsv", "testdata/heldout/lines18.tsv", "testdata/heldout/lines19.tsv", "testdata/heldout/lines20.tsv", "testdata/heldout/lines21.tsv", "testdata/heldout/lines22.tsv", "testdata/heldout/lines23.tsv"}
+	return []string{"testdata/heldout/lines.tsv", "testdata/heldout/lines2.tsv", "testdata/heldout/lines3.tsv", "testdata/heldout/lines4.tsv", "testdata/heldout/lines5.tsv", "testdata/heldout/lines6.tsv", "testdata/heldout/lines7.tsv", "testdata/heldout/lines8.tsv", "testdata/heldout/lines9.tsv", "testdata/heldout/lines10.tsv", "testdata/heldout/lines11.tsv", "testdata/heldout/lines12.tsv", "testdata/heldout/lines13.tsv", "testdata/heldout/lines14.tsv", "testdata/heldout/lines15.tsv", "testdata/heldout/lines16.tsv", "testdata/heldout/lines17.tsv", "testdata/heldout/lines18.tsv", "testdata/heldout/lines19.tsv", "testdata/heldout/lines20.tsv", "testdata/heldout/lines21.tsv", "testdata/heldout/lines22.tsv", "testdata/heldout/lines23.tsv", "testdata/heldout/lines24.tsv"}
 }
 
 // Levels in decreasing order of severity.
