@@ -1,6 +1,7 @@
 package parse
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hsmwatch/hsmwatch/internal/event"
@@ -54,7 +55,7 @@ words:
 			if k >= len(line) {
 				break
 			}
-			in := line[i+1 : k]
+			in := strings.TrimSpace(line[i+1 : k]) // Elasticsearch pads it: "[WARN ]"
 			switch {
 			case level == "" && levelWord(in) != "":
 				level = levelWord(in)
@@ -67,6 +68,11 @@ words:
 			continue
 		}
 		w, j := token(line, i)
+		if lv, comp, ok := strings.Cut(trimColon(w), "/"); ok && level == "" && levelWord(lv) != "" && comp != "" {
+			// Icinga 2's "warning/PluginNotificationTask:": the level and the component
+			level, logger, i = levelWord(lv), comp, skipSpaces(line, j)
+			break
+		}
 		switch {
 		case w == "-" || w == "--" || w == "---" || w == "|":
 		case level == "" && levelWord(trimColon(w)) != "":

@@ -183,7 +183,7 @@ func levelWord(word string) string {
 		return "warning"
 	case "notice":
 		return "notice"
-	case "info", "informational":
+	case "info", "informational", "information":
 		return "info"
 	case "debug", "trace", "fine", "finer", "finest", "debug1", "debug2", "debug3":
 		return "debug"
