@@ -889,21 +889,22 @@ func levelKey(s string, sep int) bool {
 		buf[x] = c
 	}
 	switch string(buf[:len(key)]) {
-	case "level", "lvl", "severity", "loglevel":
+	case "level", "lvl", "severity", "loglevel", "pri":
 		return true
 	}
 	return false
 }
 
 // keyEnd is levelKey's first test, the one most separators fail: the key before sep
-// (behind a closing quote) ends in l or y, as level, lvl, severity and loglevel do.
+// (behind a closing quote) ends in l, y or i, as level, lvl, severity, loglevel and
+// FortiOS' pri do.
 func keyEnd(s string, sep int) bool {
 	c := s[sep-1]
 	if c == '"' && sep > 1 {
 		c = s[sep-2]
 	}
 	c |= 0x20
-	return c == 'l' || c == 'y'
+	return c == 'l' || c == 'y' || c == 'i'
 }
 
 // keyed reads the value of every level key in msg ("level=error", "severity: high",

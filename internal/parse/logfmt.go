@@ -13,7 +13,7 @@ import (
 //	time=2024-03-01T12:00:00Z level=error msg="HSM unreachable" host=hsm1 slot=0
 //
 // time (or ts) becomes the event's time (RFC 3339, or epoch seconds); level (lvl,
-// severity) its normalised severity; msg (message) its message; host (hostname) and pid
+// severity, FortiOS' pri) its normalised severity; msg (message) its message; host (hostname) and pid
 // their fields of the event. Every other key goes to fields as a string, a key without a
 // value as true. Quoted values are kept as written between the quotes (escapes such as
 // \" are not undone: undoing them would cost a copy of the line). A time or level that
@@ -103,7 +103,7 @@ func (p *logfmt) set(key, val string, ev *event.Event) bool {
 			ev.Fields.SetString(key, val)
 		}
 		return true
-	case "level", "lvl", "severity", "loglevel":
+	case "level", "lvl", "severity", "loglevel", "pri":
 		if s := levelWord(val); s != "" {
 			ev.Severity = s
 		} else {
