@@ -91,7 +91,7 @@ func parseHeader(line string, ev *event.Event, o Options, format string, mode he
 		// "2013-03-28 12:49:30 GMT PANIC: WAL contains ...": the sender's level where a
 		// process would stand, not a process
 		ev.Severity, i = sev, j
-	} else if w, _ := token(line, i); len(w) < 2 || !errorCode(w[:len(w)-1]) {
+	} else if w, _ := token(line, i); !strings.HasSuffix(w, ":") || !errorCode(w[:len(w)-1]) {
 		i = processAt(line, i, ev) // not "ORA-07445: ...": an error's code stays in the message
 	}
 	ev.Message = line[i:]
