@@ -44,7 +44,8 @@ func sets() []set {
 		// added: 87/94, 61/94, 11/156; 87/94, 71/94, 11/156 with floor.trouble.hsm. Its
 		// routine bound is that 11/156 (7.1 %), above the 5 % target: the price of the
 		// trouble words on it, recorded rather than hidden.
-		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 88, SeriousMajor: 82, Routine: 156, RoutineRaised: 8}},
+		// 83/94 to major+ after the round from lines25.tsv (2026-12-08).
+		{"../../" + Files()[1], Figures{Serious: 94, SeriousWarn: 88, SeriousMajor: 83, Routine: 156, RoutineRaised: 8}},
 		// lines3.tsv, the third set, gathered by a helper that never opened the catalog and
 		// kept blind since: nobody has read which of its lines the catalog misses. First
 		// measure, with the trouble words: 81/100 serious to warning+, 49/100 to major+,
@@ -60,7 +61,8 @@ func sets() []set {
 		// are examples of rules written earlier from other sources (TestHeldOutApart).
 		// It was read afterwards (not blind since; testdata/heldout/README.md) and the
 		// mechanisms and packs its misses showed were added: 68/71, 61/71, 12/149.
-		{"../../" + Files()[3], Figures{Serious: 71, SeriousWarn: 68, SeriousMajor: 61, Routine: 149, RoutineRaised: 12}},
+		// 62/71 to major+ after the round from lines25.tsv (2026-12-08).
+		{"../../" + Files()[3], Figures{Serious: 71, SeriousWarn: 68, SeriousMajor: 62, Routine: 149, RoutineRaised: 12}},
 		// lines5.tsv, the fifth set, gathered like the third while lines4.tsv was read, and
 		// measured blind, for its aggregate, after that: 55/77 serious to warning+, 30/77 to
 		// major+, 10/130 routine raised (the catalog of 5b3dc4c: 52/77, 26/77, 10/130). One
@@ -108,7 +110,8 @@ func sets() []set {
 		// with lines10.tsv: 66/76, 49/76, 9/123; 8/123 after the round from lines11.tsv;
 		// 68/76, 51/76 after the round from lines13.tsv (an unparsed line's Cisco mnemonic);
 		// 68/76, 53/76 after the round from lines14.tsv.
-		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 68, SeriousMajor: 53, Routine: 123, RoutineRaised: 8}},
+		// 54/76 to major+ after the round from lines25.tsv (2026-12-08).
+		{"../../" + Files()[8], Figures{Serious: 76, SeriousWarn: 68, SeriousMajor: 54, Routine: 123, RoutineRaised: 8}},
 		// lines10.tsv, the tenth set, gathered like the third while nothing was read,
 		// measured blind, for its aggregate, with the catalog of b9cc369: 63/86 serious to
 		// warning+, 43/86 to major+, 4/142 routine raised (the catalog of 5b3dc4c: 56/86,
@@ -126,7 +129,8 @@ func sets() []set {
 		// left it (its message is a rule's example; the first aggregate, taken before
 		// TestHeldOutApart saw the set, counted it: 8/139). Read afterwards: 74/87, 55/87,
 		// 1/138.
-		{"../../" + Files()[10], Figures{Serious: 87, SeriousWarn: 74, SeriousMajor: 55, Routine: 138, RoutineRaised: 1}},
+		// 56/87 to major+ after the round from lines25.tsv (2026-12-08).
+		{"../../" + Files()[10], Figures{Serious: 87, SeriousWarn: 74, SeriousMajor: 56, Routine: 138, RoutineRaised: 1}},
 		// lines12.tsv, the twelfth set, gathered like the third after lines11.tsv was
 		// measured and before it was read, measured blind, for its aggregate, with the catalog of 2f17a6c (after
 		// the round from lines9.tsv and lines10.tsv): 63/80 serious to warning+, 44/80 to
@@ -236,8 +240,15 @@ func sets() []set {
 		// blind, for its aggregate, with the catalog of 28bb2c4 (after the round from
 		// lines24.tsv): 40/44 serious to warning+, 31/44 to major+, 2/95 routine raised
 		// (c4c23ce, before that round: the same; 72b6938: 40/44, 29/44, 3/95; 5b3dc4c: 37/44,
-		// 19/44, 4/95). No line left it. Unread.
-		{"../../" + Files()[24], Figures{Serious: 44, SeriousWarn: 40, SeriousMajor: 31, Routine: 95, RoutineRaised: 2}},
+		// 19/44, 4/95). No line left it. Read in the same session after lines26.tsv was
+		// gathered: 43/44, 40/44, 0/95 after the round from it.
+		{"../../" + Files()[24], Figures{Serious: 44, SeriousWarn: 43, SeriousMajor: 40, Routine: 95, RoutineRaised: 0}},
+		// lines26.tsv, the twenty-sixth set, gathered like the third while lines25.tsv was
+		// read, measured blind, for its aggregate, with the catalog of 2768db3 (after the
+		// round from lines25.tsv): 34/41 serious to warning+, 27/41 to major+, 0/92 routine
+		// raised (28bb2c4, before that round: 33/41, 26/41, 0/92; 72b6938: 32/41, 24/41,
+		// 1/92; 5b3dc4c: 32/41, 21/41, 1/92). No line left it. Unread.
+		{"../../" + Files()[25], Figures{Serious: 41, SeriousWarn: 34, SeriousMajor: 27, Routine: 92, RoutineRaised: 0}},
 	}
 }
 
