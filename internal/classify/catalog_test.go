@@ -245,3 +245,19 @@ func TestUnknownMessageOfKnownProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestPackRulesYieldToTheGuide checks that a rule written for any tool's wording ranks
+// below the Luna guide's own formats: a Luna sensor the guide's named rules do not list
+// (a fan beyond Fan3B) keeps the guide's generic sensor rule, its sensor field and so its
+// alarm key, rather than a pack's rule without a key.
+func TestPackRulesYieldToTheGuide(t *testing.T) {
+	c := shippedCatalog(t)
+	ev := parsed(t, "2012 Feb 29 12:09:05 lunaBulk local4 notice ipmievd: Fan sensor Fan5A . Lower Non-recoverable going low (Reading 0 < Threshold 1000 RPM)")
+	r := c.Classify(ev)
+	if r == nil || r.ID != "luna.ipmi.threshold-lnr-going-low" {
+		t.Fatalf("rule %v, want luna.ipmi.threshold-lnr-going-low", r)
+	}
+	if s, _ := ev.Fields.Get("sensor"); s.String() != "Fan5A" {
+		t.Errorf("sensor %q, want Fan5A", s.String())
+	}
+}
