@@ -355,6 +355,8 @@ func TestFloorReadings(t *testing.T) {
 			"checked 5 disks, 0 failed", "floor.severity.none"},
 		{"a zero after with counts none", event.SourceRFC3164, "", "backup",
 			"sync done with 0 error", "floor.severity.none"},
+		{"a faulty battery is a device's trouble", event.SourceRFC3164, "", "upsd",
+			"replace the faulty battery pack in bay 2", "floor.trouble.device"},
 		{"a fault that went off is quiet", event.SourceRFC3164, "", "envmon",
 			"Fan 0 Fault OFF", "floor.quiet.up"},
 		{"a connection reestablished is quiet", event.SourceRFC3164, "warning", "certsrv",
