@@ -1187,7 +1187,7 @@ func negated(before string) bool {
 // none: it follows a name ("Fan 0 Fault ON", "PSU 0 failure") and the word is a noun,
 // which a count of zero would put in the plural ("0 faults"); "0 failed" still counts none.
 func numbered(before, word string) bool {
-	if !strings.HasSuffix(before, " 0 ") || strings.HasSuffix(word, "ed") || !isNoun(word) {
+	if !strings.HasSuffix(before, " 0 ") || !isNoun(word) {
 		return false
 	}
 	name := before[:len(before)-3]

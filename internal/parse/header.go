@@ -368,7 +368,7 @@ func zoneNameAt(line string, i int) (int, int, bool) {
 // never a host.
 func hasAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i] | 0x20; c >= 'a' && c <= 'z' || isDigit(s[i]) {
+		if isLetter(s[i]) || isDigit(s[i]) {
 			return true
 		}
 	}

@@ -18,8 +18,8 @@ import (
 // (ERROR err, WARN warning, ...; GELF's level as a number, 0 emerg to 7 debug); msg or
 // message its message; host or hostname its host; pid its pid. NXLog's Windows events
 // (EventTime, Hostname, Severity or EventType, SourceName as the process, ProcessID,
-// Message) and GELF's short_message are read too. Every other key with a scalar value goes to fields: strings as written between
-// the quotes (escapes such as \" are not undone, as in logfmt: undoing them would cost a copy
+// Message) and GELF's short_message are read too. Every other key with a scalar value
+// goes to fields: strings as written between the quotes (escapes such as \" are not undone, as in logfmt: undoing them would cost a copy
 // of the line), numbers as numbers, true and false as booleans; null, objects and arrays are
 // skipped. A time or level that cannot be read is kept in fields as written.
 type jsonLog struct{ o Options }

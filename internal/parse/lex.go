@@ -14,6 +14,8 @@ func isHex(c byte) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
+func isLetter(c byte) bool { c |= 0x20; return c >= 'a' && c <= 'z' }
+
 // skipSpaces returns the position of the first byte at or after i that is not a space
 // or tab. Luna appliances pad fields with runs of spaces; snmptrapd squeezes them.
 func skipSpaces(s string, i int) int {

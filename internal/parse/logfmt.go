@@ -153,23 +153,21 @@ func logfmtTime(val string, loc *time.Location) (time.Time, bool) {
 // It returns the record's time and what follows the stamp.
 func auditHead(line string, loc *time.Location) (time.Time, string, bool) {
 	const stamp = "msg=audit("
-	i := strings.Index(line, stamp)
-	if i < 0 || i > 128 || (i > 0 && line[i-1] != ' ') {
+	i := strings.Index(line[:min(len(line), 128+len(stamp))], stamp) // the head is short
+	if i < 0 || (i > 0 && line[i-1] != ' ') {
 		return time.Time{}, "", false
 	}
-	sec, j, ok := digits(line, i+len(stamp), minEpochDigits, 11)
-	if !ok || j >= len(line) || line[j] != '.' {
+	i += len(stamp)
+	colon := strings.IndexByte(line[i:], ':')
+	if colon < 0 {
 		return time.Time{}, "", false
 	}
-	nsec, j := fraction(line, j+1)
-	if !strings.HasPrefix(line[j:], ":") {
+	t, ok := logfmtTime(line[i:i+colon], loc) // epoch seconds and a fraction
+	_, j, serial := digits(line, i+colon+1, 1, 20)
+	if !ok || !serial || !strings.HasPrefix(line[j:], "):") {
 		return time.Time{}, "", false
 	}
-	_, j, ok = digits(line, j+1, 1, 20)
-	if !ok || !strings.HasPrefix(line[j:], "):") {
-		return time.Time{}, "", false
-	}
-	return time.Unix(int64(sec), int64(nsec)).In(loc), line[j+2:], true
+	return t, line[j+2:], true
 }
 
 // audit fills ev from an audit record: its time from the stamp, the whole record as the

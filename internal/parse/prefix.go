@@ -28,5 +28,3 @@ func servicePrefix(line string) (name, rest string, ok bool) {
 	}
 	return line[i:j], line[k+2:], true
 }
-
-func isLetter(c byte) bool { c |= 0x20; return c >= 'a' && c <= 'z' }
